@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/loyalpass/loyalpass/internal/config"
+	"github.com/loyalpass/loyalpass/internal/store"
+)
+
+// configFlags are the flags every command that touches the data shares.
+type configFlags struct {
+	file *string
+	data *string
+	addr *string // only for serve
+}
+
+func addConfigFlags(fs *flag.FlagSet, withAddr bool) configFlags {
+	f := configFlags{
+		file: fs.String("config", "", "TOML config file (default $LOYALPASS_CONFIG)"),
+		data: fs.String("data", "", "data directory (default ./data)"),
+	}
+	if withAddr {
+		f.addr = fs.String("addr", "", "listen address (default :8080)")
+	}
+	return f
+}
+
+// load builds the configuration: defaults < file < environment < flags.
+func (f configFlags) load(fs *flag.FlagSet) (config.Config, error) {
+	path := *f.file
+	if path == "" {
+		path = os.Getenv(config.EnvPrefix + "CONFIG")
+	}
+	cfg, err := config.Load(path, os.Environ())
+	if err != nil {
+		return cfg, err
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "data":
+			cfg.DataDir = *f.data
+		case "addr":
+			cfg.Addr = *f.addr
+		}
+	})
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // validated already
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	st, err := store.Open(ctx, store.Options{URL: cfg.Database()})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return st, nil
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/loyalpass/loyalpass/certs"
+	"github.com/loyalpass/loyalpass/internal/api"
+	"github.com/loyalpass/loyalpass/internal/cardpass"
+	"github.com/loyalpass/loyalpass/internal/config"
+	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/passes"
+)
+
+// shutdownGrace is how long in-flight requests get to finish on SIGTERM.
+const shutdownGrace = 20 * time.Second
+
+func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	cf := addConfigFlags(fs, true)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := cf.load(fs)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	material, err := loadSigning(cfg, log)
+	if err != nil {
+		return err
+	}
+	if cfg.Demo {
+		if err := ensureDemo(ctx, st, cfg, stdout); err != nil {
+			return fmt.Errorf("create demo merchant: %w", err)
+		}
+	}
+
+	renderer := passes.NewRenderer(material, cfg.PublicURL+"/wallet")
+	srv := api.New(api.Options{
+		Store:     st,
+		Passes:    cardpass.New(st, renderer, log),
+		Log:       log.With("component", "http"),
+		PublicURL: cfg.PublicURL,
+		MaxBody:   cfg.MaxBodyBytes,
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("loyalpass is serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
+		"database", filepath.Base(cfg.Database()), "version", buildVersion())
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight", "grace", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// loadSigning returns the pass signing identity: the configured Apple
+// certificate, or a development chain created once under the data dir.
+func loadSigning(cfg config.Config, log *slog.Logger) (*certs.Material, error) {
+	opts := certs.LoadOptions{
+		CertFile: cfg.Pass.CertFile, KeyFile: cfg.Pass.KeyFile, P12File: cfg.Pass.P12File,
+		IntermediateFile: cfg.Pass.WWDRFile, PassTypeID: cfg.Pass.TypeID, TeamID: cfg.Pass.TeamID,
+	}
+	if cfg.DevSigning() {
+		dir := filepath.Join(cfg.DataDir, "certs")
+		files, created, err := certs.EnsureDev(dir, certs.DevOptions{PassTypeID: cfg.Pass.TypeID, TeamID: cfg.Pass.TeamID})
+		if err != nil {
+			return nil, fmt.Errorf("development signing chain: %w", err)
+		}
+		opts.CertFile, opts.KeyFile, opts.IntermediateFile = files.Cert, files.Key, files.Intermediate
+		if created {
+			log.Info("created a development signing chain", "dir", dir)
+		}
+		log.Warn("DEVELOPMENT SIGNING: passes are signed with a generated certificate that no iPhone trusts. " +
+			"Real devices need your Pass Type ID certificate from Apple and Apple's WWDR G4 intermediate: " +
+			"set pass.cert_file + pass.key_file (or pass.p12_file) and pass.wwdr_file, and an https public_url.")
+	} else {
+		pw, err := cfg.Pass.P12PasswordValue()
+		if err != nil {
+			return nil, err
+		}
+		opts.P12Password = pw
+	}
+	m, err := certs.Load(opts)
+	if err != nil {
+		if cfg.DevSigning() {
+			return nil, fmt.Errorf("%w (the development chain under %s was made for other settings: delete that folder to make a new one)",
+				err, filepath.Join(cfg.DataDir, "certs"))
+		}
+		return nil, err
+	}
+	if m.ExpiresWithin(time.Now(), 30*24*time.Hour) {
+		log.Warn("the pass signing certificate expires soon: renew it in the Apple developer account",
+			"not_after", m.Leaf.NotAfter)
+	}
+	return m, nil
+}
+
+// ensureDemo creates, on the very first start, a demo merchant with a demo
+// program, and prints its API key: the only time the key is ever shown.
+func ensureDemo(ctx context.Context, st *store.Store, cfg config.Config, stdout io.Writer) error {
+	m, created, err := st.EnsureMerchant(ctx, "Demo Coffee", cfg.Country)
+	if err != nil || !created {
+		return err
+	}
+	p := store.Program{MerchantID: m.ID, Name: "Кофейня «Демо»", CurrencyLabel: "баллы", EarnRateBP: 500,
+		WelcomeBonus: 100, Terms: "5% от суммы покупки возвращается баллами. 1 балл = 1 рубль.",
+		BarcodeFormat: passes.BarcodeQR, Locale: passes.LocaleRU, BackgroundColor: "#3b2416",
+		ForegroundColor: "#ffffff", LabelColor: "#f5d7b5", LogoText: "Демо Кофе"}
+	if err := st.CreateProgram(ctx, &p); err != nil {
+		return err
+	}
+	key, err := createKey(ctx, st, m.Name, cfg.Country)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `
+  Demo merchant "%s" created with program %s.
+  Its API key (shown this once; make more with `+"`loyalpass keys create --merchant NAME`"+`):
+
+      %s
+
+  Try: curl -H "Authorization: Bearer %s" %s/api/v1/programs
+
+`, m.Name, p.ID, key, key, cfg.PublicURL)
+	return nil
+}

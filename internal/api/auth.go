@@ -1,0 +1,45 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/apikey"
+	"github.com/loyalpass/loyalpass/internal/store"
+)
+
+const merchantKey = "merchant_id"
+
+var errUnauthorized = &Error{Status: http.StatusUnauthorized, Code: "unauthorized",
+	Message: "send a valid API key as Authorization: Bearer <key>"}
+
+// authenticate resolves the bearer API key to its merchant. Every failure
+// looks the same to the client, so a probe learns nothing.
+func (s *Server) authenticate(c *gin.Context) error {
+	scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return errUnauthorized
+	}
+	key, err := apikey.Parse(strings.TrimSpace(token))
+	if err != nil {
+		return errUnauthorized
+	}
+	stored, err := s.store.APIKey(c.Request.Context(), key.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errUnauthorized
+	}
+	if err != nil {
+		return internal(err)
+	}
+	if !key.Matches(stored.SecretHash) || stored.Revoked {
+		return errUnauthorized
+	}
+	c.Set(merchantKey, stored.MerchantID)
+	c.Next()
+	return nil
+}
+
+func merchantID(c *gin.Context) string { return c.GetString(merchantKey) }

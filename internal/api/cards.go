@@ -1,0 +1,200 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/mail"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/phone"
+	"github.com/loyalpass/loyalpass/internal/store"
+)
+
+type cardStore interface {
+	IssueCard(ctx context.Context, in store.IssueCard) (store.Card, bool, error)
+	Card(ctx context.Context, merchantID, serial string) (store.Card, error)
+	CardByNumber(ctx context.Context, merchantID, number string) (store.Card, error)
+	Cards(ctx context.Context, merchantID string, f store.CardFilter, after store.Cursor, limit int) ([]store.Card, error)
+	VoidCard(ctx context.Context, merchantID, serial string) (store.Card, error)
+}
+
+// defaultTier is the tier of a new card until the program defines tiers.
+const defaultTier = "base"
+
+type issueCardInput struct {
+	Phone      string `json:"phone"`
+	Name       string `json:"name"`
+	Email      string `json:"email"`
+	SMSConsent *bool  `json:"sms_consent"`
+}
+
+type cardJSON struct {
+	SerialNumber string       `json:"serial_number"`
+	Number       string       `json:"number"`
+	ProgramID    string       `json:"program_id"`
+	Balance      int64        `json:"balance"`
+	Tier         string       `json:"tier"`
+	Status       string       `json:"status"`
+	Version      int64        `json:"version"`
+	Customer     customerJSON `json:"customer"`
+	PassURL      string       `json:"pass_url"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
+	VoidedAt     *time.Time   `json:"voided_at,omitempty"`
+}
+
+type customerJSON struct {
+	Phone      string `json:"phone"`
+	Name       string `json:"name"`
+	Email      string `json:"email"`
+	SMSConsent bool   `json:"sms_consent"`
+}
+
+func (s *Server) cardJSON(c store.Card) cardJSON {
+	return cardJSON{SerialNumber: c.SerialNumber, Number: c.Number, ProgramID: c.ProgramID,
+		Balance: c.Balance, Tier: c.Tier, Status: c.Status, Version: c.Version,
+		Customer: customerJSON{Phone: c.Customer.Phone, Name: c.Customer.Name, Email: c.Customer.Email,
+			SMSConsent: c.Customer.SMSConsent},
+		PassURL:   s.publicURL + "/api/v1/cards/" + c.SerialNumber + "/pass.pkpass",
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, VoidedAt: c.VoidedAt}
+}
+
+func (s *Server) issueCard(c *gin.Context) error {
+	var in issueCardInput
+	if err := s.decodeJSON(c, &in); err != nil {
+		return err
+	}
+	mid := merchantID(c)
+	m, err := s.store.Merchant(c.Request.Context(), mid)
+	if err != nil {
+		return internal(err)
+	}
+	if strings.TrimSpace(in.Phone) == "" {
+		return invalid("phone", "phone is required")
+	}
+	e164, err := phone.Normalize(in.Phone, m.Country)
+	if err != nil {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_phone", Field: "phone",
+			Message: "phone is not a valid phone number; write it as +79123456789 or 8 (912) 345-67-89"}
+	}
+	in.Name, in.Email = strings.TrimSpace(in.Name), strings.TrimSpace(in.Email)
+	if utf8.RuneCountInString(in.Name) > 100 {
+		return invalid("name", "name must be at most 100 characters")
+	}
+	if in.Email != "" {
+		if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {
+			return invalid("email", "email is not a valid address")
+		}
+	}
+	card, created, err := s.store.IssueCard(c.Request.Context(), store.IssueCard{MerchantID: mid, ProgramID: c.Param("id"),
+		Phone: e164, Name: in.Name, Email: in.Email, SMSConsent: in.SMSConsent, Tier: defaultTier})
+	if err != nil {
+		return storeError(err, "program")
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		s.log.InfoContext(c.Request.Context(), "card issued", "serial", card.SerialNumber, "phone", phone.Mask(e164))
+	}
+	c.JSON(status, s.cardJSON(card))
+	return nil
+}
+
+func (s *Server) getCard(c *gin.Context) error {
+	card, err := s.store.Card(c.Request.Context(), merchantID(c), c.Param("serial"))
+	if err != nil {
+		return storeError(err, "card")
+	}
+	c.JSON(http.StatusOK, s.cardJSON(card))
+	return nil
+}
+
+var cardStatuses = []string{store.CardActive, store.CardVoided}
+
+// listCards lists cards page by page; ?number= finds the card a POS scanned.
+func (s *Server) listCards(c *gin.Context) error {
+	mid := merchantID(c)
+	if number, ok := c.GetQuery("number"); ok {
+		card, err := s.store.CardByNumber(c.Request.Context(), mid, strings.TrimSpace(number))
+		if err != nil {
+			return storeError(err, "card")
+		}
+		c.JSON(http.StatusOK, gin.H{"cards": []cardJSON{s.cardJSON(card)}, "next_cursor": ""})
+		return nil
+	}
+	after, limit, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	f := store.CardFilter{ProgramID: c.Query("program_id"), Status: c.Query("status")}
+	if f.Status != "" && !slices.Contains(cardStatuses, f.Status) {
+		return badRequest("invalid_query", "status", "status must be active or voided")
+	}
+	cards, err := s.store.Cards(c.Request.Context(), mid, f, after, limit)
+	if err != nil {
+		return internal(err)
+	}
+	out := make([]cardJSON, len(cards))
+	for i, card := range cards {
+		out[i] = s.cardJSON(card)
+	}
+	next := ""
+	if len(cards) == limit {
+		last := cards[len(cards)-1]
+		next = store.Cursor{Time: last.CreatedAt, ID: last.SerialNumber}.String()
+	}
+	c.JSON(http.StatusOK, gin.H{"cards": out, "next_cursor": next})
+	return nil
+}
+
+func (s *Server) voidCard(c *gin.Context) error {
+	card, err := s.store.VoidCard(c.Request.Context(), merchantID(c), c.Param("serial"))
+	if err != nil {
+		return storeError(err, "card")
+	}
+	c.JSON(http.StatusOK, s.cardJSON(card))
+	return nil
+}
+
+func (s *Server) cardPass(c *gin.Context) error {
+	card, err := s.store.Card(c.Request.Context(), merchantID(c), c.Param("serial"))
+	if err != nil {
+		return storeError(err, "card")
+	}
+	pass, err := s.passes.Pass(c.Request.Context(), card)
+	if err != nil {
+		return internal(err)
+	}
+	c.Header("Content-Disposition", `attachment; filename="card-`+card.Number+`.pkpass"`)
+	c.Header("Last-Modified", pass.Modified.UTC().Format(http.TimeFormat))
+	c.Data(http.StatusOK, "application/vnd.apple.pkpass", pass.Data)
+	return nil
+}
+
+const (
+	defaultPageSize = 50
+	maxPageSize     = 200
+)
+
+// pageParams reads ?limit= and ?cursor=.
+func pageParams(c *gin.Context) (store.Cursor, int, error) {
+	limit := defaultPageSize
+	if v, ok := c.GetQuery("limit"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageSize {
+			return store.Cursor{}, 0, badRequest("invalid_query", "limit", "limit must be an integer from 1 to %d", maxPageSize)
+		}
+		limit = n
+	}
+	after, err := store.ParseCursor(c.Query("cursor"))
+	if err != nil {
+		return store.Cursor{}, 0, badRequest("invalid_query", "cursor", "cursor is not one this API returned")
+	}
+	return after, limit, nil
+}

@@ -1,0 +1,98 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Error is the one error type handlers return. Status, Code and Message are
+// public; Err is the cause, logged but never shown to the client.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Field   string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorBody is the JSON shape of every error answer.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+	} `json:"error"`
+}
+
+func badRequest(code, field, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func invalid(field, format string, args ...any) *Error {
+	return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_field", Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(what string) *Error {
+	return &Error{Status: http.StatusNotFound, Code: "not_found", Message: what + " not found"}
+}
+
+func internal(err error) *Error {
+	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error", Err: err}
+}
+
+// handler is a Gin handler that returns its error instead of writing it.
+type handler func(c *gin.Context) error
+
+// wrap adapts a handler: a returned error is written once, as JSON, and
+// logged once (5xx at error level with the cause, 4xx at debug).
+func (s *Server) wrap(h handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.writeError(c, err)
+		}
+	}
+}
+
+func (s *Server) writeError(c *gin.Context, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = internal(err)
+	}
+	if e.Status >= 500 {
+		s.log.ErrorContext(c.Request.Context(), "request failed", "route", c.FullPath(), "err", err)
+	} else {
+		s.log.DebugContext(c.Request.Context(), "request refused", "route", c.FullPath(), "code", e.Code, "field", e.Field)
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message, body.Error.Field = e.Code, e.Message, e.Field
+	c.AbortWithStatusJSON(e.Status, body)
+}
+
+// noRoute answers unknown paths and methods in the same JSON shape.
+func (s *Server) noRoute(c *gin.Context) {
+	s.writeError(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint"})
+}
+
+func (s *Server) noMethod(c *gin.Context) {
+	s.writeError(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+		Message: c.Request.Method + " is not allowed here"})
+}
+
+// recoverer turns a panic into a logged 500 instead of a dropped connection.
+func (s *Server) recoverer() gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, rec any) {
+		s.writeError(c, internal(fmt.Errorf("panic: %v", rec)))
+	})
+}

@@ -1,0 +1,294 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/passes"
+)
+
+type programStore interface {
+	CreateProgram(ctx context.Context, p *store.Program) error
+	Program(ctx context.Context, merchantID, id string) (store.Program, error)
+	Programs(ctx context.Context, merchantID string, after store.Cursor, limit int) ([]store.Program, error)
+	UpdateProgram(ctx context.Context, merchantID, id string, change func(*store.Program) error) (store.Program, error)
+	SetProgramImages(ctx context.Context, merchantID, programID, kind string, files map[string][]byte) error
+}
+
+// programInput is the body of create and update. Pointers tell "absent"
+// from "zero", so an update changes only what it names.
+type programInput struct {
+	Name          *string      `json:"name"`
+	CurrencyLabel *string      `json:"currency_label"`
+	EarnRateBP    *int         `json:"earn_rate_bp"`
+	WelcomeBonus  *int64       `json:"welcome_bonus"`
+	Terms         *string      `json:"terms"`
+	BarcodeFormat *string      `json:"barcode_format"`
+	Locale        *string      `json:"locale"`
+	Design        *designInput `json:"design"`
+}
+
+type designInput struct {
+	BackgroundColor *string `json:"background_color"`
+	ForegroundColor *string `json:"foreground_color"`
+	LabelColor      *string `json:"label_color"`
+	LogoText        *string `json:"logo_text"`
+}
+
+type programJSON struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	CurrencyLabel string     `json:"currency_label"`
+	EarnRateBP    int        `json:"earn_rate_bp"`
+	WelcomeBonus  int64      `json:"welcome_bonus"`
+	Terms         string     `json:"terms"`
+	BarcodeFormat string     `json:"barcode_format"`
+	Locale        string     `json:"locale"`
+	Design        designJSON `json:"design"`
+	Version       int64      `json:"version"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+type designJSON struct {
+	BackgroundColor string            `json:"background_color"`
+	ForegroundColor string            `json:"foreground_color"`
+	LabelColor      string            `json:"label_color"`
+	LogoText        string            `json:"logo_text"`
+	Images          map[string]string `json:"images"` // kind → "default" or "custom"
+}
+
+var (
+	colorRE        = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+	barcodeFormats = []string{passes.BarcodeQR, passes.BarcodePDF417, passes.BarcodeAztec, passes.BarcodeCode128}
+	locales        = []string{passes.LocaleRU, passes.LocaleEN}
+	imageKinds     = []string{"icon", "logo", "strip"}
+)
+
+// newProgram is a program with the defaults that a create fills in.
+func newProgram(merchantID string) store.Program {
+	return store.Program{MerchantID: merchantID, EarnRateBP: 500, BarcodeFormat: passes.BarcodeQR,
+		Locale: passes.LocaleRU, BackgroundColor: "#1f2937", ForegroundColor: "#ffffff", LabelColor: "#cbd5e1"}
+}
+
+// apply copies the fields present in in onto p and validates the result.
+func (in programInput) apply(p *store.Program) error {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = strings.TrimSpace(*src)
+		}
+	}
+	set(&p.Name, in.Name)
+	set(&p.CurrencyLabel, in.CurrencyLabel)
+	set(&p.Terms, in.Terms)
+	set(&p.BarcodeFormat, in.BarcodeFormat)
+	set(&p.Locale, in.Locale)
+	if in.EarnRateBP != nil {
+		p.EarnRateBP = *in.EarnRateBP
+	}
+	if in.WelcomeBonus != nil {
+		p.WelcomeBonus = *in.WelcomeBonus
+	}
+	if d := in.Design; d != nil {
+		set(&p.BackgroundColor, d.BackgroundColor)
+		set(&p.ForegroundColor, d.ForegroundColor)
+		set(&p.LabelColor, d.LabelColor)
+		set(&p.LogoText, d.LogoText)
+	}
+	if p.CurrencyLabel == "" {
+		p.CurrencyLabel = map[string]string{passes.LocaleRU: "баллы"}[p.Locale]
+		if p.CurrencyLabel == "" {
+			p.CurrencyLabel = "points"
+		}
+	}
+	if p.LogoText == "" {
+		p.LogoText = p.Name
+	}
+	return validateProgram(p)
+}
+
+func validateProgram(p *store.Program) error {
+	text := []struct {
+		field, value string
+		min, max     int
+	}{
+		{"name", p.Name, 1, 100},
+		{"currency_label", p.CurrencyLabel, 1, 30},
+		{"terms", p.Terms, 0, 4000},
+		{"design.logo_text", p.LogoText, 0, 40},
+	}
+	for _, t := range text {
+		if n := utf8.RuneCountInString(t.value); n < t.min || n > t.max {
+			if t.min > 0 && n == 0 {
+				return invalid(t.field, "%s is required", t.field)
+			}
+			return invalid(t.field, "%s must be at most %d characters", t.field, t.max)
+		}
+	}
+	if p.EarnRateBP < 0 || p.EarnRateBP > 10000 {
+		return invalid("earn_rate_bp", "earn_rate_bp is basis points of the purchase: 0 to 10000 (500 = 5%%)")
+	}
+	if p.WelcomeBonus < 0 || p.WelcomeBonus > 1_000_000 {
+		return invalid("welcome_bonus", "welcome_bonus must be 0 to 1000000 points")
+	}
+	if !slices.Contains(barcodeFormats, p.BarcodeFormat) {
+		return invalid("barcode_format", "barcode_format must be one of %s", strings.Join(barcodeFormats, ", "))
+	}
+	if !slices.Contains(locales, p.Locale) {
+		return invalid("locale", "locale must be one of %s", strings.Join(locales, ", "))
+	}
+	for field, v := range map[string]string{"design.background_color": p.BackgroundColor,
+		"design.foreground_color": p.ForegroundColor, "design.label_color": p.LabelColor} {
+		if !colorRE.MatchString(v) {
+			return invalid(field, "%s must be a colour like #1f2937", field)
+		}
+	}
+	return nil
+}
+
+func toProgramJSON(p store.Program) programJSON {
+	images := map[string]string{}
+	for _, k := range imageKinds {
+		images[k] = "default"
+		if slices.Contains(p.CustomImages, k) {
+			images[k] = "custom"
+		}
+	}
+	return programJSON{ID: p.ID, Name: p.Name, CurrencyLabel: p.CurrencyLabel, EarnRateBP: p.EarnRateBP,
+		WelcomeBonus: p.WelcomeBonus, Terms: p.Terms, BarcodeFormat: p.BarcodeFormat, Locale: p.Locale,
+		Design: designJSON{BackgroundColor: p.BackgroundColor, ForegroundColor: p.ForegroundColor,
+			LabelColor: p.LabelColor, LogoText: p.LogoText, Images: images},
+		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+func (s *Server) createProgram(c *gin.Context) error {
+	var in programInput
+	if err := s.decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p := newProgram(merchantID(c))
+	if err := in.apply(&p); err != nil {
+		return err
+	}
+	if err := s.store.CreateProgram(c.Request.Context(), &p); err != nil {
+		return internal(err)
+	}
+	c.JSON(http.StatusCreated, toProgramJSON(p))
+	return nil
+}
+
+func (s *Server) getProgram(c *gin.Context) error {
+	p, err := s.store.Program(c.Request.Context(), merchantID(c), c.Param("id"))
+	if err != nil {
+		return storeError(err, "program")
+	}
+	c.JSON(http.StatusOK, toProgramJSON(p))
+	return nil
+}
+
+func (s *Server) listPrograms(c *gin.Context) error {
+	after, limit, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	ps, err := s.store.Programs(c.Request.Context(), merchantID(c), after, limit)
+	if err != nil {
+		return internal(err)
+	}
+	out := make([]programJSON, len(ps))
+	for i, p := range ps {
+		out[i] = toProgramJSON(p)
+	}
+	next := ""
+	if len(ps) == limit {
+		last := ps[len(ps)-1]
+		next = store.Cursor{Time: last.CreatedAt, ID: last.ID}.String()
+	}
+	c.JSON(http.StatusOK, gin.H{"programs": out, "next_cursor": next})
+	return nil
+}
+
+func (s *Server) updateProgram(c *gin.Context) error {
+	var in programInput
+	if err := s.decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p, err := s.store.UpdateProgram(c.Request.Context(), merchantID(c), c.Param("id"), in.apply)
+	if err != nil {
+		return storeError(err, "program")
+	}
+	c.JSON(http.StatusOK, toProgramJSON(p))
+	return nil
+}
+
+// maxImage caps an uploaded image; Apple's largest (@3x strip) is far smaller.
+const maxImage = 1 << 20
+
+func (s *Server) putProgramImage(c *gin.Context) error {
+	kind := c.Param("kind")
+	if !slices.Contains(imageKinds, kind) {
+		return notFound("image kind " + kind)
+	}
+	if ct := c.GetHeader("Content-Type"); ct != "image/png" {
+		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+			Message: "send the image as Content-Type: image/png"}
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxImage))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
+			Message: fmt.Sprintf("the image is larger than %d bytes", maxImage)}
+	}
+	if err != nil {
+		return badRequest("bad_body", "", "could not read the image")
+	}
+	files, err := passes.ScaleImage(kind, data)
+	if err != nil {
+		return invalid("image", "%v", err)
+	}
+	return s.setImages(c, kind, files)
+}
+
+func (s *Server) deleteProgramImage(c *gin.Context) error {
+	kind := c.Param("kind")
+	if !slices.Contains(imageKinds, kind) {
+		return notFound("image kind " + kind)
+	}
+	return s.setImages(c, kind, nil)
+}
+
+func (s *Server) setImages(c *gin.Context, kind string, files map[string][]byte) error {
+	id := c.Param("id")
+	if err := s.store.SetProgramImages(c.Request.Context(), merchantID(c), id, kind, files); err != nil {
+		return storeError(err, "program")
+	}
+	p, err := s.store.Program(c.Request.Context(), merchantID(c), id)
+	if err != nil {
+		return storeError(err, "program")
+	}
+	c.JSON(http.StatusOK, toProgramJSON(p))
+	return nil
+}
+
+// storeError maps store errors to API errors; what names the resource.
+func storeError(err error, what string) error {
+	var apiErr *Error
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr
+	case errors.Is(err, store.ErrNotFound):
+		return notFound(what)
+	}
+	return internal(err)
+}

@@ -1,0 +1,122 @@
+// Package api is the HTTP surface of loyalpass: the merchant REST API under
+// /api/v1 and the health endpoints. Handlers return *Error values that one
+// renderer turns into the JSON error shape.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/cardpass"
+	"github.com/loyalpass/loyalpass/internal/store"
+)
+
+// Store is what the API needs of the database.
+type Store interface {
+	APIKey(ctx context.Context, id string) (store.APIKey, error)
+	Merchant(ctx context.Context, id string) (store.Merchant, error)
+	programStore
+	cardStore
+}
+
+// PassSource hands out the signed package of a card.
+type PassSource interface {
+	Pass(ctx context.Context, card store.Card) (cardpass.Pass, error)
+}
+
+// Options configures a Server.
+type Options struct {
+	Store  Store
+	Passes PassSource
+	Log    *slog.Logger
+	// PublicURL is where customers and wallets reach this server, without a
+	// trailing slash, e.g. "https://cards.example.com".
+	PublicURL string
+	// MaxBody caps JSON request bodies; images have their own cap.
+	MaxBody int64
+	// Ready reports whether start-up has finished; nil means always ready.
+	Ready func() bool
+}
+
+// Server holds the API's dependencies; Handler builds its routes.
+type Server struct {
+	store     Store
+	passes    PassSource
+	log       *slog.Logger
+	publicURL string
+	maxBody   int64
+	ready     func() bool
+}
+
+// New returns a Server. It does not start listening; see Handler.
+func New(opts Options) *Server {
+	s := &Server{store: opts.Store, passes: opts.Passes, log: opts.Log,
+		publicURL: strings.TrimRight(opts.PublicURL, "/"), maxBody: opts.MaxBody, ready: opts.Ready}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 64 << 10
+	}
+	if s.ready == nil {
+		s.ready = func() bool { return true }
+	}
+	return s
+}
+
+// Handler returns the routes of the whole HTTP surface.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	r.Use(s.recoverer(), s.accessLog())
+	r.NoRoute(s.noRoute)
+	r.NoMethod(s.noMethod)
+
+	r.GET("/healthz", s.healthz)
+
+	v1 := r.Group("/api/v1", s.wrap(s.authenticate))
+	v1.POST("/programs", s.wrap(s.createProgram))
+	v1.GET("/programs", s.wrap(s.listPrograms))
+	v1.GET("/programs/:id", s.wrap(s.getProgram))
+	v1.PATCH("/programs/:id", s.wrap(s.updateProgram))
+	v1.PUT("/programs/:id/images/:kind", s.wrap(s.putProgramImage))
+	v1.DELETE("/programs/:id/images/:kind", s.wrap(s.deleteProgramImage))
+	v1.POST("/programs/:id/cards", s.wrap(s.issueCard))
+	v1.GET("/cards", s.wrap(s.listCards))
+	v1.GET("/cards/:serial", s.wrap(s.getCard))
+	v1.POST("/cards/:serial/void", s.wrap(s.voidCard))
+	v1.GET("/cards/:serial/pass.pkpass", s.wrap(s.cardPass))
+	return r
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	if !s.ready() {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "starting"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// accessLog writes one line per request. Query strings are left out (they
+// may carry phone numbers) and so is every header (tokens).
+func (s *Server) accessLog() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "http",
+			slog.String("method", c.Request.Method), slog.String("route", route),
+			slog.Int("status", c.Writer.Status()), slog.Duration("duration", time.Since(start)),
+			slog.String("merchant", c.GetString(merchantKey)))
+	}
+}

@@ -1,0 +1,120 @@
+// Package cardpass hands out the signed Apple Wallet package of a card. A
+// package is rendered and signed once per (card version, program version),
+// kept in the store, and served from there until either changes.
+package cardpass
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/passes"
+)
+
+// Store is what the service needs of the database.
+type Store interface {
+	Merchant(ctx context.Context, id string) (store.Merchant, error)
+	Program(ctx context.Context, merchantID, id string) (store.Program, error)
+	ProgramImages(ctx context.Context, programID string) (map[string][]byte, error)
+	PassFile(ctx context.Context, serial string) (store.PassFile, error)
+	PutPassFile(ctx context.Context, serial string, f store.PassFile) error
+}
+
+// Renderer builds a signed package.
+type Renderer interface {
+	Render(p passes.Program, c passes.Card) ([]byte, error)
+}
+
+// Service serves signed packages, rendering only when a card changed.
+type Service struct {
+	store    Store
+	renderer Renderer
+	log      *slog.Logger
+	inflight singleflight.Group
+}
+
+// New returns a Service.
+func New(st Store, r Renderer, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: st, renderer: r, log: log.With("component", "cardpass")}
+}
+
+// Pass is a signed package and the time its content last changed.
+type Pass struct {
+	Data     []byte
+	Modified time.Time
+}
+
+// Pass returns the signed package of card. Concurrent calls for the same
+// card version share one rendering.
+func (s *Service) Pass(ctx context.Context, card store.Card) (Pass, error) {
+	prog, err := s.store.Program(ctx, card.MerchantID, card.ProgramID)
+	if err != nil {
+		return Pass{}, fmt.Errorf("load program of card %s: %w", card.SerialNumber, err)
+	}
+	modified := card.UpdatedAt
+	if prog.UpdatedAt.After(modified) {
+		modified = prog.UpdatedAt
+	}
+	if f, err := s.store.PassFile(ctx, card.SerialNumber); err == nil &&
+		f.CardVersion == card.Version && f.ProgramVersion == prog.Version {
+		return Pass{Data: f.Data, Modified: modified}, nil
+	}
+	key := card.SerialNumber + "/" + strconv.FormatInt(card.Version, 10) + "/" + strconv.FormatInt(prog.Version, 10)
+	// The rendering outlives a caller that gives up: others may wait on it.
+	v, err, _ := s.inflight.Do(key, func() (any, error) { return s.render(context.WithoutCancel(ctx), card, prog) })
+	if err != nil {
+		return Pass{}, err
+	}
+	return Pass{Data: v.([]byte), Modified: modified}, nil
+}
+
+func (s *Service) render(ctx context.Context, card store.Card, prog store.Program) ([]byte, error) {
+	m, err := s.store.Merchant(ctx, card.MerchantID)
+	if err != nil {
+		return nil, fmt.Errorf("load merchant of card %s: %w", card.SerialNumber, err)
+	}
+	images, err := s.store.ProgramImages(ctx, prog.ID)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	data, err := s.renderer.Render(ProgramFor(m, prog, images), CardFor(card))
+	if err != nil {
+		return nil, fmt.Errorf("render pass %s: %w", card.SerialNumber, err)
+	}
+	s.log.DebugContext(ctx, "pass rendered", "serial", card.SerialNumber, "version", card.Version,
+		"bytes", len(data), "duration", time.Since(start))
+	f := store.PassFile{CardVersion: card.Version, ProgramVersion: prog.Version, Data: data}
+	if err := s.store.PutPassFile(ctx, card.SerialNumber, f); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// ProgramFor is the pass domain's view of a stored program.
+func ProgramFor(m store.Merchant, p store.Program, images map[string][]byte) passes.Program {
+	return passes.Program{
+		ID: p.ID, OrganizationName: m.Name, Name: p.Name, CurrencyLabel: p.CurrencyLabel,
+		EarnRateBP: p.EarnRateBP, Terms: p.Terms, BarcodeFormat: p.BarcodeFormat, Locale: p.Locale,
+		Design: passes.Design{BackgroundColor: p.BackgroundColor, ForegroundColor: p.ForegroundColor,
+			LabelColor: p.LabelColor, LogoText: p.LogoText, Images: images},
+		Version: p.Version,
+	}
+}
+
+// CardFor is the pass domain's view of a stored card.
+func CardFor(c store.Card) passes.Card {
+	return passes.Card{
+		SerialNumber: c.SerialNumber, AuthenticationToken: c.AuthToken, Number: c.Number,
+		HolderName: c.Customer.Name, Balance: c.Balance, Tier: c.Tier, Voided: c.Status == store.CardVoided,
+		Version: c.Version, UpdatedAt: c.UpdatedAt,
+	}
+}

@@ -1,0 +1,213 @@
+// Package config reads loyalpass's configuration: built-in defaults, then
+// a TOML file, then LOYALPASS_* environment variables, then flags, each
+// overriding the one before. Secrets come from files or the environment,
+// never from flags.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// EnvPrefix starts every environment variable loyalpass reads.
+const EnvPrefix = "LOYALPASS_"
+
+// Config is the whole configuration. The env tag names the variable after
+// EnvPrefix; the toml tag names the key in the file.
+type Config struct {
+	// Addr is the listen address of the HTTP server.
+	Addr string `toml:"addr" env:"ADDR"`
+	// DataDir holds the SQLite database and the development signing chain.
+	DataDir string `toml:"data" env:"DATA"`
+	// PublicURL is where phones and merchants reach this server; passes
+	// carry PublicURL + "/wallet" as their web service URL.
+	PublicURL string `toml:"public_url" env:"PUBLIC_URL"`
+	// DatabaseURL is "sqlite:PATH"; empty means DataDir/loyalpass.db.
+	DatabaseURL string `toml:"database_url" env:"DATABASE_URL"`
+	// LogLevel is debug, info, warn or error; LogFormat is text or json.
+	LogLevel  string `toml:"log_level" env:"LOG_LEVEL"`
+	LogFormat string `toml:"log_format" env:"LOG_FORMAT"`
+	// MaxBodyBytes caps JSON request bodies.
+	MaxBodyBytes int64 `toml:"max_body_bytes" env:"MAX_BODY_BYTES"`
+	// Demo creates a demo merchant and program on the first start.
+	Demo bool `toml:"demo" env:"DEMO"`
+	// Country is the default region for new merchants' phone numbers.
+	Country string `toml:"country" env:"COUNTRY"`
+
+	Pass Pass `toml:"pass"`
+}
+
+// Pass is the Apple Wallet signing identity. With no certificate set,
+// loyalpass generates a development chain under DataDir/certs.
+type Pass struct {
+	TypeID string `toml:"type_id" env:"PASS_TYPE_ID"`
+	TeamID string `toml:"team_id" env:"PASS_TEAM_ID"`
+	// CertFile and KeyFile are PEM files; or P12File, a PKCS#12 bundle.
+	CertFile string `toml:"cert_file" env:"PASS_CERT_FILE"`
+	KeyFile  string `toml:"key_file" env:"PASS_KEY_FILE"`
+	P12File  string `toml:"p12_file" env:"PASS_P12_FILE"`
+	// P12PasswordFile holds the PKCS#12 password; P12Password is read only
+	// from the environment (LOYALPASS_PASS_P12_PASSWORD), never a file or flag.
+	P12PasswordFile string `toml:"p12_password_file" env:"PASS_P12_PASSWORD_FILE"`
+	P12Password     string `toml:"-" env:"PASS_P12_PASSWORD"`
+	// WWDRFile is Apple's WWDR intermediate (G4) that issued the certificate.
+	WWDRFile string `toml:"wwdr_file" env:"PASS_WWDR_FILE"`
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Addr:         ":8080",
+		DataDir:      "./data",
+		PublicURL:    "http://localhost:8080",
+		LogLevel:     "info",
+		LogFormat:    "text",
+		MaxBodyBytes: 64 << 10,
+		Demo:         true,
+		Country:      "RU",
+		Pass:         Pass{TypeID: "pass.dev.loyalpass.card", TeamID: "LOYALDEV01"},
+	}
+}
+
+// Load returns the defaults overridden by the TOML file at path (if path is
+// not empty) and then by the environment (as returned by os.Environ).
+func Load(path string, environ []string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read config file: %w", err)
+		}
+		dec := toml.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			var strict *toml.StrictMissingError
+			if errors.As(err, &strict) {
+				return cfg, fmt.Errorf("config file %s: unknown keys:\n%s", path, strict.String())
+			}
+			return cfg, fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, EnvPrefix) {
+			env[strings.TrimPrefix(k, EnvPrefix)] = v
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), env); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func applyEnv(v reflect.Value, env map[string]string) error {
+	for i := range v.NumField() {
+		f, field := v.Type().Field(i), v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			if err := applyEnv(field, env); err != nil {
+				return err
+			}
+			continue
+		}
+		val, ok := env[f.Tag.Get("env")]
+		if !ok || f.Tag.Get("env") == "" {
+			continue
+		}
+		switch field.Kind() {
+		case reflect.String:
+			field.SetString(val)
+		case reflect.Bool:
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				return fmt.Errorf("%s%s: want true or false, got %q", EnvPrefix, f.Tag.Get("env"), val)
+			}
+			field.SetBool(b)
+		case reflect.Int64:
+			n, err := strconv.ParseInt(val, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%s%s: want an integer, got %q", EnvPrefix, f.Tag.Get("env"), val)
+			}
+			field.SetInt(n)
+		}
+	}
+	return nil
+}
+
+// DevSigning reports whether no signing certificate is configured, so a
+// development chain is used.
+func (c Config) DevSigning() bool {
+	return c.Pass.CertFile == "" && c.Pass.P12File == ""
+}
+
+// Database returns the database URL, defaulting to SQLite under DataDir.
+func (c Config) Database() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return "sqlite:" + filepath.Join(c.DataDir, "loyalpass.db")
+}
+
+// Validate checks the configuration once, at start-up, and says what is
+// wrong in terms an operator can act on.
+func (c Config) Validate() error {
+	var errs []error
+	u, err := url.Parse(c.PublicURL)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+		errs = append(errs, fmt.Errorf("public_url %q must be an absolute http(s) URL", c.PublicURL))
+	case u.Scheme != "https" && !c.DevSigning():
+		errs = append(errs, fmt.Errorf("public_url %q must use https: iPhones talk to the pass web service only over HTTPS (http is for development with the generated certificates)", c.PublicURL))
+	case u.Path != "" && u.Path != "/" || u.RawQuery != "":
+		errs = append(errs, fmt.Errorf("public_url %q must have no path or query", c.PublicURL))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data directory must not be empty"))
+	}
+	if c.Pass.TypeID == "" || c.Pass.TeamID == "" {
+		errs = append(errs, errors.New("pass.type_id and pass.team_id must be set"))
+	}
+	p := c.Pass
+	switch {
+	case p.CertFile != "" && p.P12File != "":
+		errs = append(errs, errors.New("set either pass.cert_file/key_file or pass.p12_file, not both"))
+	case p.CertFile != "" && p.KeyFile == "":
+		errs = append(errs, errors.New("pass.cert_file needs pass.key_file"))
+	}
+	if p.P12Password != "" && p.P12PasswordFile != "" {
+		errs = append(errs, errors.New("set the PKCS#12 password by file or by environment, not both"))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("max_body_bytes %d is too small", c.MaxBodyBytes))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log_level %q must be debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log_format %q must be text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// P12PasswordValue returns the PKCS#12 password from its file or the
+// environment; a trailing newline in the file is not part of it.
+func (p Pass) P12PasswordValue() (string, error) {
+	if p.P12PasswordFile == "" {
+		return p.P12Password, nil
+	}
+	b, err := os.ReadFile(p.P12PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("read PKCS#12 password file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}

@@ -1,0 +1,275 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// Card statuses.
+const (
+	CardActive = "active"
+	CardVoided = "voided"
+)
+
+// Customer is a person, keyed by phone number within a merchant.
+type Customer struct {
+	ID               string
+	MerchantID       string
+	Phone            string // E.164
+	Name             string
+	Email            string
+	SMSConsent       bool
+	SMSConsentAt     *time.Time
+	SMSConsentSource string
+	CreatedAt        time.Time
+}
+
+// Card is one customer's card in one program.
+type Card struct {
+	SerialNumber string
+	MerchantID   string
+	ProgramID    string
+	CustomerID   string
+	Number       string
+	AuthToken    string
+	Balance      int64
+	Tier         string
+	Status       string
+	Version      int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	VoidedAt     *time.Time
+	Customer     Customer
+}
+
+// IssueCard is what IssueCard needs to know.
+type IssueCard struct {
+	MerchantID string
+	ProgramID  string
+	Phone      string // E.164
+	Name       string
+	Email      string
+	// SMSConsent, when set, records the customer's answer if none is on file.
+	SMSConsent *bool
+	Tier       string
+}
+
+const cardColumns = `c.serial_number, c.merchant_id, c.program_id, c.customer_id, c.number, c.auth_token,
+	c.balance, c.tier, c.status, c.version, c.created_at, c.updated_at, c.voided_at,
+	u.id, u.merchant_id, u.phone, u.name, u.email, u.sms_consent, u.sms_consent_at, u.sms_consent_source, u.created_at`
+
+const (
+	selectCustomerByPhone = `SELECT id, merchant_id, phone, name, email, sms_consent, sms_consent_at,
+		sms_consent_source, created_at FROM customers WHERE merchant_id = ? AND phone = ?`
+	insertCustomer = `INSERT INTO customers (id, merchant_id, phone, name, email, sms_consent, sms_consent_at,
+		sms_consent_source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	fillCustomer = `UPDATE customers SET
+		name = CASE WHEN name = '' THEN ? ELSE name END,
+		email = CASE WHEN email = '' THEN ? ELSE email END,
+		sms_consent = CASE WHEN sms_consent_at IS NULL AND ? THEN ? ELSE sms_consent END,
+		sms_consent_source = CASE WHEN sms_consent_at IS NULL AND ? THEN 'api' ELSE sms_consent_source END,
+		sms_consent_at = CASE WHEN sms_consent_at IS NULL AND ? THEN ? ELSE sms_consent_at END
+		WHERE id = ?`
+	selectActiveCardID = `SELECT serial_number FROM cards WHERE program_id = ? AND customer_id = ? AND status = 'active'`
+	insertCard         = `INSERT INTO cards (serial_number, merchant_id, program_id, customer_id, number, auth_token,
+		balance, tier, status, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'active', 1, ?, ?)`
+	selectCard = `SELECT ` + cardColumns + ` FROM cards c JOIN customers u ON u.id = c.customer_id
+		WHERE c.merchant_id = ? AND c.serial_number = ?`
+	selectCardBySerial = `SELECT ` + cardColumns + ` FROM cards c JOIN customers u ON u.id = c.customer_id
+		WHERE c.serial_number = ?`
+	selectCardByNumber = `SELECT ` + cardColumns + ` FROM cards c JOIN customers u ON u.id = c.customer_id
+		WHERE c.merchant_id = ? AND c.number = ?`
+	listCards = `SELECT ` + cardColumns + ` FROM cards c JOIN customers u ON u.id = c.customer_id
+		WHERE c.merchant_id = ? AND (? = '' OR c.program_id = ?) AND (? = '' OR c.status = ?)
+		AND (c.created_at > ? OR (c.created_at = ? AND c.serial_number > ?))
+		ORDER BY c.created_at, c.serial_number LIMIT ?`
+	voidCard = `UPDATE cards SET status = 'voided', version = version + 1, updated_at = ?, voided_at = ?
+		WHERE merchant_id = ? AND serial_number = ? AND status = 'active'`
+)
+
+// IssueCard returns the customer's active card in the program, issuing one
+// (and creating the customer) if there is none. created tells which. It is
+// idempotent per phone: a repeated call never makes a second card.
+func (s *Store) IssueCard(ctx context.Context, in IssueCard) (card Card, created bool, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.program(ctx, tx, in.MerchantID, in.ProgramID); err != nil {
+			return err
+		}
+		cust, err := s.upsertCustomer(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		var serial string
+		err = tx.QueryRowContext(ctx, selectActiveCardID, in.ProgramID, cust.ID).Scan(&serial)
+		if errors.Is(err, sql.ErrNoRows) {
+			serial, err = s.insertCard(ctx, tx, in, cust.ID)
+			created = true
+		}
+		if err != nil {
+			return err
+		}
+		card, err = scanCard(tx.QueryRowContext(ctx, selectCardBySerial, serial))
+		return err
+	})
+	return card, created, err
+}
+
+func (s *Store) upsertCustomer(ctx context.Context, tx *sql.Tx, in IssueCard) (Customer, error) {
+	now := s.nowUTC()
+	c, err := scanCustomer(tx.QueryRowContext(ctx, selectCustomerByPhone, in.MerchantID, in.Phone))
+	if errors.Is(err, ErrNotFound) {
+		c = Customer{ID: newID("cus"), MerchantID: in.MerchantID, Phone: in.Phone, Name: in.Name,
+			Email: in.Email, CreatedAt: now}
+		if in.SMSConsent != nil {
+			c.SMSConsent, c.SMSConsentAt, c.SMSConsentSource = *in.SMSConsent, &now, "api"
+		}
+		_, err = tx.ExecContext(ctx, insertCustomer, c.ID, c.MerchantID, c.Phone, c.Name, c.Email,
+			c.SMSConsent, c.SMSConsentAt, c.SMSConsentSource, c.CreatedAt)
+		if err != nil {
+			return c, fmt.Errorf("insert customer: %w", err)
+		}
+		return c, nil
+	}
+	if err != nil {
+		return c, err
+	}
+	// A known customer: fill blanks, never overwrite what is on file.
+	given := in.SMSConsent != nil
+	consent := given && *in.SMSConsent
+	_, err = tx.ExecContext(ctx, fillCustomer, in.Name, in.Email, given, consent, given, given, now, c.ID)
+	if err != nil {
+		return c, fmt.Errorf("update customer: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Store) insertCard(ctx context.Context, tx *sql.Tx, in IssueCard, customerID string) (string, error) {
+	now := s.nowUTC()
+	serial := strings.ToLower(rand.Text())
+	token := rand.Text() + rand.Text() // 52 characters, 256 bits
+	for attempt := 0; ; attempt++ {
+		_, err := tx.ExecContext(ctx, insertCard, serial, in.MerchantID, in.ProgramID, customerID,
+			newCardNumber(), token, in.Tier, now, now)
+		if err == nil {
+			return serial, nil
+		}
+		// A card number collision is possible (13 digits); draw again.
+		if !s.dialect.isUniqueViolation(err) || attempt == 5 {
+			return "", fmt.Errorf("insert card: %w", err)
+		}
+	}
+}
+
+// newCardNumber returns a 13-digit number: 12 random digits (the first not
+// zero) and a Luhn check digit, so a mistyped number is caught at the till.
+func newCardNumber() string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(9e11))
+	digits := fmt.Sprintf("%012d", n.Int64()+1e11)
+	return digits + string('0'+luhnDigit(digits))
+}
+
+func luhnDigit(digits string) byte {
+	sum := 0
+	for i := len(digits) - 1; i >= 0; i-- {
+		d := int(digits[i] - '0')
+		if (len(digits)-1-i)%2 == 0 {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return byte((10 - sum%10) % 10)
+}
+
+// Card returns the merchant's card with the given serial number.
+func (s *Store) Card(ctx context.Context, merchantID, serial string) (Card, error) {
+	return scanCard(s.read.QueryRowContext(ctx, selectCard, merchantID, serial))
+}
+
+// CardBySerial returns a card whoever owns it (for the wallet web service,
+// which authenticates with the card's own token).
+func (s *Store) CardBySerial(ctx context.Context, serial string) (Card, error) {
+	return scanCard(s.read.QueryRowContext(ctx, selectCardBySerial, serial))
+}
+
+// CardByNumber returns the merchant's card with the given barcode number.
+func (s *Store) CardByNumber(ctx context.Context, merchantID, number string) (Card, error) {
+	return scanCard(s.read.QueryRowContext(ctx, selectCardByNumber, merchantID, number))
+}
+
+// CardFilter narrows Cards; empty fields match everything.
+type CardFilter struct {
+	ProgramID string
+	Status    string
+}
+
+// Cards lists the merchant's cards in issue order after the cursor.
+func (s *Store) Cards(ctx context.Context, merchantID string, f CardFilter, after Cursor, limit int) ([]Card, error) {
+	rows, err := s.read.QueryContext(ctx, listCards, merchantID, f.ProgramID, f.ProgramID, f.Status, f.Status,
+		after.Time, after.Time, after.ID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list cards: %w", err)
+	}
+	defer rows.Close()
+	var cards []Card
+	for rows.Next() {
+		c, err := scanCard(rows)
+		if err != nil {
+			return nil, err
+		}
+		cards = append(cards, c)
+	}
+	return cards, rows.Err()
+}
+
+// VoidCard marks an active card voided and raises its version. Voiding a
+// voided card changes nothing and is not an error.
+func (s *Store) VoidCard(ctx context.Context, merchantID, serial string) (Card, error) {
+	var card Card
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.nowUTC()
+		if _, err := tx.ExecContext(ctx, voidCard, now, now, merchantID, serial); err != nil {
+			return fmt.Errorf("void card: %w", err)
+		}
+		var err error
+		card, err = scanCard(tx.QueryRowContext(ctx, selectCard, merchantID, serial))
+		return err
+	})
+	return card, err
+}
+
+func scanCustomer(row scanner) (Customer, error) {
+	var c Customer
+	err := row.Scan(&c.ID, &c.MerchantID, &c.Phone, &c.Name, &c.Email, &c.SMSConsent, &c.SMSConsentAt,
+		&c.SMSConsentSource, &c.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("load customer: %w", err)
+	}
+	return c, nil
+}
+
+func scanCard(row scanner) (Card, error) {
+	var c Card
+	u := &c.Customer
+	err := row.Scan(&c.SerialNumber, &c.MerchantID, &c.ProgramID, &c.CustomerID, &c.Number, &c.AuthToken,
+		&c.Balance, &c.Tier, &c.Status, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.VoidedAt,
+		&u.ID, &u.MerchantID, &u.Phone, &u.Name, &u.Email, &u.SMSConsent, &u.SMSConsentAt,
+		&u.SMSConsentSource, &u.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("load card: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,26 @@
+package store
+
+import (
+	"errors"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// dialect holds everything that differs between the databases we support.
+type dialect struct {
+	name string
+	// migrations is the folder under migrations/ with this dialect's files.
+	migrations string
+	// isUniqueViolation reports whether err is a unique-constraint failure.
+	isUniqueViolation func(err error) bool
+}
+
+var sqliteDialect = dialect{
+	name:       "sqlite",
+	migrations: "migrations/sqlite",
+	isUniqueViolation: func(err error) bool {
+		var se sqlite3.Error
+		return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
+			(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+	},
+}

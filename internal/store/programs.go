@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Program is a merchant's loyalty program as stored.
+type Program struct {
+	ID              string
+	MerchantID      string
+	Name            string
+	CurrencyLabel   string
+	EarnRateBP      int
+	WelcomeBonus    int64
+	Terms           string
+	BarcodeFormat   string
+	Locale          string
+	BackgroundColor string
+	ForegroundColor string
+	LabelColor      string
+	LogoText        string
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	// CustomImages lists the image kinds ("logo", …) the merchant uploaded.
+	CustomImages []string
+}
+
+const programColumns = `id, merchant_id, name, currency_label, earn_rate_bp, welcome_bonus, terms,
+	barcode_format, locale, background_color, foreground_color, label_color, logo_text,
+	version, created_at, updated_at`
+
+const (
+	insertProgram = `INSERT INTO programs (` + programColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	selectProgram = `SELECT ` + programColumns + ` FROM programs WHERE merchant_id = ? AND id = ?`
+	listPrograms  = `SELECT ` + programColumns + ` FROM programs
+		WHERE merchant_id = ? AND (created_at > ? OR (created_at = ? AND id > ?))
+		ORDER BY created_at, id LIMIT ?`
+	updateProgram = `UPDATE programs SET name = ?, currency_label = ?, earn_rate_bp = ?, welcome_bonus = ?,
+		terms = ?, barcode_format = ?, locale = ?, background_color = ?, foreground_color = ?,
+		label_color = ?, logo_text = ?, version = version + 1, updated_at = ?
+		WHERE merchant_id = ? AND id = ?`
+	bumpProgramVersion  = `UPDATE programs SET version = version + 1, updated_at = ? WHERE merchant_id = ? AND id = ?`
+	selectImageKinds    = `SELECT DISTINCT kind FROM program_images WHERE program_id = ? ORDER BY kind`
+	selectProgramImages = `SELECT name, data FROM program_images WHERE program_id = ?`
+	deleteProgramImages = `DELETE FROM program_images WHERE program_id = ? AND kind = ?`
+	insertProgramImage  = `INSERT INTO program_images (program_id, kind, name, data) VALUES (?, ?, ?, ?)`
+)
+
+// CreateProgram stores a new program; it fills in ID, Version and times.
+func (s *Store) CreateProgram(ctx context.Context, p *Program) error {
+	now := s.nowUTC()
+	p.ID, p.Version, p.CreatedAt, p.UpdatedAt = newID("prg"), 1, now, now
+	_, err := s.write.ExecContext(ctx, insertProgram, p.ID, p.MerchantID, p.Name, p.CurrencyLabel,
+		p.EarnRateBP, p.WelcomeBonus, p.Terms, p.BarcodeFormat, p.Locale, p.BackgroundColor,
+		p.ForegroundColor, p.LabelColor, p.LogoText, p.Version, p.CreatedAt, p.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("insert program: %w", err)
+	}
+	return nil
+}
+
+// Program returns the merchant's program with the given id, or ErrNotFound
+// (also when it belongs to another merchant).
+func (s *Store) Program(ctx context.Context, merchantID, id string) (Program, error) {
+	return s.program(ctx, s.read, merchantID, id)
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (s *Store) program(ctx context.Context, q queryer, merchantID, id string) (Program, error) {
+	p, err := scanProgram(q.QueryRowContext(ctx, selectProgram, merchantID, id))
+	if err != nil {
+		return p, err
+	}
+	p.CustomImages, err = imageKinds(ctx, q, p.ID)
+	return p, err
+}
+
+// Programs lists the merchant's programs in creation order after the cursor.
+func (s *Store) Programs(ctx context.Context, merchantID string, after Cursor, limit int) ([]Program, error) {
+	rows, err := s.read.QueryContext(ctx, listPrograms, merchantID, after.Time, after.Time, after.ID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list programs: %w", err)
+	}
+	defer rows.Close()
+	var ps []Program
+	for rows.Next() {
+		p, err := scanProgram(rows)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list programs: %w", err)
+	}
+	for i := range ps {
+		if ps[i].CustomImages, err = imageKinds(ctx, s.read, ps[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return ps, nil
+}
+
+// UpdateProgram applies change to the stored program inside a transaction
+// and saves the result with a new version. change may refuse by returning
+// an error, which UpdateProgram returns unchanged.
+func (s *Store) UpdateProgram(ctx context.Context, merchantID, id string, change func(*Program) error) (Program, error) {
+	var p Program
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if p, err = s.program(ctx, tx, merchantID, id); err != nil {
+			return err
+		}
+		if err := change(&p); err != nil {
+			return err
+		}
+		p.UpdatedAt = s.nowUTC()
+		p.Version++
+		_, err = tx.ExecContext(ctx, updateProgram, p.Name, p.CurrencyLabel, p.EarnRateBP, p.WelcomeBonus,
+			p.Terms, p.BarcodeFormat, p.Locale, p.BackgroundColor, p.ForegroundColor, p.LabelColor,
+			p.LogoText, p.UpdatedAt, merchantID, id)
+		if err != nil {
+			return fmt.Errorf("update program: %w", err)
+		}
+		return nil
+	})
+	return p, err
+}
+
+// SetProgramImages replaces the files of one image kind (nil files restores
+// the default) and raises the program's version so passes re-render.
+func (s *Store) SetProgramImages(ctx context.Context, merchantID, programID, kind string, files map[string][]byte) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, bumpProgramVersion, s.nowUTC(), merchantID, programID)
+		if err != nil {
+			return fmt.Errorf("bump program version: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, deleteProgramImages, programID, kind); err != nil {
+			return fmt.Errorf("delete images: %w", err)
+		}
+		for name, data := range files {
+			if _, err := tx.ExecContext(ctx, insertProgramImage, programID, kind, name, data); err != nil {
+				return fmt.Errorf("insert image %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ProgramImages returns the uploaded image files of a program by file name.
+func (s *Store) ProgramImages(ctx context.Context, programID string) (map[string][]byte, error) {
+	rows, err := s.read.QueryContext(ctx, selectProgramImages, programID)
+	if err != nil {
+		return nil, fmt.Errorf("load images: %w", err)
+	}
+	defer rows.Close()
+	files := map[string][]byte{}
+	for rows.Next() {
+		var name string
+		var data []byte
+		if err := rows.Scan(&name, &data); err != nil {
+			return nil, fmt.Errorf("load images: %w", err)
+		}
+		files[name] = data
+	}
+	return files, rows.Err()
+}
+
+func imageKinds(ctx context.Context, q queryer, programID string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, selectImageKinds, programID)
+	if err != nil {
+		return nil, fmt.Errorf("load image kinds: %w", err)
+	}
+	defer rows.Close()
+	var kinds []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		kinds = append(kinds, k)
+	}
+	return kinds, rows.Err()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanProgram(row scanner) (Program, error) {
+	var p Program
+	err := row.Scan(&p.ID, &p.MerchantID, &p.Name, &p.CurrencyLabel, &p.EarnRateBP, &p.WelcomeBonus,
+		&p.Terms, &p.BarcodeFormat, &p.Locale, &p.BackgroundColor, &p.ForegroundColor, &p.LabelColor,
+		&p.LogoText, &p.Version, &p.CreatedAt, &p.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, ErrNotFound
+	}
+	if err != nil {
+		return p, fmt.Errorf("load program: %w", err)
+	}
+	return p, nil
+}

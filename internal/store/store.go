@@ -1,0 +1,123 @@
+// Package store keeps loyalpass's state in a relational database: SQLite by
+// default, with every dialect difference in dialect.go so that a PostgreSQL
+// implementation slots in without touching callers.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// Errors callers can test for with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// Store is the database behind loyalpass. It is safe for concurrent use.
+type Store struct {
+	write   *sql.DB // SQLite allows one writer: a pool of one connection
+	read    *sql.DB
+	dialect dialect
+	now     func() time.Time
+}
+
+// Options configures Open.
+type Options struct {
+	// URL is "sqlite:PATH" or a bare file path.
+	URL string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Open connects to the database named by opts.URL and brings its schema up
+// to date. It refuses a database whose schema is newer than this binary.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	path, ok := strings.CutPrefix(opts.URL, "sqlite:")
+	if !ok && strings.Contains(opts.URL, "://") {
+		return nil, fmt.Errorf("unsupported database URL %q (want sqlite:PATH)", redactURL(opts.URL))
+	}
+	if path == "" {
+		return nil, errors.New("database path is empty")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create database directory: %w", err)
+	}
+	// busy_timeout first so that every later pragma waits for a lock instead
+	// of failing; _txlock=immediate takes the write lock at BEGIN, which
+	// avoids deadlocks between readers that upgrade to writers.
+	dsn := "file:" + path + "?_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate"
+	w, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	s := &Store{write: w, read: r, dialect: sqliteDialect, now: now}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the database connections.
+func (s *Store) Close() error {
+	return errors.Join(s.write.Close(), s.read.Close())
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.read.PingContext(ctx)
+}
+
+// inTx runs fn in a write transaction and commits if fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// newID returns a random identifier with a readable prefix, e.g. "prg_…".
+func newID(prefix string) string {
+	return prefix + "_" + strings.ToLower(rand.Text())
+}
+
+func (s *Store) nowUTC() time.Time { return s.now().UTC() }
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i >= 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "…" + u[i:]
+		}
+	}
+	return u
+}

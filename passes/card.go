@@ -1,0 +1,68 @@
+// Package passes builds the wallet representations of a loyalty card: the
+// signed Apple Wallet package (.pkpass) here, and the Google Wallet objects
+// next to it. It knows nothing about HTTP or storage: callers hand it plain
+// values and get bytes back.
+package passes
+
+import "time"
+
+// Barcode formats a program may choose; the values are the API's names.
+const (
+	BarcodeQR      = "qr"
+	BarcodePDF417  = "pdf417"
+	BarcodeAztec   = "aztec"
+	BarcodeCode128 = "code128"
+)
+
+// Locales a program may choose for its default language.
+const (
+	LocaleRU = "ru"
+	LocaleEN = "en"
+)
+
+// Design is how a program's cards look. Colours are "#rrggbb".
+type Design struct {
+	BackgroundColor string
+	ForegroundColor string
+	LabelColor      string
+	LogoText        string
+	// Images maps a package file name ("icon.png", "icon@2x.png",
+	// "logo@3x.png", "strip.png", …) to PNG bytes. Missing kinds fall back to
+	// the embedded defaults in assets/.
+	Images map[string][]byte
+}
+
+// Program is what a pass needs to know about the loyalty program.
+type Program struct {
+	ID               string
+	OrganizationName string // the merchant's name, shown at the top of the card
+	Name             string // the program's name, used in the description
+	CurrencyLabel    string // what points are called ("баллы", "points")
+	EarnRateBP       int    // earn rate in basis points of the purchase amount
+	Terms            string // program terms, shown on the back
+	BarcodeFormat    string // one of the Barcode* constants
+	Locale           string // LocaleRU or LocaleEN: the pass's default language
+	Design           Design
+	Version          int64 // grows when the program's look or terms change
+}
+
+// Field is an extra label/value pair for the back of the card.
+type Field struct {
+	Key   string
+	Label string
+	Value string
+}
+
+// Card is one customer's card as the pass shows it.
+type Card struct {
+	SerialNumber        string
+	AuthenticationToken string
+	Number              string // the card number carried by the barcode
+	HolderName          string
+	Balance             int64
+	Tier                string
+	Voided              bool
+	Version             int64
+	UpdatedAt           time.Time
+	BackFields          []Field // extra back fields (e.g. points that expire soon)
+}

@@ -1,0 +1,135 @@
+package passes
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+
+	"golang.org/x/image/draw"
+)
+
+// ErrBadImage marks an uploaded image that cannot go on a pass: not a PNG,
+// corrupt, or of absurd dimensions. The API answers it with a client error.
+var ErrBadImage = errors.New("unusable image")
+
+// Image kinds a store card shows.
+const (
+	ImageIcon  = "icon"
+	ImageLogo  = "logo"
+	ImageStrip = "strip"
+)
+
+// maxImageSide bounds the pixel width and height of an uploaded image. The
+// largest file a pass needs is strip@3x at 1125×432, and a 4096×4096 image
+// decodes to 64 MiB, which is as much as one upload should cost.
+const maxImageSide = 4096
+
+// imageBox is the space Wallet allots to an image kind, in points.
+type imageBox struct {
+	w, h int
+	// cover scales the image to fill the whole box and crops the overflow,
+	// the way Wallet lays out a strip anyway; otherwise the image is scaled
+	// to fit inside the box.
+	cover bool
+}
+
+// imageBoxes holds the store card sizes from Apple's Human Interface
+// Guidelines ("Wallet › Specifications › Pass image dimensions", 2025): icon
+// 38×38, logo up to 160×50, strip 375×144 for coupons and store cards. Older
+// Apple guides gave the icon as 29×29; a larger icon is only scaled down.
+var imageBoxes = map[string]imageBox{
+	ImageIcon:  {w: 38, h: 38},
+	ImageLogo:  {w: 160, h: 50},
+	ImageStrip: {w: 375, h: 144, cover: true},
+}
+
+var pngSignature = []byte("\x89PNG\r\n\x1a\n")
+
+// imageFileName returns the package file name of kind at scale 1, 2 or 3:
+// "logo.png", "logo@2x.png", "logo@3x.png".
+func imageFileName(kind string, scale int) string {
+	if scale == 1 {
+		return kind + ".png"
+	}
+	return fmt.Sprintf("%s@%dx.png", kind, scale)
+}
+
+// ScaleImage turns an uploaded PNG into the three files of an image kind
+// ("icon", "logo" or "strip"): kind.png, kind@2x.png and kind@3x.png, each
+// scaled from src to the kind's box at that scale, keeping the aspect ratio.
+// Icons and logos are scaled to fit inside their box; strips are scaled to
+// cover theirs and centre-cropped, as Wallet would crop them. It is meant to
+// run once, when a merchant uploads an image, and the result to be stored as
+// Design.Images entries. The caller bounds the size of src in bytes; errors
+// about src itself wrap ErrBadImage.
+func ScaleImage(kind string, src []byte) (map[string][]byte, error) {
+	box, ok := imageBoxes[kind]
+	if !ok {
+		return nil, fmt.Errorf("scale image: unknown image kind %q", kind)
+	}
+	if !bytes.HasPrefix(src, pngSignature) {
+		return nil, fmt.Errorf("scale %s image: %w: not a PNG file", kind, ErrBadImage)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(src))
+	if err != nil {
+		return nil, fmt.Errorf("scale %s image: %w: %v", kind, ErrBadImage, err)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > maxImageSide || cfg.Height > maxImageSide {
+		return nil, fmt.Errorf("scale %s image: %w: %d×%d pixels, want 1 to %d on each side",
+			kind, ErrBadImage, cfg.Width, cfg.Height, maxImageSide)
+	}
+	img, err := png.Decode(bytes.NewReader(src))
+	if err != nil {
+		return nil, fmt.Errorf("scale %s image: %w: %v", kind, ErrBadImage, err)
+	}
+
+	out := make(map[string][]byte, 3)
+	// BestCompression gains little on images this size and is pathologically
+	// slow on smooth (upscaled) pixels.
+	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
+	// Only @3x reads the source, which may be large; @2x and @1x are scaled
+	// down from it.
+	largest := scaleInto(img, box.w*3, box.h*3, box.cover)
+	for scale := 1; scale <= 3; scale++ {
+		dst := largest
+		if scale < 3 {
+			dst = scaleInto(largest, box.w*scale, box.h*scale, box.cover)
+		}
+		var buf bytes.Buffer
+		if err := enc.Encode(&buf, dst); err != nil {
+			return nil, fmt.Errorf("scale %s image: encode @%dx: %w", kind, scale, err)
+		}
+		out[imageFileName(kind, scale)] = buf.Bytes()
+	}
+	return out, nil
+}
+
+// scaleInto scales src for a w×h box: to fit inside it, or, with cover, to
+// fill it exactly, cropping the centre of src.
+func scaleInto(src image.Image, w, h int, cover bool) *image.RGBA {
+	sb := src.Bounds()
+	sw, sh := float64(sb.Dx()), float64(sb.Dy())
+	fx, fy := float64(w)/sw, float64(h)/sh
+
+	if cover {
+		f := math.Max(fx, fy)
+		// The part of src that maps onto the box, centred.
+		cw := min(sb.Dx(), max(1, int(math.Round(float64(w)/f))))
+		ch := min(sb.Dy(), max(1, int(math.Round(float64(h)/f))))
+		x0 := sb.Min.X + (sb.Dx()-cw)/2
+		y0 := sb.Min.Y + (sb.Dy()-ch)/2
+		dst := image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.CatmullRom.Scale(dst, dst.Bounds(), src, image.Rect(x0, y0, x0+cw, y0+ch), draw.Src, nil)
+		return dst
+	}
+
+	f := math.Min(fx, fy)
+	dw := max(1, min(w, int(math.Round(sw*f))))
+	dh := max(1, min(h, int(math.Round(sh*f))))
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	draw.CatmullRom.Scale(dst, dst.Bounds(), src, sb, draw.Src, nil)
+	return dst
+}
