@@ -201,3 +201,12 @@ func rootPool(t *testing.T, path string) *x509.CertPool {
 	}
 	return pool
 }
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -39,7 +41,14 @@ func (s *Server) decodeJSON(c *gin.Context, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return jsonError(err)
+		e := jsonError(err)
+		if e.Code == "unknown_field" {
+			// encoding/json names only the key; find where it sits.
+			if path := unknownFieldPath(body, reflect.TypeOf(dst)); path != "" {
+				e.Field, e.Message = path, fmt.Sprintf("unknown field %q", path)
+			}
+		}
+		return e
 	}
 	if dec.More() {
 		return badRequest("malformed_json", "", "unexpected data after the JSON object")
@@ -66,6 +75,46 @@ func jsonError(err error) *Error {
 		return badRequest("unknown_field", field, "unknown field %q", field)
 	}
 	return badRequest("malformed_json", "", "malformed JSON: %s", err.Error())
+}
+
+// unknownFieldPath returns the dotted path ("design.colour") of the first
+// key in body that the struct type t has no field for.
+func unknownFieldPath(body []byte, t reflect.Type) string {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	return findUnknown(v, t, "")
+}
+
+func findUnknown(v any, t reflect.Type, prefix string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	obj, ok := v.(map[string]any)
+	if !ok || t.Kind() != reflect.Struct {
+		return ""
+	}
+	fields := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		fields[strings.ToLower(name)] = t.Field(i).Type
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ft, known := fields[strings.ToLower(k)]
+		if !known {
+			return prefix + k
+		}
+		if p := findUnknown(obj[k], ft, prefix+k+"."); p != "" {
+			return p
+		}
+	}
+	return ""
 }
 
 func jsonTypeName(goType string) string {

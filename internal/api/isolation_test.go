@@ -1,0 +1,115 @@
+package api_test
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+)
+
+// TestMerchantsSeeOnlyTheirOwnData uses merchant B's key on every route
+// that names merchant A's resources and expects 404 and no change, and
+// checks that the list routes show B nothing of A's.
+func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
+	ts := newTestServer(t)
+	keyA, keyB := ts.merchant("a"), ts.merchant("b")
+	progA := ts.program(keyA)
+	cardA := ts.mustDo(201, "POST", "/api/v1/programs/"+progA+"/cards", keyA, map[string]any{"phone": "+79123456789"})
+	serialA, numberA := cardA["serial_number"].(string), cardA["number"].(string)
+	ts.program(keyB)
+
+	type call struct {
+		method, path, route string
+		body                any
+		contentType         string
+	}
+	calls := []call{
+		{"GET", "/api/v1/programs/" + progA, "/api/v1/programs/:id", nil, ""},
+		{"PATCH", "/api/v1/programs/" + progA, "/api/v1/programs/:id", map[string]any{"name": "stolen"}, ""},
+		{"PUT", "/api/v1/programs/" + progA + "/images/logo", "/api/v1/programs/:id/images/:kind", pngBytes(t, 480, 150), "image/png"},
+		{"DELETE", "/api/v1/programs/" + progA + "/images/logo", "/api/v1/programs/:id/images/:kind", nil, ""},
+		{"POST", "/api/v1/programs/" + progA + "/cards", "/api/v1/programs/:id/cards", map[string]any{"phone": "+79123456780"}, ""},
+		{"GET", "/api/v1/cards/" + serialA, "/api/v1/cards/:serial", nil, ""},
+		{"POST", "/api/v1/cards/" + serialA + "/void", "/api/v1/cards/:serial/void", nil, ""},
+		{"GET", "/api/v1/cards/" + serialA + "/pass.pkpass", "/api/v1/cards/:serial/pass.pkpass", nil, ""},
+		{"GET", "/api/v1/cards?number=" + numberA, "/api/v1/cards", nil, ""},
+	}
+	covered := map[string]bool{"POST /api/v1/programs": true, "GET /api/v1/programs": true}
+	for _, c := range calls {
+		covered[c.method+" "+c.route] = true
+		var body *bytes.Reader
+		switch b := c.body.(type) {
+		case []byte:
+			body = bytes.NewReader(b)
+		case nil:
+			body = bytes.NewReader(nil)
+		default:
+			body = bytes.NewReader(mustJSON(t, b))
+		}
+		req := httptest.NewRequest(c.method, c.path, body)
+		req.Header.Set("Authorization", "Bearer "+keyB)
+		if c.contentType != "" {
+			req.Header.Set("Content-Type", c.contentType)
+		} else if c.body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		rec := httptest.NewRecorder()
+		ts.http.ServeHTTP(rec, req)
+		if rec.Code != 404 {
+			t.Errorf("B: %s %s = %d, want 404\n%s", c.method, c.path, rec.Code, rec.Body.String())
+		}
+		if strings.Contains(rec.Body.String(), serialA) && !strings.HasSuffix(c.path, serialA) {
+			t.Errorf("B: %s %s leaks A's serial", c.method, c.path)
+		}
+	}
+
+	// Lists show B only B's things.
+	progs := ts.mustDo(200, "GET", "/api/v1/programs", keyB, nil)["programs"].([]any)
+	if len(progs) != 1 || progs[0].(map[string]any)["id"] == progA {
+		t.Errorf("B's program list = %v", progs)
+	}
+	if cards := ts.mustDo(200, "GET", "/api/v1/cards", keyB, nil)["cards"].([]any); len(cards) != 0 {
+		t.Errorf("B's card list = %v", cards)
+	}
+	if cards := ts.mustDo(200, "GET", "/api/v1/cards?program_id="+progA, keyB, nil)["cards"].([]any); len(cards) != 0 {
+		t.Errorf("B's card list filtered by A's program = %v", cards)
+	}
+
+	// A's things are as they were.
+	if p := ts.mustDo(200, "GET", "/api/v1/programs/"+progA, keyA, nil); p["name"] != "Кофейня" || p["version"] != 1.0 {
+		t.Errorf("A's program changed: %v", p)
+	}
+	if c := ts.mustDo(200, "GET", "/api/v1/cards/"+serialA, keyA, nil); c["status"] != "active" {
+		t.Errorf("A's card changed: %v", c)
+	}
+	if n := ts.count("cards"); n != 1 {
+		t.Errorf("cards rows = %d, want 1", n)
+	}
+
+	// Every merchant route is in this test.
+	for _, r := range ts.http.(*gin.Engine).Routes() {
+		if strings.HasPrefix(r.Path, "/api/v1/") && !covered[r.Method+" "+r.Path] {
+			t.Errorf("route %s %s is not covered by the isolation test", r.Method, r.Path)
+		}
+	}
+}
+
+func pngBytes(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.NRGBA{uint8(x), uint8(y), 200, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
