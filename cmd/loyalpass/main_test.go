@@ -235,4 +235,3 @@ func TestCertsDevAndVersion(t *testing.T) {
 		t.Fatalf("unknown command = %d %q", code, stderr)
 	}
 }
-

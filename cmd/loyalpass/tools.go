@@ -110,4 +110,3 @@ func loadRoots(path string) (*x509.CertPool, error) {
 	}
 	return pool, nil
 }
-
