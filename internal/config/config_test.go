@@ -1,0 +1,74 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExampleFileLoadsToTheDefaults(t *testing.T) {
+	cfg, err := Load("../../loyalpass.example.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg != Default() {
+		t.Fatalf("example file differs from the defaults:\n%+v\n%+v", cfg, Default())
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPrecedenceFileThenEnv(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(path, []byte("addr = \":9000\"\npublic_url = \"https://a.example\"\n[pass]\nteam_id = \"FILE\"\n"), 0o600)
+	cfg, err := Load(path, []string{"LOYALPASS_ADDR=:9100", "LOYALPASS_DEMO=false", "LOYALPASS_PASS_P12_PASSWORD=s3cret", "OTHER=x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != ":9100" || cfg.PublicURL != "https://a.example" || cfg.Pass.TeamID != "FILE" || cfg.Demo || cfg.Pass.P12Password != "s3cret" {
+		t.Fatalf("cfg = %+v", cfg)
+	}
+}
+
+func TestLoadRefuses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(path, []byte("adr = \":9000\"\n"), 0o600)
+	if _, err := Load(path, nil); err == nil || !strings.Contains(err.Error(), "adr") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	os.WriteFile(path, []byte("[pass]\np12_password = \"x\"\n"), 0o600)
+	if _, err := Load(path, nil); err == nil {
+		t.Fatal("a password in the config file was accepted")
+	}
+	if _, err := Load("", []string{"LOYALPASS_DEMO=maybe"}); err == nil || !strings.Contains(err.Error(), "LOYALPASS_DEMO") {
+		t.Fatalf("bad bool: %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   string
+	}{
+		{"relative public url", func(c *Config) { c.PublicURL = "localhost:8080" }, "public_url"},
+		{"http with real certificate", func(c *Config) { c.Pass.CertFile, c.Pass.KeyFile = "a", "b" }, "https"},
+		{"path in public url", func(c *Config) { c.PublicURL = "http://x.example/app" }, "no path"},
+		{"cert without key", func(c *Config) { c.PublicURL, c.Pass.CertFile = "https://x.example", "a" }, "key_file"},
+		{"cert and p12", func(c *Config) {
+			c.PublicURL, c.Pass.CertFile, c.Pass.KeyFile, c.Pass.P12File = "https://x.example", "a", "b", "c"
+		}, "not both"},
+		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "log_level"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Default()
+			tt.change(&cfg)
+			if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Validate = %v, want mention of %q", err, tt.want)
+			}
+		})
+	}
+}
