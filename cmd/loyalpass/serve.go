@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/loyalpass/loyalpass/certs"
@@ -72,6 +73,14 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log.Info("loyalpass is serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"database", filepath.Base(cfg.Database()), "version", buildVersion())
 
+	// Background work stops with workCtx and is waited for before the
+	// store closes.
+	workCtx, stopWork := context.WithCancel(ctx)
+	var work sync.WaitGroup
+	defer work.Wait()
+	defer stopWork()
+	work.Go(func() { expireLoop(workCtx, st, time.Duration(cfg.ExpiryIntervalSeconds)*time.Second, log) })
+
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	select {
@@ -90,6 +99,35 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// expireLoop expires lapsed points every interval until ctx ends.
+func expireLoop(ctx context.Context, st *store.Store, interval time.Duration, log *slog.Logger) {
+	log = log.With("component", "expiry")
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for {
+			cards, points, err := st.ExpirePoints(ctx, time.Now(), 500)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Error("expiring points failed", "err", err)
+				}
+				break
+			}
+			if cards > 0 {
+				log.Info("points expired", "cards", cards, "points", points)
+			}
+			if cards < 500 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // loadSigning returns the pass signing identity: the configured Apple

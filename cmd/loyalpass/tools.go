@@ -49,6 +49,7 @@ func passCmd(args []string, stdout, stderr io.Writer) error {
 	ca := fs.String("ca", "", "PEM file of trusted root certificates (Apple Root CA, or a development root.pem)")
 	typeID := fs.String("pass-type-id", "", "pass type identifier the pass must carry")
 	teamID := fs.String("team-id", "", "team identifier the pass must carry")
+	allowHTTP := fs.Bool("allow-http", false, "accept an http web service URL (a development server) with a note")
 	file, err := parseWithOnePositional(fs, args[1:])
 	if err != nil {
 		return err
@@ -57,7 +58,7 @@ func passCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := passcheck.Options{PassTypeID: *typeID, TeamID: *teamID}
+	opts := passcheck.Options{PassTypeID: *typeID, TeamID: *teamID, AllowHTTP: *allowHTTP}
 	if *ca != "" {
 		if opts.Roots, err = loadRoots(*ca); err != nil {
 			return err

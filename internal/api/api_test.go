@@ -7,10 +7,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -86,6 +88,7 @@ func newTestServer(t *testing.T) *testServer {
 		Passes:    cardpass.New(st, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil),
 		PublicURL: "https://cards.example.com",
 		MaxBody:   4096,
+		Log:       slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	return &testServer{t: t, store: st, http: srv.Handler(), roots: files, db: db}
 }
@@ -187,6 +190,14 @@ func (ts *testServer) count(table string) int {
 		ts.t.Fatal(err)
 	}
 	return n
+}
+
+// testLog sends server logs to the test's log, shown when a test fails.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
 }
 
 func rootPool(t *testing.T, path string) *x509.CertPool {

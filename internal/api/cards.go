@@ -24,9 +24,6 @@ type cardStore interface {
 	VoidCard(ctx context.Context, merchantID, serial string) (store.Card, error)
 }
 
-// defaultTier is the tier of a new card until the program defines tiers.
-const defaultTier = "base"
-
 type issueCardInput struct {
 	Phone      string `json:"phone"`
 	Name       string `json:"name"`
@@ -35,18 +32,23 @@ type issueCardInput struct {
 }
 
 type cardJSON struct {
-	SerialNumber string       `json:"serial_number"`
-	Number       string       `json:"number"`
-	ProgramID    string       `json:"program_id"`
-	Balance      int64        `json:"balance"`
-	Tier         string       `json:"tier"`
-	Status       string       `json:"status"`
-	Version      int64        `json:"version"`
-	Customer     customerJSON `json:"customer"`
-	PassURL      string       `json:"pass_url"`
-	CreatedAt    time.Time    `json:"created_at"`
-	UpdatedAt    time.Time    `json:"updated_at"`
-	VoidedAt     *time.Time   `json:"voided_at,omitempty"`
+	SerialNumber string `json:"serial_number"`
+	Number       string `json:"number"`
+	ProgramID    string `json:"program_id"`
+	Balance      int64  `json:"balance"`
+	Tier         string `json:"tier"`
+	Status       string `json:"status"`
+	Version      int64  `json:"version"`
+	// LifetimePoints and LifetimeSpend are what purchases earned and cost,
+	// net of refunds: what tiers are reached by.
+	LifetimePoints int64        `json:"lifetime_points"`
+	LifetimeSpend  int64        `json:"lifetime_spend"`
+	LastPurchaseAt *time.Time   `json:"last_purchase_at"`
+	Customer       customerJSON `json:"customer"`
+	PassURL        string       `json:"pass_url"`
+	CreatedAt      time.Time    `json:"created_at"`
+	UpdatedAt      time.Time    `json:"updated_at"`
+	VoidedAt       *time.Time   `json:"voided_at,omitempty"`
 }
 
 type customerJSON struct {
@@ -59,6 +61,7 @@ type customerJSON struct {
 func (s *Server) cardJSON(c store.Card) cardJSON {
 	return cardJSON{SerialNumber: c.SerialNumber, Number: c.Number, ProgramID: c.ProgramID,
 		Balance: c.Balance, Tier: c.Tier, Status: c.Status, Version: c.Version,
+		LifetimePoints: c.LifetimePoints, LifetimeSpend: c.LifetimeSpend, LastPurchaseAt: c.LastPurchaseAt,
 		Customer: customerJSON{Phone: c.Customer.Phone, Name: c.Customer.Name, Email: c.Customer.Email,
 			SMSConsent: c.Customer.SMSConsent},
 		PassURL:   s.publicURL + "/api/v1/cards/" + c.SerialNumber + "/pass.pkpass",
@@ -93,7 +96,7 @@ func (s *Server) issueCard(c *gin.Context) error {
 		}
 	}
 	card, created, err := s.store.IssueCard(c.Request.Context(), store.IssueCard{MerchantID: mid, ProgramID: c.Param("id"),
-		Phone: e164, Name: in.Name, Email: in.Email, SMSConsent: in.SMSConsent, Tier: defaultTier})
+		Phone: e164, Name: in.Name, Email: in.Email, SMSConsent: in.SMSConsent})
 	if err != nil {
 		return storeError(err, "program")
 	}
@@ -184,17 +187,26 @@ const (
 
 // pageParams reads ?limit= and ?cursor=.
 func pageParams(c *gin.Context) (store.Cursor, int, error) {
-	limit := defaultPageSize
-	if v, ok := c.GetQuery("limit"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPageSize {
-			return store.Cursor{}, 0, badRequest("invalid_query", "limit", "limit must be an integer from 1 to %d", maxPageSize)
-		}
-		limit = n
+	limit, err := limitParam(c)
+	if err != nil {
+		return store.Cursor{}, 0, err
 	}
 	after, err := store.ParseCursor(c.Query("cursor"))
 	if err != nil {
 		return store.Cursor{}, 0, badRequest("invalid_query", "cursor", "cursor is not one this API returned")
 	}
 	return after, limit, nil
+}
+
+// limitParam reads ?limit=, the page size.
+func limitParam(c *gin.Context) (int, error) {
+	v, ok := c.GetQuery("limit")
+	if !ok {
+		return defaultPageSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPageSize {
+		return 0, badRequest("invalid_query", "limit", "limit must be an integer from 1 to %d", maxPageSize)
+	}
+	return n, nil
 }

@@ -25,7 +25,7 @@ func TestIssueCardDownloadPassAndVerifyWithOpenSSL(t *testing.T) {
 		map[string]any{"phone": "8 (912) 345-67-89", "name": "Анна Петрова", "email": "anna@example.com", "sms_consent": true})
 	serial := card["serial_number"].(string)
 	number := card["number"].(string)
-	for field, want := range map[string]any{"balance": 0.0, "tier": "base", "status": "active",
+	for field, want := range map[string]any{"balance": 100.0, // the welcome bonus "tier": "base", "status": "active",
 		"pass_url": "https://cards.example.com/api/v1/cards/" + serial + "/pass.pkpass"} {
 		if card[field] != want {
 			t.Errorf("card.%s = %v, want %v", field, card[field], want)

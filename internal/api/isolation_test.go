@@ -38,6 +38,8 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		{"POST", "/api/v1/cards/" + serialA + "/void", "/api/v1/cards/:serial/void", nil, ""},
 		{"GET", "/api/v1/cards/" + serialA + "/pass.pkpass", "/api/v1/cards/:serial/pass.pkpass", nil, ""},
 		{"GET", "/api/v1/cards?number=" + numberA, "/api/v1/cards", nil, ""},
+		{"POST", "/api/v1/cards/" + serialA + "/transactions", "/api/v1/cards/:serial/transactions", map[string]any{"kind": "redeem", "points": 50}, ""},
+		{"GET", "/api/v1/cards/" + serialA + "/transactions", "/api/v1/cards/:serial/transactions", nil, ""},
 	}
 	covered := map[string]bool{"POST /api/v1/programs": true, "GET /api/v1/programs": true}
 	for _, c := range calls {
@@ -53,6 +55,7 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		}
 		req := httptest.NewRequest(c.method, c.path, body)
 		req.Header.Set("Authorization", "Bearer "+keyB)
+		req.Header.Set("Idempotency-Key", "b-"+c.method+c.route)
 		if c.contentType != "" {
 			req.Header.Set("Content-Type", c.contentType)
 		} else if c.body != nil {
@@ -84,11 +87,14 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	if p := ts.mustDo(200, "GET", "/api/v1/programs/"+progA, keyA, nil); p["name"] != "Кофейня" || p["version"] != 1.0 {
 		t.Errorf("A's program changed: %v", p)
 	}
-	if c := ts.mustDo(200, "GET", "/api/v1/cards/"+serialA, keyA, nil); c["status"] != "active" {
+	if c := ts.mustDo(200, "GET", "/api/v1/cards/"+serialA, keyA, nil); c["status"] != "active" || c["balance"] != 100.0 {
 		t.Errorf("A's card changed: %v", c)
 	}
 	if n := ts.count("cards"); n != 1 {
 		t.Errorf("cards rows = %d, want 1", n)
+	}
+	if n := ts.count("transactions"); n != 1 { // A's welcome bonus
+		t.Errorf("transactions rows = %d, want 1", n)
 	}
 
 	// Every merchant route is in this test.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/passes"
 )
@@ -37,6 +38,11 @@ type programInput struct {
 	BarcodeFormat *string      `json:"barcode_format"`
 	Locale        *string      `json:"locale"`
 	Design        *designInput `json:"design"`
+	// Tiers replaces the whole tier list when present.
+	Tiers              *[]loyalty.Tier `json:"tiers"`
+	TierBasis          *string         `json:"tier_basis"`
+	TierDowngrade      *bool           `json:"tier_downgrade"`
+	PointsLifetimeDays *int            `json:"points_lifetime_days"`
 }
 
 type designInput struct {
@@ -47,18 +53,22 @@ type designInput struct {
 }
 
 type programJSON struct {
-	ID            string     `json:"id"`
-	Name          string     `json:"name"`
-	CurrencyLabel string     `json:"currency_label"`
-	EarnRateBP    int        `json:"earn_rate_bp"`
-	WelcomeBonus  int64      `json:"welcome_bonus"`
-	Terms         string     `json:"terms"`
-	BarcodeFormat string     `json:"barcode_format"`
-	Locale        string     `json:"locale"`
-	Design        designJSON `json:"design"`
-	Version       int64      `json:"version"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	ID                 string         `json:"id"`
+	Name               string         `json:"name"`
+	CurrencyLabel      string         `json:"currency_label"`
+	EarnRateBP         int            `json:"earn_rate_bp"`
+	WelcomeBonus       int64          `json:"welcome_bonus"`
+	Terms              string         `json:"terms"`
+	BarcodeFormat      string         `json:"barcode_format"`
+	Locale             string         `json:"locale"`
+	Design             designJSON     `json:"design"`
+	Tiers              []loyalty.Tier `json:"tiers"`
+	TierBasis          string         `json:"tier_basis"`
+	TierDowngrade      bool           `json:"tier_downgrade"`
+	PointsLifetimeDays int            `json:"points_lifetime_days"`
+	Version            int64          `json:"version"`
+	CreatedAt          time.Time      `json:"created_at"`
+	UpdatedAt          time.Time      `json:"updated_at"`
 }
 
 type designJSON struct {
@@ -79,7 +89,8 @@ var (
 // newProgram is a program with the defaults that a create fills in.
 func newProgram(merchantID string) store.Program {
 	return store.Program{MerchantID: merchantID, EarnRateBP: 500, BarcodeFormat: passes.BarcodeQR,
-		Locale: passes.LocaleRU, BackgroundColor: "#1f2937", ForegroundColor: "#ffffff", LabelColor: "#cbd5e1"}
+		TierBasis: loyalty.BasisPoints,
+		Locale:    passes.LocaleRU, BackgroundColor: "#1f2937", ForegroundColor: "#ffffff", LabelColor: "#cbd5e1"}
 }
 
 // apply copies the fields present in in onto p and validates the result.
@@ -99,6 +110,16 @@ func (in programInput) apply(p *store.Program) error {
 	}
 	if in.WelcomeBonus != nil {
 		p.WelcomeBonus = *in.WelcomeBonus
+	}
+	if in.Tiers != nil {
+		p.Tiers = *in.Tiers
+	}
+	set(&p.TierBasis, in.TierBasis)
+	if in.TierDowngrade != nil {
+		p.TierDowngrade = *in.TierDowngrade
+	}
+	if in.PointsLifetimeDays != nil {
+		p.PointsLifetimeDays = *in.PointsLifetimeDays
 	}
 	if d := in.Design; d != nil {
 		set(&p.BackgroundColor, d.BackgroundColor)
@@ -148,6 +169,16 @@ func validateProgram(p *store.Program) error {
 	if !slices.Contains(locales, p.Locale) {
 		return invalid("locale", "locale must be one of %s", strings.Join(locales, ", "))
 	}
+	if err := loyalty.ValidateTiers(p.Tiers, p.TierBasis); err != nil {
+		field := "tiers"
+		if !strings.HasPrefix(err.Error(), "tier") || strings.HasPrefix(err.Error(), "tier_basis") {
+			field = "tier_basis"
+		}
+		return invalid(field, "%v", err)
+	}
+	if p.PointsLifetimeDays < 0 || p.PointsLifetimeDays > 3650 {
+		return invalid("points_lifetime_days", "points_lifetime_days must be 0 (points never expire) to 3650")
+	}
 	for field, v := range map[string]string{"design.background_color": p.BackgroundColor,
 		"design.foreground_color": p.ForegroundColor, "design.label_color": p.LabelColor} {
 		if !colorRE.MatchString(v) {
@@ -158,6 +189,10 @@ func validateProgram(p *store.Program) error {
 }
 
 func toProgramJSON(p store.Program) programJSON {
+	tiers := p.Tiers
+	if tiers == nil {
+		tiers = []loyalty.Tier{}
+	}
 	images := map[string]string{}
 	for _, k := range imageKinds {
 		images[k] = "default"
@@ -169,6 +204,7 @@ func toProgramJSON(p store.Program) programJSON {
 		WelcomeBonus: p.WelcomeBonus, Terms: p.Terms, BarcodeFormat: p.BarcodeFormat, Locale: p.Locale,
 		Design: designJSON{BackgroundColor: p.BackgroundColor, ForegroundColor: p.ForegroundColor,
 			LabelColor: p.LabelColor, LogoText: p.LogoText, Images: images},
+		Tiers: tiers, TierBasis: p.TierBasis, TierDowngrade: p.TierDowngrade, PointsLifetimeDays: p.PointsLifetimeDays,
 		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 

@@ -22,6 +22,7 @@ type Store interface {
 	Merchant(ctx context.Context, id string) (store.Merchant, error)
 	programStore
 	cardStore
+	ledgerStore
 }
 
 // PassSource hands out the signed package of a card.
@@ -93,6 +94,8 @@ func (s *Server) Handler() http.Handler {
 	v1.GET("/cards/:serial", s.wrap(s.getCard))
 	v1.POST("/cards/:serial/void", s.wrap(s.voidCard))
 	v1.GET("/cards/:serial/pass.pkpass", s.wrap(s.cardPass))
+	v1.POST("/cards/:serial/transactions", s.wrap(s.postTransaction))
+	v1.GET("/cards/:serial/transactions", s.wrap(s.listTransactions))
 	return r
 }
 

@@ -23,6 +23,7 @@ type Store interface {
 	ProgramImages(ctx context.Context, programID string) (map[string][]byte, error)
 	PassFile(ctx context.Context, serial string) (store.PassFile, error)
 	PutPassFile(ctx context.Context, serial string, f store.PassFile) error
+	NextExpiry(ctx context.Context, serial string) (points int64, at time.Time, err error)
 }
 
 // Renderer builds a signed package.
@@ -85,8 +86,16 @@ func (s *Service) render(ctx context.Context, card store.Card, prog store.Progra
 	if err != nil {
 		return nil, err
 	}
+	pc := CardFor(card, prog)
+	points, at, err := s.store.NextExpiry(ctx, card.SerialNumber)
+	if err != nil {
+		return nil, err
+	}
+	if points > 0 {
+		pc.BackFields = append(pc.BackFields, expiryField(prog.Locale, points, at))
+	}
 	start := time.Now()
-	data, err := s.renderer.Render(ProgramFor(m, prog, images), CardFor(card))
+	data, err := s.renderer.Render(ProgramFor(m, prog, images), pc)
 	if err != nil {
 		return nil, fmt.Errorf("render pass %s: %w", card.SerialNumber, err)
 	}
@@ -110,11 +119,43 @@ func ProgramFor(m store.Merchant, p store.Program, images map[string][]byte) pas
 	}
 }
 
-// CardFor is the pass domain's view of a stored card.
-func CardFor(c store.Card) passes.Card {
+// CardFor is the pass domain's view of a stored card. The tier shows by
+// its name; a program without tiers shows none.
+func CardFor(c store.Card, p store.Program) passes.Card {
 	return passes.Card{
 		SerialNumber: c.SerialNumber, AuthenticationToken: c.AuthToken, Number: c.Number,
-		HolderName: c.Customer.Name, Balance: c.Balance, Tier: c.Tier, Voided: c.Status == store.CardVoided,
-		Version: c.Version, UpdatedAt: c.UpdatedAt,
+		HolderName: c.Customer.Name, Balance: c.Balance, Tier: p.Rules().TierName(c.Tier),
+		Voided: c.Status == store.CardVoided, Version: c.Version, UpdatedAt: c.UpdatedAt,
 	}
+}
+
+// expiryField is the back field that warns of the points that lapse next.
+// It depends only on the ledger, so it changes only with the card version.
+func expiryField(locale string, points int64, at time.Time) passes.Field {
+	date := at.UTC().Format("02.01.2006")
+	if locale == passes.LocaleEN {
+		return passes.Field{Key: "expiring", Label: "Points expiring",
+			Value: strconv.FormatInt(points, 10) + " points expire on " + at.UTC().Format("2 January 2006")}
+	}
+	verb := "сгорят"
+	if ruForm(points) == 0 {
+		verb = "сгорит"
+	}
+	return passes.Field{Key: "expiring", Label: "Сгорание баллов",
+		Value: strconv.FormatInt(points, 10) + " " + [3]string{"балл", "балла", "баллов"}[ruForm(points)] + " " + verb + " " + date}
+}
+
+// ruForm picks the Russian plural form of a count: 0 for 1, 21, 101 (балл),
+// 1 for 2–4, 22–24 (балла), 2 for the rest (баллов).
+func ruForm(n int64) int {
+	n %= 100
+	switch {
+	case n >= 11 && n <= 14:
+		return 2
+	case n%10 == 1:
+		return 0
+	case n%10 >= 2 && n%10 <= 4:
+		return 1
+	}
+	return 2
 }

@@ -42,6 +42,8 @@ type Config struct {
 	Demo bool `toml:"demo" env:"DEMO"`
 	// Country is the default region for new merchants' phone numbers.
 	Country string `toml:"country" env:"COUNTRY"`
+	// ExpiryIntervalSeconds is how often lapsed points are expired.
+	ExpiryIntervalSeconds int64 `toml:"expiry_interval_seconds" env:"EXPIRY_INTERVAL_SECONDS"`
 
 	Pass Pass `toml:"pass"`
 }
@@ -66,15 +68,16 @@ type Pass struct {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Addr:         ":8080",
-		DataDir:      "./data",
-		PublicURL:    "http://localhost:8080",
-		LogLevel:     "info",
-		LogFormat:    "text",
-		MaxBodyBytes: 64 << 10,
-		Demo:         true,
-		Country:      "RU",
-		Pass:         Pass{TypeID: "pass.dev.loyalpass.card", TeamID: "LOYALDEV01"},
+		Addr:                  ":8080",
+		DataDir:               "./data",
+		PublicURL:             "http://localhost:8080",
+		LogLevel:              "info",
+		LogFormat:             "text",
+		MaxBodyBytes:          64 << 10,
+		Demo:                  true,
+		Country:               "RU",
+		ExpiryIntervalSeconds: 60,
+		Pass:                  Pass{TypeID: "pass.dev.loyalpass.card", TeamID: "LOYALDEV01"},
 	}
 }
 
@@ -184,6 +187,9 @@ func (c Config) Validate() error {
 	}
 	if p.P12Password != "" && p.P12PasswordFile != "" {
 		errs = append(errs, errors.New("set the PKCS#12 password by file or by environment, not both"))
+	}
+	if c.ExpiryIntervalSeconds < 1 {
+		errs = append(errs, fmt.Errorf("expiry_interval_seconds %d must be at least 1", c.ExpiryIntervalSeconds))
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max_body_bytes %d is too small", c.MaxBodyBytes))

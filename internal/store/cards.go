@@ -9,6 +9,8 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
 // Card statuses.
@@ -42,10 +44,15 @@ type Card struct {
 	Tier         string
 	Status       string
 	Version      int64
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	VoidedAt     *time.Time
-	Customer     Customer
+	// LifetimePoints and LifetimeSpend are what purchases earned and cost,
+	// net of refunds: the measures tiers are reached by.
+	LifetimePoints int64
+	LifetimeSpend  int64
+	LastPurchaseAt *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	VoidedAt       *time.Time
+	Customer       Customer
 }
 
 // IssueCard is what IssueCard needs to know.
@@ -57,11 +64,11 @@ type IssueCard struct {
 	Email      string
 	// SMSConsent, when set, records the customer's answer if none is on file.
 	SMSConsent *bool
-	Tier       string
 }
 
 const cardColumns = `c.serial_number, c.merchant_id, c.program_id, c.customer_id, c.number, c.auth_token,
-	c.balance, c.tier, c.status, c.version, c.created_at, c.updated_at, c.voided_at,
+	c.balance, c.tier, c.status, c.version, c.lifetime_points, c.lifetime_spend, c.last_purchase_at,
+	c.created_at, c.updated_at, c.voided_at,
 	u.id, u.merchant_id, u.phone, u.name, u.email, u.sms_consent, u.sms_consent_at, u.sms_consent_source, u.created_at`
 
 const (
@@ -76,6 +83,7 @@ const (
 		sms_consent_source = CASE WHEN sms_consent_at IS NULL AND ? THEN 'api' ELSE sms_consent_source END,
 		sms_consent_at = CASE WHEN sms_consent_at IS NULL AND ? THEN ? ELSE sms_consent_at END
 		WHERE id = ?`
+	countWelcome       = `SELECT COUNT(*) FROM transactions WHERE program_id = ? AND customer_id = ? AND kind = 'welcome'`
 	selectActiveCardID = `SELECT serial_number FROM cards WHERE program_id = ? AND customer_id = ? AND status = 'active'`
 	insertCard         = `INSERT INTO cards (serial_number, merchant_id, program_id, customer_id, number, auth_token,
 		balance, tier, status, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'active', 1, ?, ?)`
@@ -98,7 +106,8 @@ const (
 // idempotent per phone: a repeated call never makes a second card.
 func (s *Store) IssueCard(ctx context.Context, in IssueCard) (card Card, created bool, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.program(ctx, tx, in.MerchantID, in.ProgramID); err != nil {
+		prog, err := s.program(ctx, tx, in.MerchantID, in.ProgramID)
+		if err != nil {
 			return err
 		}
 		cust, err := s.upsertCustomer(ctx, tx, in)
@@ -108,7 +117,7 @@ func (s *Store) IssueCard(ctx context.Context, in IssueCard) (card Card, created
 		var serial string
 		err = tx.QueryRowContext(ctx, selectActiveCardID, in.ProgramID, cust.ID).Scan(&serial)
 		if errors.Is(err, sql.ErrNoRows) {
-			serial, err = s.insertCard(ctx, tx, in, cust.ID)
+			serial, err = s.insertCard(ctx, tx, prog, cust.ID)
 			created = true
 		}
 		if err != nil {
@@ -149,21 +158,40 @@ func (s *Store) upsertCustomer(ctx context.Context, tx *sql.Tx, in IssueCard) (C
 	return c, nil
 }
 
-func (s *Store) insertCard(ctx context.Context, tx *sql.Tx, in IssueCard, customerID string) (string, error) {
+// insertCard makes a new card in prog for the customer and credits the
+// program's welcome bonus, unless the customer already had it.
+func (s *Store) insertCard(ctx context.Context, tx *sql.Tx, prog Program, customerID string) (string, error) {
 	now := s.nowUTC()
 	serial := strings.ToLower(rand.Text())
 	token := rand.Text() + rand.Text() // 52 characters, 256 bits
 	for attempt := 0; ; attempt++ {
-		_, err := tx.ExecContext(ctx, insertCard, serial, in.MerchantID, in.ProgramID, customerID,
-			newCardNumber(), token, in.Tier, now, now)
+		_, err := tx.ExecContext(ctx, insertCard, serial, prog.MerchantID, prog.ID, customerID,
+			newCardNumber(), token, prog.Rules().FirstTier(), now, now)
 		if err == nil {
-			return serial, nil
+			break
 		}
 		// A card number collision is possible (13 digits); draw again.
 		if !s.dialect.isUniqueViolation(err) || attempt == 5 {
 			return "", fmt.Errorf("insert card: %w", err)
 		}
 	}
+	if prog.WelcomeBonus <= 0 {
+		return serial, nil
+	}
+	var had int
+	if err := tx.QueryRowContext(ctx, countWelcome, prog.ID, customerID).Scan(&had); err != nil {
+		return "", fmt.Errorf("check welcome bonus: %w", err)
+	}
+	if had > 0 {
+		return serial, nil
+	}
+	card := ledgerCard{Serial: serial, MerchantID: prog.MerchantID, ProgramID: prog.ID, CustomerID: customerID,
+		Tier: prog.Rules().FirstTier(), Status: CardActive, Version: 1}
+	line := line{Kind: loyalty.Welcome, Points: prog.WelcomeBonus, Reason: "welcome bonus", Lot: true}
+	if _, err := s.writeLine(ctx, tx, &card, prog, line, "", now); err != nil {
+		return "", fmt.Errorf("credit welcome bonus: %w", err)
+	}
+	return serial, nil
 }
 
 // newCardNumber returns a 13-digit number: 12 random digits (the first not
@@ -235,12 +263,17 @@ func (s *Store) VoidCard(ctx context.Context, merchantID, serial string) (Card, 
 	var card Card
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.nowUTC()
-		if _, err := tx.ExecContext(ctx, voidCard, now, now, merchantID, serial); err != nil {
+		res, err := tx.ExecContext(ctx, voidCard, now, now, merchantID, serial)
+		if err != nil {
 			return fmt.Errorf("void card: %w", err)
 		}
-		var err error
-		card, err = scanCard(tx.QueryRowContext(ctx, selectCard, merchantID, serial))
-		return err
+		if card, err = scanCard(tx.QueryRowContext(ctx, selectCard, merchantID, serial)); err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return s.queueCardChange(ctx, tx, merchantID, serial, card.Version, now)
+		}
+		return nil
 	})
 	return card, err
 }
@@ -262,7 +295,8 @@ func scanCard(row scanner) (Card, error) {
 	var c Card
 	u := &c.Customer
 	err := row.Scan(&c.SerialNumber, &c.MerchantID, &c.ProgramID, &c.CustomerID, &c.Number, &c.AuthToken,
-		&c.Balance, &c.Tier, &c.Status, &c.Version, &c.CreatedAt, &c.UpdatedAt, &c.VoidedAt,
+		&c.Balance, &c.Tier, &c.Status, &c.Version, &c.LifetimePoints, &c.LifetimeSpend, &c.LastPurchaseAt,
+		&c.CreatedAt, &c.UpdatedAt, &c.VoidedAt,
 		&u.ID, &u.MerchantID, &u.Phone, &u.Name, &u.Email, &u.SMSConsent, &u.SMSConsentAt,
 		&u.SMSConsentSource, &u.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {

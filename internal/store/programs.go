@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
 // Program is a merchant's loyalty program as stored.
@@ -23,27 +26,34 @@ type Program struct {
 	ForegroundColor string
 	LabelColor      string
 	LogoText        string
-	Version         int64
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// Tiers, TierBasis and TierDowngrade define the program's levels;
+	// PointsLifetimeDays > 0 makes earned points expire, first in first out.
+	Tiers              []loyalty.Tier
+	TierBasis          string
+	TierDowngrade      bool
+	PointsLifetimeDays int
+	Version            int64
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 	// CustomImages lists the image kinds ("logo", …) the merchant uploaded.
 	CustomImages []string
 }
 
 const programColumns = `id, merchant_id, name, currency_label, earn_rate_bp, welcome_bonus, terms,
 	barcode_format, locale, background_color, foreground_color, label_color, logo_text,
-	version, created_at, updated_at`
+	tiers, tier_basis, tier_downgrade, points_lifetime_days, version, created_at, updated_at`
 
 const (
 	insertProgram = `INSERT INTO programs (` + programColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	selectProgram = `SELECT ` + programColumns + ` FROM programs WHERE merchant_id = ? AND id = ?`
 	listPrograms  = `SELECT ` + programColumns + ` FROM programs
 		WHERE merchant_id = ? AND (created_at > ? OR (created_at = ? AND id > ?))
 		ORDER BY created_at, id LIMIT ?`
 	updateProgram = `UPDATE programs SET name = ?, currency_label = ?, earn_rate_bp = ?, welcome_bonus = ?,
 		terms = ?, barcode_format = ?, locale = ?, background_color = ?, foreground_color = ?,
-		label_color = ?, logo_text = ?, version = version + 1, updated_at = ?
+		label_color = ?, logo_text = ?, tiers = ?, tier_basis = ?, tier_downgrade = ?,
+		points_lifetime_days = ?, version = version + 1, updated_at = ?
 		WHERE merchant_id = ? AND id = ?`
 	bumpProgramVersion  = `UPDATE programs SET version = version + 1, updated_at = ? WHERE merchant_id = ? AND id = ?`
 	selectImageKinds    = `SELECT DISTINCT kind FROM program_images WHERE program_id = ? ORDER BY kind`
@@ -56,9 +66,17 @@ const (
 func (s *Store) CreateProgram(ctx context.Context, p *Program) error {
 	now := s.nowUTC()
 	p.ID, p.Version, p.CreatedAt, p.UpdatedAt = newID("prg"), 1, now, now
-	_, err := s.write.ExecContext(ctx, insertProgram, p.ID, p.MerchantID, p.Name, p.CurrencyLabel,
+	if p.TierBasis == "" {
+		p.TierBasis = loyalty.BasisPoints
+	}
+	tiers, err := json.Marshal(nonNilTiers(p.Tiers))
+	if err != nil {
+		return err
+	}
+	_, err = s.write.ExecContext(ctx, insertProgram, p.ID, p.MerchantID, p.Name, p.CurrencyLabel,
 		p.EarnRateBP, p.WelcomeBonus, p.Terms, p.BarcodeFormat, p.Locale, p.BackgroundColor,
-		p.ForegroundColor, p.LabelColor, p.LogoText, p.Version, p.CreatedAt, p.UpdatedAt)
+		p.ForegroundColor, p.LabelColor, p.LogoText, string(tiers), p.TierBasis, p.TierDowngrade,
+		p.PointsLifetimeDays, p.Version, p.CreatedAt, p.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("insert program: %w", err)
 	}
@@ -126,9 +144,13 @@ func (s *Store) UpdateProgram(ctx context.Context, merchantID, id string, change
 		}
 		p.UpdatedAt = s.nowUTC()
 		p.Version++
+		tiers, err := json.Marshal(nonNilTiers(p.Tiers))
+		if err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, updateProgram, p.Name, p.CurrencyLabel, p.EarnRateBP, p.WelcomeBonus,
 			p.Terms, p.BarcodeFormat, p.Locale, p.BackgroundColor, p.ForegroundColor, p.LabelColor,
-			p.LogoText, p.UpdatedAt, merchantID, id)
+			p.LogoText, string(tiers), p.TierBasis, p.TierDowngrade, p.PointsLifetimeDays, p.UpdatedAt, merchantID, id)
 		if err != nil {
 			return fmt.Errorf("update program: %w", err)
 		}
@@ -196,18 +218,36 @@ func imageKinds(ctx context.Context, q queryer, programID string) ([]string, err
 	return kinds, rows.Err()
 }
 
+// Rules are the program's point rules.
+func (p Program) Rules() loyalty.Rules {
+	return loyalty.Rules{EarnRateBP: p.EarnRateBP, Tiers: p.Tiers, TierBasis: p.TierBasis,
+		Downgrade: p.TierDowngrade, Lifetime: time.Duration(p.PointsLifetimeDays) * 24 * time.Hour}
+}
+
+func nonNilTiers(t []loyalty.Tier) []loyalty.Tier {
+	if t == nil {
+		return []loyalty.Tier{}
+	}
+	return t
+}
+
 type scanner interface{ Scan(dest ...any) error }
 
 func scanProgram(row scanner) (Program, error) {
 	var p Program
+	var tiers string
 	err := row.Scan(&p.ID, &p.MerchantID, &p.Name, &p.CurrencyLabel, &p.EarnRateBP, &p.WelcomeBonus,
 		&p.Terms, &p.BarcodeFormat, &p.Locale, &p.BackgroundColor, &p.ForegroundColor, &p.LabelColor,
-		&p.LogoText, &p.Version, &p.CreatedAt, &p.UpdatedAt)
+		&p.LogoText, &tiers, &p.TierBasis, &p.TierDowngrade, &p.PointsLifetimeDays, &p.Version,
+		&p.CreatedAt, &p.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}
 	if err != nil {
 		return p, fmt.Errorf("load program: %w", err)
+	}
+	if err := json.Unmarshal([]byte(tiers), &p.Tiers); err != nil {
+		return p, fmt.Errorf("program %s tiers: %w", p.ID, err)
 	}
 	return p, nil
 }

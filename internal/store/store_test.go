@@ -80,7 +80,7 @@ func TestIssueCardIsIdempotentPerPhone(t *testing.T) {
 	ctx := context.Background()
 	m, p := newTestProgram(t, s, "shop")
 	yes := true
-	in := IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+79123456789", Name: "Анна", SMSConsent: &yes, Tier: "base"}
+	in := IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+79123456789", Name: "Анна", SMSConsent: &yes}
 
 	var wg sync.WaitGroup
 	serials := make(chan string, 8)

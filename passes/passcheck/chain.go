@@ -53,7 +53,7 @@ func (c *checker) checkChain(signer *x509.Certificate, certs []*x509.Certificate
 	intermediates := x509.NewCertPool()
 	for _, cert := range certs {
 		if !bytes.Equal(cert.Raw, signer.Raw) {
-			intermediates.AddCert(cert)
+			intermediates.AddCert(withoutAppleCritical(cert))
 		}
 	}
 	// The leaf's own dates are SIG-05's business; verify the chain at a
@@ -65,7 +65,7 @@ func (c *checker) checkChain(signer *x509.Certificate, certs []*x509.Certificate
 	if at.After(signer.NotAfter) {
 		at = signer.NotAfter
 	}
-	_, err := signer.Verify(x509.VerifyOptions{
+	_, err := withoutAppleCritical(signer).Verify(x509.VerifyOptions{
 		Roots:         c.opts.Roots,
 		Intermediates: intermediates,
 		CurrentTime:   at,
@@ -74,6 +74,26 @@ func (c *checker) checkChain(signer *x509.Certificate, certs []*x509.Certificate
 	if err != nil {
 		c.problem("SIG-02", signatureFile, "the certificate chain does not lead to a trusted root: %v", err)
 	}
+}
+
+// oidApple is the arc under which Apple defines its private certificate
+// extensions.
+var oidApple = asn1.ObjectIdentifier{1, 2, 840, 113635}
+
+// withoutAppleCritical returns cert, or a copy of it that no longer lists
+// Apple's private extensions as unhandled critical ones. iOS understands
+// them; Go's verifier would reject the chain over them ("unhandled critical
+// extension", as it does for some Apple developer certificates).
+func withoutAppleCritical(cert *x509.Certificate) *x509.Certificate {
+	keep := slices.DeleteFunc(slices.Clone(cert.UnhandledCriticalExtensions), func(oid asn1.ObjectIdentifier) bool {
+		return len(oid) > len(oidApple) && slices.Equal(oid[:len(oidApple)], oidApple)
+	})
+	if len(keep) == len(cert.UnhandledCriticalExtensions) {
+		return cert
+	}
+	clone := *cert
+	clone.UnhandledCriticalExtensions = keep
+	return &clone
 }
 
 // checkIssuer checks the intermediate that signed the pass certificate.

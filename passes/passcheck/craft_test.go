@@ -31,6 +31,7 @@ type craft struct {
 	signingTime     time.Time           // zero: now
 	generalizedTime bool                // encode signingTime as GeneralizedTime
 	corrupt         bool                // flip a bit of the signature value
+	ecdsa           bool                // name the signature algorithm ecdsa-with-SHA256 (the key must be ECDSA)
 }
 
 var craftDigestOIDs = map[crypto.Hash]asn1.ObjectIdentifier{
@@ -139,7 +140,13 @@ func (cr craft) sign(tb testing.TB, content []byte) []byte {
 						if !cr.noAttrs {
 							b.AddASN1(tagCons0, func(b *cryptobyte.Builder) { b.AddBytes(attrContent) })
 						}
-						algID(b, asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1})
+						if cr.ecdsa {
+							b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+								b.AddASN1ObjectIdentifier(asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2})
+							})
+						} else {
+							algID(b, asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1})
+						}
 						b.AddASN1OctetString(sig)
 					})
 				})

@@ -49,6 +49,9 @@ type Options struct {
 	// carry, in pass.json and in the signing certificate.
 	PassTypeID string
 	TeamID     string
+	// AllowHTTP accepts an http webServiceURL (a development server) with a
+	// Note instead of a JSON-03 problem.
+	AllowHTTP bool
 }
 
 // Report is the outcome of a Check.

@@ -132,6 +132,8 @@ func (c *checker) checkWebService() {
 		case err != nil || parsed.Host == "":
 			c.problem("JSON-03", passFile, "pass.json: webServiceURL %q is not an absolute URL", s)
 		case parsed.Scheme == "https":
+		case parsed.Scheme == "http" && c.opts.AllowHTTP:
+			c.note("webServiceURL %q uses http: only devices with the developer setting that allows HTTP web services will update this pass", s)
 		case parsed.Scheme == "http":
 			c.problem("JSON-03", passFile, "pass.json: webServiceURL %q uses http; devices accept it only with the developer setting that allows HTTP web services, so use https", s)
 		default:

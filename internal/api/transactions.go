@@ -1,0 +1,201 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
+	"github.com/loyalpass/loyalpass/internal/store"
+)
+
+type ledgerStore interface {
+	Post(ctx context.Context, p store.Posting, respond store.Respond) (store.Answer, bool, error)
+	Transactions(ctx context.Context, merchantID, serial string, beforeSeq int64, limit int) ([]store.Transaction, error)
+}
+
+// transactionInput is the body of POST /cards/{serial}/transactions.
+type transactionInput struct {
+	Kind           string `json:"kind"`
+	PurchaseAmount *int64 `json:"purchase_amount,omitempty"`
+	Points         *int64 `json:"points,omitempty"`
+	Reason         string `json:"reason,omitempty"`
+	TransactionID  string `json:"transaction_id,omitempty"`
+}
+
+type transactionJSON struct {
+	ID             string     `json:"id"`
+	Kind           string     `json:"kind"`
+	Points         int64      `json:"points"`
+	PurchaseAmount int64      `json:"purchase_amount"`
+	Reason         string     `json:"reason,omitempty"`
+	RefundOf       string     `json:"refund_of,omitempty"`
+	RefundedAmount int64      `json:"refunded_amount,omitempty"`
+	BalanceAfter   int64      `json:"balance_after"`
+	ExpiresAt      *time.Time `json:"expires_at,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+func toTransactionJSON(t store.Transaction) transactionJSON {
+	return transactionJSON{ID: t.ID, Kind: t.Kind, Points: t.Points, PurchaseAmount: t.PurchaseAmount,
+		Reason: t.Reason, RefundOf: t.RefundOf, RefundedAmount: t.RefundedAmount, BalanceAfter: t.BalanceAfter,
+		ExpiresAt: t.ExpiresAt, CreatedAt: t.CreatedAt}
+}
+
+// maxAmount bounds purchase amounts and points: ten billion major units.
+const maxAmount = 1_000_000_000_000
+
+// validate checks that the body carries exactly what its kind needs.
+func (in transactionInput) validate() error {
+	absent := func(field string, present bool) error {
+		if present {
+			return invalid(field, "%s is not used by %s transactions", field, in.Kind)
+		}
+		return nil
+	}
+	amountOK := in.PurchaseAmount != nil && *in.PurchaseAmount > 0 && *in.PurchaseAmount <= maxAmount
+	pointsOK := in.Points != nil && *in.Points > 0 && *in.Points <= maxAmount
+	var err error
+	switch in.Kind {
+	case loyalty.Earn:
+		if !amountOK {
+			return invalid("purchase_amount", "purchase_amount (minor units, e.g. 125000 for 1,250.00) must be 1 to %d", int64(maxAmount))
+		}
+		err = errors.Join(absent("points", in.Points != nil), absent("transaction_id", in.TransactionID != ""))
+	case loyalty.Redeem:
+		if !pointsOK {
+			return invalid("points", "points must be a whole number from 1 to %d", int64(maxAmount))
+		}
+		err = errors.Join(absent("purchase_amount", in.PurchaseAmount != nil), absent("transaction_id", in.TransactionID != ""))
+	case loyalty.Adjust:
+		if in.Points == nil || *in.Points == 0 || *in.Points > maxAmount || *in.Points < -maxAmount {
+			return invalid("points", "points must be a non-zero whole number, negative to take points away")
+		}
+		if strings.TrimSpace(in.Reason) == "" {
+			return invalid("reason", "an adjustment needs a reason")
+		}
+		err = errors.Join(absent("purchase_amount", in.PurchaseAmount != nil), absent("transaction_id", in.TransactionID != ""))
+	case loyalty.Refund:
+		if in.TransactionID == "" {
+			return invalid("transaction_id", "a refund names the earn transaction it reverses")
+		}
+		if in.PurchaseAmount != nil && !amountOK {
+			return invalid("purchase_amount", "purchase_amount must be 1 to %d, or left out to refund the rest", int64(maxAmount))
+		}
+		err = absent("points", in.Points != nil)
+	case "":
+		return invalid("kind", "kind is required: earn, redeem, adjust or refund")
+	default:
+		return invalid("kind", "kind must be earn, redeem, adjust or refund")
+	}
+	if err != nil {
+		var apiErr *Error
+		errors.As(err, &apiErr)
+		return apiErr
+	}
+	if utf8.RuneCountInString(in.Reason) > 200 {
+		return invalid("reason", "reason must be at most 200 characters")
+	}
+	return nil
+}
+
+func (s *Server) postTransaction(c *gin.Context) error {
+	key := c.GetHeader("Idempotency-Key")
+	if key == "" {
+		return badRequest("idempotency_key_required", "Idempotency-Key",
+			"send an Idempotency-Key header (e.g. a UUID) so a retried request is applied once")
+	}
+	if len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return badRequest("invalid_idempotency_key", "Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters")
+	}
+	var in transactionInput
+	if err := s.decodeJSON(c, &in); err != nil {
+		return err
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	if err := in.validate(); err != nil {
+		return err
+	}
+	serial := c.Param("serial")
+	// The hash covers the card and the parsed body, so spacing and key
+	// order do not matter but any change of meaning does.
+	canonical, _ := json.Marshal(in)
+	hash := sha256.Sum256(append([]byte(serial+"\n"), canonical...))
+	p := store.Posting{MerchantID: merchantID(c), Serial: serial, Kind: in.Kind, Reason: in.Reason,
+		RefundOf: in.TransactionID, IdempotencyKey: key, RequestHash: hash[:]}
+	if in.PurchaseAmount != nil {
+		p.PurchaseAmount = *in.PurchaseAmount
+	}
+	if in.Points != nil {
+		p.Points = *in.Points
+	}
+	ans, replayed, err := s.store.Post(c.Request.Context(), p, func(r store.Posted) (store.Answer, error) {
+		body, err := json.Marshal(gin.H{"transaction": toTransactionJSON(r.Transaction), "card": s.cardJSON(r.Card)})
+		return store.Answer{Status: http.StatusCreated, Body: body}, err
+	})
+	if err != nil {
+		return ledgerError(err)
+	}
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.Data(ans.Status, "application/json; charset=utf-8", ans.Body)
+	return nil
+}
+
+func ledgerError(err error) error {
+	switch {
+	case errors.Is(err, store.ErrInsufficientPoints):
+		return &Error{Status: http.StatusConflict, Code: "insufficient_points", Field: "points",
+			Message: "the card does not have enough points; the balance cannot go below zero"}
+	case errors.Is(err, store.ErrIdempotencyReuse):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused", Field: "Idempotency-Key",
+			Message: "this Idempotency-Key was used for a different request; use a new key for a new transaction"}
+	case errors.Is(err, store.ErrCardVoided):
+		return &Error{Status: http.StatusConflict, Code: "card_voided", Message: "the card is voided; points cannot move"}
+	case errors.Is(err, store.ErrRefundTarget):
+		return invalid("transaction_id", "transaction_id must name an earn transaction of this card")
+	case errors.Is(err, store.ErrRefundTooLarge):
+		return invalid("purchase_amount", "%s", strings.TrimPrefix(err.Error(), "refund exceeds what is left of the purchase: ")+" of the purchase is left to refund")
+	}
+	return storeError(err, "card")
+}
+
+func (s *Server) listTransactions(c *gin.Context) error {
+	mid, serial := merchantID(c), c.Param("serial")
+	if _, err := s.store.Card(c.Request.Context(), mid, serial); err != nil {
+		return storeError(err, "card")
+	}
+	limit, err := limitParam(c)
+	if err != nil {
+		return err
+	}
+	var before int64
+	if cur := c.Query("cursor"); cur != "" {
+		if before, err = strconv.ParseInt(cur, 10, 64); err != nil || before <= 0 {
+			return badRequest("invalid_query", "cursor", "cursor is not one this API returned")
+		}
+	}
+	ts, err := s.store.Transactions(c.Request.Context(), mid, serial, before, limit)
+	if err != nil {
+		return internal(err)
+	}
+	out := make([]transactionJSON, len(ts))
+	for i, t := range ts {
+		out[i] = toTransactionJSON(t)
+	}
+	next := ""
+	if len(ts) == limit {
+		next = strconv.FormatInt(ts[len(ts)-1].Seq, 10)
+	}
+	c.JSON(http.StatusOK, gin.H{"transactions": out, "next_cursor": next})
+	return nil
+}

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
+)
+
+const (
+	selectCardsWithLapsedLots = `SELECT DISTINCT serial_number FROM transactions
+		WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? LIMIT ?`
+	selectLapsedLots = `SELECT id, remaining FROM transactions
+		WHERE serial_number = ? AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY seq`
+	selectLedgerCardBySerial = `SELECT serial_number, merchant_id, program_id, customer_id, balance, tier, status,
+		version, lifetime_points, lifetime_spend FROM cards WHERE serial_number = ?`
+	selectNextExpiry = `SELECT expires_at FROM transactions WHERE serial_number = ? AND remaining > 0
+		AND expires_at IS NOT NULL ORDER BY expires_at LIMIT 1`
+	sumExpiringBy = `SELECT COALESCE(SUM(remaining), 0) FROM transactions WHERE serial_number = ? AND remaining > 0
+		AND expires_at IS NOT NULL AND expires_at < ?`
+)
+
+// ExpirePoints writes an expire line for every card with lots that lapsed
+// by now, up to limit cards, and reports how many cards and points. Each
+// card is its own transaction, so a crash loses nothing and a rerun does
+// not expire twice (lapsed lots are left at zero).
+func (s *Store) ExpirePoints(ctx context.Context, now time.Time, limit int) (cards int, points int64, err error) {
+	now = now.UTC()
+	rows, err := s.read.QueryContext(ctx, selectCardsWithLapsedLots, now, limit)
+	if err != nil {
+		return 0, 0, fmt.Errorf("find lapsed points: %w", err)
+	}
+	var serials []string
+	for rows.Next() {
+		var serial string
+		if err := rows.Scan(&serial); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		serials = append(serials, serial)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, err
+	}
+	for _, serial := range serials {
+		n, err := s.expireCard(ctx, serial, now)
+		if err != nil {
+			return cards, points, fmt.Errorf("expire points of %s: %w", serial, err)
+		}
+		if n > 0 {
+			cards++
+			points += n
+		}
+	}
+	return cards, points, nil
+}
+
+func (s *Store) expireCard(ctx context.Context, serial string, now time.Time) (int64, error) {
+	var expired int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var c ledgerCard
+		err := tx.QueryRowContext(ctx, selectLedgerCardBySerial, serial).Scan(&c.Serial, &c.MerchantID, &c.ProgramID,
+			&c.CustomerID, &c.Balance, &c.Tier, &c.Status, &c.Version, &c.LifetimePoints, &c.LifetimeSpend)
+		if err != nil {
+			return fmt.Errorf("load card: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, selectLapsedLots, serial, now)
+		if err != nil {
+			return err
+		}
+		var lots []loyalty.Lot
+		for rows.Next() {
+			var l loyalty.Lot
+			if err := rows.Scan(&l.ID, &l.Remaining); err != nil {
+				rows.Close()
+				return err
+			}
+			lots = append(lots, l)
+			expired += l.Remaining
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || expired == 0 {
+			return err
+		}
+		prog, err := s.program(ctx, tx, c.MerchantID, c.ProgramID)
+		if err != nil {
+			return err
+		}
+		l := line{Kind: loyalty.Expire, Points: -expired, Reason: "points expired", ExpireLots: lots}
+		_, err = s.writeLine(ctx, tx, &c, prog, l, "", now)
+		return err
+	})
+	return expired, err
+}
+
+// NextExpiry returns the points of a card that lapse first and when: the
+// points of every lot that lapses within a day of the earliest one. Zero
+// points means nothing is set to expire.
+func (s *Store) NextExpiry(ctx context.Context, serial string) (points int64, at time.Time, err error) {
+	err = s.read.QueryRowContext(ctx, selectNextExpiry, serial).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("next expiry: %w", err)
+	}
+	err = s.read.QueryRowContext(ctx, sumExpiringBy, serial, at.Add(24*time.Hour)).Scan(&points)
+	return points, at, err
+}
