@@ -188,7 +188,7 @@ func (s *Store) insertCard(ctx context.Context, tx *sql.Tx, prog Program, custom
 	card := ledgerCard{Serial: serial, MerchantID: prog.MerchantID, ProgramID: prog.ID, CustomerID: customerID,
 		Tier: prog.Rules().FirstTier(), Status: CardActive, Version: 1}
 	line := line{Kind: loyalty.Welcome, Points: prog.WelcomeBonus, Reason: "welcome bonus", Lot: true}
-	if _, err := s.writeLine(ctx, tx, &card, prog, line, "", now); err != nil {
+	if _, err := s.writeLine(ctx, tx, &card, prog.Rules(), line, "", now); err != nil {
 		return "", fmt.Errorf("credit welcome bonus: %w", err)
 	}
 	return serial, nil

@@ -13,11 +13,15 @@ type dialect struct {
 	migrations string
 	// isUniqueViolation reports whether err is a unique-constraint failure.
 	isUniqueViolation func(err error) bool
+	// groupCommit runs concurrent postings in shared transactions: right
+	// for a database with one writer, where the commit is the cost.
+	groupCommit bool
 }
 
 var sqliteDialect = dialect{
-	name:       "sqlite",
-	migrations: "migrations/sqlite",
+	name:        "sqlite",
+	migrations:  "migrations/sqlite",
+	groupCommit: true,
 	isUniqueViolation: func(err error) bool {
 		var se sqlite3.Error
 		return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&

@@ -86,12 +86,12 @@ func (s *Store) expireCard(ctx context.Context, serial string, now time.Time) (i
 		if err := rows.Err(); err != nil || expired == 0 {
 			return err
 		}
-		prog, err := s.program(ctx, tx, c.MerchantID, c.ProgramID)
+		rules, err := programRules(ctx, tx, c.ProgramID)
 		if err != nil {
 			return err
 		}
 		l := line{Kind: loyalty.Expire, Points: -expired, Reason: "points expired", ExpireLots: lots}
-		_, err = s.writeLine(ctx, tx, &c, prog, l, "", now)
+		_, err = s.writeLine(ctx, tx, &c, rules, l, "", now)
 		return err
 	})
 	return expired, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -74,8 +75,6 @@ const (
 	selectIdempotency = `SELECT request_hash, status, response FROM idempotency_keys WHERE merchant_id = ? AND key = ?`
 	insertIdempotency = `INSERT INTO idempotency_keys (merchant_id, key, request_hash, status, response, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`
-	selectLedgerCard = `SELECT serial_number, merchant_id, program_id, customer_id, balance, tier, status, version,
-		lifetime_points, lifetime_spend FROM cards WHERE merchant_id = ? AND serial_number = ?`
 	selectEarnLine = `SELECT points, purchase_amount, refunded_amount, remaining FROM transactions
 		WHERE id = ? AND serial_number = ? AND kind = 'earn'`
 	addRefunded = `UPDATE transactions SET refunded_amount = refunded_amount + ? WHERE id = ?`
@@ -86,8 +85,14 @@ const (
 // (same key, same request hash) returns the stored answer with replayed
 // true and writes nothing; the same key with another request is refused.
 func (s *Store) Post(ctx context.Context, p Posting, respond Respond) (ans Answer, replayed bool, err error) {
+	if s.dialect.groupCommit {
+		return s.postGrouped(ctx, p, respond)
+	}
 	for attempt := 0; ; attempt++ {
-		ans, replayed, err = s.post(ctx, p, respond)
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			ans, replayed, err = s.postIn(ctx, tx, p, respond)
+			return err
+		})
 		// Two requests with one key racing: the loser finds the winner's row.
 		if err == nil || !s.dialect.isUniqueViolation(err) || attempt > 0 {
 			return ans, replayed, err
@@ -95,32 +100,32 @@ func (s *Store) Post(ctx context.Context, p Posting, respond Respond) (ans Answe
 	}
 }
 
-func (s *Store) post(ctx context.Context, p Posting, respond Respond) (ans Answer, replayed bool, err error) {
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var hash []byte
-		err := tx.QueryRowContext(ctx, selectIdempotency, p.MerchantID, p.IdempotencyKey).Scan(&hash, &ans.Status, &ans.Body)
-		if err == nil {
-			if !bytes.Equal(hash, p.RequestHash) {
-				return ErrIdempotencyReuse
-			}
-			replayed = true
-			return nil
+// postIn is Post inside a transaction the caller commits.
+func (s *Store) postIn(ctx context.Context, tx *sql.Tx, p Posting, respond Respond) (ans Answer, replayed bool, err error) {
+	var hash []byte
+	err = tx.QueryRowContext(ctx, selectIdempotency, p.MerchantID, p.IdempotencyKey).Scan(&hash, &ans.Status, &ans.Body)
+	if err == nil {
+		if !bytes.Equal(hash, p.RequestHash) {
+			return Answer{}, false, ErrIdempotencyReuse
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("load idempotency key: %w", err)
-		}
-		posted, err := s.postLine(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		if ans, err = respond(posted); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, insertIdempotency, p.MerchantID, p.IdempotencyKey, p.RequestHash,
-			ans.Status, ans.Body, s.nowUTC())
-		return err
-	})
-	return ans, replayed, err
+		return ans, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Answer{}, false, fmt.Errorf("load idempotency key: %w", err)
+	}
+	posted, err := s.postLine(ctx, tx, p)
+	if err != nil {
+		return Answer{}, false, err
+	}
+	if ans, err = respond(posted); err != nil {
+		return Answer{}, false, err
+	}
+	_, err = tx.ExecContext(ctx, insertIdempotency, p.MerchantID, p.IdempotencyKey, p.RequestHash,
+		ans.Status, ans.Body, s.nowUTC())
+	if err != nil {
+		return Answer{}, false, fmt.Errorf("store idempotency key: %w", err)
+	}
+	return ans, false, nil
 }
 
 // ledgerCard is the part of a card the ledger reads and writes.
@@ -133,32 +138,58 @@ type ledgerCard struct {
 }
 
 func (s *Store) postLine(ctx context.Context, tx *sql.Tx, p Posting) (Posted, error) {
-	var c ledgerCard
-	err := tx.QueryRowContext(ctx, selectLedgerCard, p.MerchantID, p.Serial).Scan(&c.Serial, &c.MerchantID,
-		&c.ProgramID, &c.CustomerID, &c.Balance, &c.Tier, &c.Status, &c.Version, &c.LifetimePoints, &c.LifetimeSpend)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Posted{}, ErrNotFound
-	}
+	card, err := scanCard(tx.QueryRowContext(ctx, selectCard, p.MerchantID, p.Serial))
 	if err != nil {
-		return Posted{}, fmt.Errorf("load card: %w", err)
+		return Posted{}, err
 	}
-	if c.Status != CardActive {
+	if card.Status != CardActive {
 		return Posted{}, ErrCardVoided
 	}
-	prog, err := s.program(ctx, tx, p.MerchantID, c.ProgramID)
+	c := card.ledger()
+	rules, err := programRules(ctx, tx, c.ProgramID)
 	if err != nil {
 		return Posted{}, err
 	}
-	l, err := s.lineFor(ctx, tx, &c, prog.Rules(), p)
+	l, err := s.lineFor(ctx, tx, &c, rules, p)
 	if err != nil {
 		return Posted{}, err
 	}
-	txn, err := s.writeLine(ctx, tx, &c, prog, l, p.RefundOf, s.nowUTC())
+	now := s.nowUTC()
+	txn, err := s.writeLine(ctx, tx, &c, rules, l, p.RefundOf, now)
 	if err != nil {
 		return Posted{}, err
 	}
-	card, err := scanCard(tx.QueryRowContext(ctx, selectCardBySerial, c.Serial))
-	return Posted{Transaction: txn, Card: card}, err
+	card.Balance, card.Tier, card.Version = c.Balance, c.Tier, c.Version
+	card.LifetimePoints, card.LifetimeSpend, card.UpdatedAt = c.LifetimePoints, c.LifetimeSpend, now
+	if l.Purchase {
+		card.LastPurchaseAt = &now
+	}
+	return Posted{Transaction: txn, Card: card}, nil
+}
+
+// ledger is the part of the card the ledger reads and writes.
+func (c Card) ledger() ledgerCard {
+	return ledgerCard{Serial: c.SerialNumber, MerchantID: c.MerchantID, ProgramID: c.ProgramID,
+		CustomerID: c.CustomerID, Balance: c.Balance, Tier: c.Tier, Status: c.Status, Version: c.Version,
+		LifetimePoints: c.LifetimePoints, LifetimeSpend: c.LifetimeSpend}
+}
+
+const selectProgramRules = `SELECT earn_rate_bp, tiers, tier_basis, tier_downgrade, points_lifetime_days
+	FROM programs WHERE id = ?`
+
+// programRules loads only what the ledger needs of a program.
+func programRules(ctx context.Context, tx *sql.Tx, programID string) (loyalty.Rules, error) {
+	var p Program
+	var tiers string
+	err := tx.QueryRowContext(ctx, selectProgramRules, programID).Scan(&p.EarnRateBP, &tiers, &p.TierBasis,
+		&p.TierDowngrade, &p.PointsLifetimeDays)
+	if err != nil {
+		return loyalty.Rules{}, fmt.Errorf("load program rules: %w", err)
+	}
+	if err := json.Unmarshal([]byte(tiers), &p.Tiers); err != nil {
+		return loyalty.Rules{}, fmt.Errorf("program %s tiers: %w", programID, err)
+	}
+	return p.Rules(), nil
 }
 
 // line is a ledger line about to be written.

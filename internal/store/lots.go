@@ -31,7 +31,7 @@ const TopicCardChanged = "card.changed"
 // writeLine writes l for card c: it draws debits from the card's lots,
 // inserts the line, updates the card (balance, tier, totals, version) and
 // queues the change in the outbox. c is updated to the new state.
-func (s *Store) writeLine(ctx context.Context, tx *sql.Tx, c *ledgerCard, prog Program, l line, refundOf string, now time.Time) (Transaction, error) {
+func (s *Store) writeLine(ctx context.Context, tx *sql.Tx, c *ledgerCard, rules loyalty.Rules, l line, refundOf string, now time.Time) (Transaction, error) {
 	if l.Points < 0 && l.ExpireLots == nil {
 		lots, err := loadLots(ctx, tx, c.Serial, l.FirstLot)
 		if err != nil {
@@ -55,7 +55,6 @@ func (s *Store) writeLine(ctx context.Context, tx *sql.Tx, c *ledgerCard, prog P
 	if balance < 0 {
 		return Transaction{}, ErrInsufficientPoints
 	}
-	rules := prog.Rules()
 	lifetimePoints, lifetimeSpend := c.LifetimePoints+l.LifetimePoints, c.LifetimeSpend+l.LifetimeSpend
 	tier := rules.TierFor(c.Tier, lifetimePoints, lifetimeSpend)
 	version := c.Version + 1

@@ -29,6 +29,11 @@ type Store struct {
 	read    *sql.DB
 	dialect dialect
 	now     func() time.Time
+
+	// The group-commit writer (groupcommit.go), when the dialect uses it.
+	posts      chan *postRequest
+	quit       chan struct{}
+	posterDone chan struct{}
 }
 
 // Options configures Open.
@@ -59,7 +64,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// busy_timeout first so that every later pragma waits for a lock instead
 	// of failing; _txlock=immediate takes the write lock at BEGIN, which
 	// avoids deadlocks between readers that upgrade to writers.
-	dsn := "file:" + path + "?_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate"
+	dsn := "file:" + path + "?_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate&_stmt_cache_size=64"
 	w, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -77,11 +82,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.dialect.groupCommit {
+		s.startPoster()
+	}
 	return s, nil
 }
 
 // Close releases the database connections.
 func (s *Store) Close() error {
+	s.stopPoster()
 	return errors.Join(s.write.Close(), s.read.Close())
 }
 

@@ -29,10 +29,8 @@ CREATE TABLE transactions (
     created_at       TIMESTAMP NOT NULL,
     UNIQUE (serial_number, seq)
 );
-CREATE INDEX transactions_card ON transactions(serial_number, seq);
 CREATE INDEX transactions_lots ON transactions(serial_number, expires_at, seq) WHERE remaining > 0;
 CREATE INDEX transactions_expiring ON transactions(expires_at) WHERE remaining > 0 AND expires_at IS NOT NULL;
-CREATE INDEX transactions_customer ON transactions(customer_id, kind, created_at);
 -- The welcome bonus is credited once per customer and program, whatever
 -- happens to their cards.
 CREATE UNIQUE INDEX transactions_welcome_once ON transactions(program_id, customer_id) WHERE kind = 'welcome';

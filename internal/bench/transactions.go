@@ -1,0 +1,107 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// TransactionOptions configures RunTransactions.
+type TransactionOptions struct {
+	Requests    int // total POSTs
+	Concurrency int // clients sending at once
+	Cards       int // cards the requests spread over
+}
+
+// RunTransactions issues cards, then sends Requests earn and redeem
+// transactions (each with its own idempotency key) from Concurrency
+// clients, and measures throughput and latency.
+func RunTransactions(ctx context.Context, s *Server, o TransactionOptions) (Latencies, error) {
+	c := client(o.Concurrency)
+	serials, err := s.issueCards(ctx, c, o.Cards)
+	if err != nil {
+		return Latencies{}, err
+	}
+	var next atomic.Int64
+	samples := make([][]time.Duration, o.Concurrency)
+	var errs atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start, cpu0 := time.Now(), cpuTime()
+	for w := range o.Concurrency {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= o.Requests || ctx.Err() != nil {
+					return
+				}
+				body := fmt.Sprintf(`{"kind":"earn","purchase_amount":%d}`, 10000+i%5000)
+				if i%4 == 3 {
+					body = `{"kind":"redeem","points":1}`
+				}
+				req, _ := http.NewRequestWithContext(ctx, "POST", s.URL+"/api/v1/cards/"+serials[i%len(serials)]+"/transactions", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+s.Key)
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d", i))
+				t0 := time.Now()
+				if err := do(c, req, http.StatusCreated); err != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					continue
+				}
+				samples[w] = append(samples[w], time.Since(t0))
+			}
+		})
+	}
+	wg.Wait()
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	var all []time.Duration
+	for _, s := range samples {
+		all = append(all, s...)
+	}
+	l := summarise(all, elapsed, cpu, int(errs.Load()))
+	if e, _ := firstErr.Load().(error); e != nil {
+		return l, fmt.Errorf("%d requests failed, first: %w", l.Errors, e)
+	}
+	return l, nil
+}
+
+// issueCards creates a program and n cards and returns their serials.
+func (s *Server) issueCards(ctx context.Context, c *http.Client, n int) ([]string, error) {
+	var prog struct{ ID string }
+	if err := s.postJSON(ctx, c, "/api/v1/programs", `{"name":"Bench","earn_rate_bp":500,"welcome_bonus":100}`, &prog); err != nil {
+		return nil, err
+	}
+	serials := make([]string, n)
+	for i := range n {
+		var card struct {
+			SerialNumber string `json:"serial_number"`
+		}
+		body := fmt.Sprintf(`{"phone":"+7912%07d"}`, i)
+		if err := s.postJSON(ctx, c, "/api/v1/programs/"+prog.ID+"/cards", body, &card); err != nil {
+			return nil, err
+		}
+		serials[i] = card.SerialNumber
+	}
+	return serials, nil
+}
+
+func (s *Server) postJSON(ctx context.Context, c *http.Client, path, body string, out any) error {
+	req, _ := http.NewRequestWithContext(ctx, "POST", s.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+s.Key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		return fmt.Errorf("POST %s: status %d", path, res.StatusCode)
+	}
+	return json.NewDecoder(res.Body).Decode(out)
+}
