@@ -137,13 +137,18 @@ func startAndStop(t *testing.T, data string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out bytes.Buffer
 	pr, pw := io.Pipe()
-	done := make(chan int)
+	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}, &out, pw)
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
+	var log strings.Builder
 	for sc.Scan() && !strings.Contains(sc.Text(), "loyalpass is serving") {
+		log.WriteString(sc.Text() + "\n")
+	}
+	if sc.Err() == nil && !strings.Contains(sc.Text(), "loyalpass is serving") {
+		t.Fatalf("serve stopped before listening (exit %d):\n%s", <-done, log.String())
 	}
 	cancel()
 	go io.Copy(io.Discard, pr)

@@ -52,11 +52,12 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	renderer := passes.NewRenderer(material, cfg.PublicURL+"/wallet")
 	srv := api.New(api.Options{
-		Store:     st,
-		Passes:    cardpass.New(st, renderer, log),
-		Log:       log.With("component", "http"),
-		PublicURL: cfg.PublicURL,
-		MaxBody:   cfg.MaxBodyBytes,
+		Store:      st,
+		Passes:     cardpass.New(st, renderer, log),
+		Log:        log.With("component", "http"),
+		PublicURL:  cfg.PublicURL,
+		MaxBody:    cfg.MaxBodyBytes,
+		PassTypeID: material.PassTypeID,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -80,6 +81,11 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer work.Wait()
 	defer stopWork()
 	work.Go(func() { expireLoop(workCtx, st, time.Duration(cfg.ExpiryIntervalSeconds)*time.Second, log) })
+	worker, err := newDeliveryWorker(cfg, material, st, log)
+	if err != nil {
+		return err
+	}
+	work.Go(func() { worker.Run(workCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

@@ -84,11 +84,12 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	t.Cleanup(func() { db.Close(); st.Close() })
 	srv := api.New(api.Options{
-		Store:     st,
-		Passes:    cardpass.New(st, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil),
-		PublicURL: "https://cards.example.com",
-		MaxBody:   4096,
-		Log:       slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Store:      st,
+		Passes:     cardpass.New(st, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil),
+		PublicURL:  "https://cards.example.com",
+		MaxBody:    4096,
+		PassTypeID: material.PassTypeID,
+		Log:        slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	return &testServer{t: t, store: st, http: srv.Handler(), roots: files, db: db}
 }

@@ -22,6 +22,8 @@ type cardStore interface {
 	CardByNumber(ctx context.Context, merchantID, number string) (store.Card, error)
 	Cards(ctx context.Context, merchantID string, f store.CardFilter, after store.Cursor, limit int) ([]store.Card, error)
 	VoidCard(ctx context.Context, merchantID, serial string) (store.Card, error)
+	CardInstalls(ctx context.Context, serial string) ([]store.Installs, error)
+	NextExpiry(ctx context.Context, serial string) (int64, time.Time, error)
 }
 
 type issueCardInput struct {
@@ -109,12 +111,52 @@ func (s *Server) issueCard(c *gin.Context) error {
 	return nil
 }
 
+// cardDetailJSON is a single card with its installations and the points
+// that expire next.
+type cardDetailJSON struct {
+	cardJSON
+	Installs         []installsJSON `json:"installs"`
+	FirstInstalledAt *time.Time     `json:"first_installed_at"`
+	NextExpiry       *expiryJSON    `json:"next_expiry"`
+}
+
+type installsJSON struct {
+	Channel        string    `json:"channel"`
+	Installed      int       `json:"installed"`
+	Uninstalled    int       `json:"uninstalled"`
+	FirstInstallAt time.Time `json:"first_install_at"`
+}
+
+type expiryJSON struct {
+	Points int64     `json:"points"`
+	At     time.Time `json:"at"`
+}
+
 func (s *Server) getCard(c *gin.Context) error {
-	card, err := s.store.Card(c.Request.Context(), merchantID(c), c.Param("serial"))
+	ctx := c.Request.Context()
+	card, err := s.store.Card(ctx, merchantID(c), c.Param("serial"))
 	if err != nil {
 		return storeError(err, "card")
 	}
-	c.JSON(http.StatusOK, s.cardJSON(card))
+	installs, err := s.store.CardInstalls(ctx, card.SerialNumber)
+	if err != nil {
+		return internal(err)
+	}
+	out := cardDetailJSON{cardJSON: s.cardJSON(card), Installs: []installsJSON{}}
+	for _, in := range installs {
+		out.Installs = append(out.Installs, installsJSON(in))
+		if first := in.FirstInstallAt; out.FirstInstalledAt == nil || first.Before(*out.FirstInstalledAt) {
+			out.FirstInstalledAt = &first
+		}
+	}
+	points, at, err := s.store.NextExpiry(ctx, card.SerialNumber)
+	if err != nil {
+		return internal(err)
+	}
+	if points > 0 {
+		out.NextExpiry = &expiryJSON{Points: points, At: at}
+	}
+	c.JSON(http.StatusOK, out)
 	return nil
 }
 

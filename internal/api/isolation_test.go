@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/png"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/store"
 )
 
 // TestMerchantsSeeOnlyTheirOwnData uses merchant B's key on every route
@@ -41,7 +44,8 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		{"POST", "/api/v1/cards/" + serialA + "/transactions", "/api/v1/cards/:serial/transactions", map[string]any{"kind": "redeem", "points": 50}, ""},
 		{"GET", "/api/v1/cards/" + serialA + "/transactions", "/api/v1/cards/:serial/transactions", nil, ""},
 	}
-	covered := map[string]bool{"POST /api/v1/programs": true, "GET /api/v1/programs": true}
+	// Lists are checked below: they must show B nothing of A's.
+	covered := map[string]bool{"POST /api/v1/programs": true, "GET /api/v1/programs": true, "GET /api/v1/dead-letters": true}
 	for _, c := range calls {
 		covered[c.method+" "+c.route] = true
 		var body *bytes.Reader
@@ -78,6 +82,17 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	}
 	if cards := ts.mustDo(200, "GET", "/api/v1/cards", keyB, nil)["cards"].([]any); len(cards) != 0 {
 		t.Errorf("B's card list = %v", cards)
+	}
+	merchantA, _, _ := ts.store.EnsureMerchant(context.Background(), "a", "RU")
+	if err := ts.store.RecordPushes(context.Background(), merchantA.ID, []store.PushOutcome{{
+		Target: store.PushTarget{DeviceID: "d", Serial: serialA, Channel: "apple"}, Dead: true, Reason: "BadCertificate"}}); err != nil {
+		t.Fatal(err)
+	}
+	if letters := ts.mustDo(200, "GET", "/api/v1/dead-letters", keyA, nil)["dead_letters"].([]any); len(letters) != 1 {
+		t.Errorf("A's dead letters = %v", letters)
+	}
+	if letters := ts.mustDo(200, "GET", "/api/v1/dead-letters", keyB, nil)["dead_letters"].([]any); len(letters) != 0 {
+		t.Errorf("B's dead letters = %v", letters)
 	}
 	if cards := ts.mustDo(200, "GET", "/api/v1/cards?program_id="+progA, keyB, nil)["cards"].([]any); len(cards) != 0 {
 		t.Errorf("B's card list filtered by A's program = %v", cards)

@@ -23,6 +23,8 @@ type Store interface {
 	programStore
 	cardStore
 	ledgerStore
+	walletStore
+	deadLetterStore
 }
 
 // PassSource hands out the signed package of a card.
@@ -42,22 +44,27 @@ type Options struct {
 	MaxBody int64
 	// Ready reports whether start-up has finished; nil means always ready.
 	Ready func() bool
+	// PassTypeID is the pass type the web service serves.
+	PassTypeID string
 }
 
 // Server holds the API's dependencies; Handler builds its routes.
 type Server struct {
-	store     Store
-	passes    PassSource
-	log       *slog.Logger
-	publicURL string
-	maxBody   int64
-	ready     func() bool
+	store      Store
+	passes     PassSource
+	log        *slog.Logger
+	publicURL  string
+	maxBody    int64
+	ready      func() bool
+	wallet     walletStore
+	passTypeID string
 }
 
 // New returns a Server. It does not start listening; see Handler.
 func New(opts Options) *Server {
 	s := &Server{store: opts.Store, passes: opts.Passes, log: opts.Log,
-		publicURL: strings.TrimRight(opts.PublicURL, "/"), maxBody: opts.MaxBody, ready: opts.Ready}
+		publicURL: strings.TrimRight(opts.PublicURL, "/"), maxBody: opts.MaxBody, ready: opts.Ready,
+		wallet: opts.Store, passTypeID: opts.PassTypeID}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -81,6 +88,7 @@ func (s *Server) Handler() http.Handler {
 	r.NoMethod(s.noMethod)
 
 	r.GET("/healthz", s.healthz)
+	s.walletRoutes(r)
 
 	v1 := r.Group("/api/v1", s.wrap(s.authenticate))
 	v1.POST("/programs", s.wrap(s.createProgram))
@@ -96,6 +104,7 @@ func (s *Server) Handler() http.Handler {
 	v1.GET("/cards/:serial/pass.pkpass", s.wrap(s.cardPass))
 	v1.POST("/cards/:serial/transactions", s.wrap(s.postTransaction))
 	v1.GET("/cards/:serial/transactions", s.wrap(s.listTransactions))
+	v1.GET("/dead-letters", s.wrap(s.listDeadLetters))
 	return r
 }
 

@@ -60,10 +60,8 @@ func (s *Service) Pass(ctx context.Context, card store.Card) (Pass, error) {
 	if err != nil {
 		return Pass{}, fmt.Errorf("load program of card %s: %w", card.SerialNumber, err)
 	}
-	modified := card.UpdatedAt
-	if prog.UpdatedAt.After(modified) {
-		modified = prog.UpdatedAt
-	}
+	// Every change of the card or its program moves PassModified on.
+	modified := card.PassModified
 	if f, err := s.store.PassFile(ctx, card.SerialNumber); err == nil &&
 		f.CardVersion == card.Version && f.ProgramVersion == prog.Version {
 		return Pass{Data: f.Data, Modified: modified}, nil

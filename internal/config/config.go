@@ -45,7 +45,37 @@ type Config struct {
 	// ExpiryIntervalSeconds is how often lapsed points are expired.
 	ExpiryIntervalSeconds int64 `toml:"expiry_interval_seconds" env:"EXPIRY_INTERVAL_SECONDS"`
 
-	Pass Pass `toml:"pass"`
+	Pass   Pass   `toml:"pass"`
+	APNs   APNs   `toml:"apns"`
+	Relays Relays `toml:"relays"`
+}
+
+// APNs is how pass updates reach Apple Wallet.
+type APNs struct {
+	// Enabled is "auto" (on with a real Pass Type ID certificate, off with
+	// the development chain, which Apple refuses), "on" or "off".
+	Enabled string `toml:"enabled" env:"APNS_ENABLED"`
+	// Host is the APNs base URL; the default is production, the only
+	// environment that delivers pass updates.
+	Host string `toml:"host" env:"APNS_HOST"`
+	// KeyFile, KeyID and TeamID select token authentication with a .p8
+	// key of the pass's team; without them the Pass Type ID certificate
+	// authenticates, as Apple documents.
+	KeyFile string `toml:"key_file" env:"APNS_KEY_FILE"`
+	KeyID   string `toml:"key_id" env:"APNS_KEY_ID"`
+	TeamID  string `toml:"team_id" env:"APNS_TEAM_ID"`
+}
+
+// Relays are the push relays of the Android pkpass apps. PassWallet needs
+// nothing (each registration names its relay); WalletPasses works without
+// a key but is rate-limited; the others need the key the vendor issues.
+type Relays struct {
+	WalletPassesKey string `toml:"walletpasses_key" env:"RELAY_WALLETPASSES_KEY"`
+	Pass2UKey       string `toml:"pass2u_key" env:"RELAY_PASS2U_KEY"`
+	WalletUnionURL  string `toml:"walletunion_url" env:"RELAY_WALLETUNION_URL"`
+	WalletUnionKey  string `toml:"walletunion_key" env:"RELAY_WALLETUNION_KEY"`
+	PassworksKey    string `toml:"passworks_key" env:"RELAY_PASSWORKS_KEY"`
+	PassHubKey      string `toml:"passhub_key" env:"RELAY_PASSHUB_KEY"`
 }
 
 // Pass is the Apple Wallet signing identity. With no certificate set,
@@ -78,6 +108,7 @@ func Default() Config {
 		Country:               "RU",
 		ExpiryIntervalSeconds: 60,
 		Pass:                  Pass{TypeID: "pass.dev.loyalpass.card", TeamID: "LOYALDEV01"},
+		APNs:                  APNs{Enabled: "auto"},
 	}
 }
 
@@ -145,6 +176,11 @@ func applyEnv(v reflect.Value, env map[string]string) error {
 	return nil
 }
 
+// APNsOn reports whether pass updates go to APNs.
+func (c Config) APNsOn() bool {
+	return c.APNs.Enabled == "on" || (c.APNs.Enabled == "auto" && !c.DevSigning())
+}
+
 // DevSigning reports whether no signing certificate is configured, so a
 // development chain is used.
 func (c Config) DevSigning() bool {
@@ -187,6 +223,17 @@ func (c Config) Validate() error {
 	}
 	if p.P12Password != "" && p.P12PasswordFile != "" {
 		errs = append(errs, errors.New("set the PKCS#12 password by file or by environment, not both"))
+	}
+	switch c.APNs.Enabled {
+	case "auto", "on", "off":
+	default:
+		errs = append(errs, fmt.Errorf("apns.enabled %q must be auto, on or off", c.APNs.Enabled))
+	}
+	if (c.APNs.KeyFile != "") != (c.APNs.KeyID != "") || (c.APNs.KeyFile != "") != (c.APNs.TeamID != "") {
+		errs = append(errs, errors.New("apns token authentication needs apns.key_file, apns.key_id and apns.team_id together"))
+	}
+	if c.Relays.WalletUnionKey != "" && c.Relays.WalletUnionURL == "" {
+		errs = append(errs, errors.New("relays.walletunion_key needs relays.walletunion_url (WalletUnion hands out its endpoint with the key)"))
 	}
 	if c.ExpiryIntervalSeconds < 1 {
 		errs = append(errs, fmt.Errorf("expiry_interval_seconds %d must be at least 1", c.ExpiryIntervalSeconds))

@@ -49,10 +49,17 @@ type Card struct {
 	LifetimePoints int64
 	LifetimeSpend  int64
 	LastPurchaseAt *time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	VoidedAt       *time.Time
-	Customer       Customer
+	// ChangeSeq is the update tag of the card's last change; PassModified
+	// is its pass's Last-Modified, which grows by at least a second with
+	// every change so If-Modified-Since never hides one.
+	ChangeSeq    int64
+	PassModified time.Time
+	// Message is the lock-screen message shown on the pass.
+	Message   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	VoidedAt  *time.Time
+	Customer  Customer
 }
 
 // IssueCard is what IssueCard needs to know.
@@ -68,7 +75,7 @@ type IssueCard struct {
 
 const cardColumns = `c.serial_number, c.merchant_id, c.program_id, c.customer_id, c.number, c.auth_token,
 	c.balance, c.tier, c.status, c.version, c.lifetime_points, c.lifetime_spend, c.last_purchase_at,
-	c.created_at, c.updated_at, c.voided_at,
+	c.change_seq, c.pass_modified, c.message, c.created_at, c.updated_at, c.voided_at,
 	u.id, u.merchant_id, u.phone, u.name, u.email, u.sms_consent, u.sms_consent_at, u.sms_consent_source, u.created_at`
 
 const (
@@ -86,7 +93,8 @@ const (
 	countWelcome       = `SELECT COUNT(*) FROM transactions WHERE program_id = ? AND customer_id = ? AND kind = 'welcome'`
 	selectActiveCardID = `SELECT serial_number FROM cards WHERE program_id = ? AND customer_id = ? AND status = 'active'`
 	insertCard         = `INSERT INTO cards (serial_number, merchant_id, program_id, customer_id, number, auth_token,
-		balance, tier, status, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'active', 1, ?, ?)`
+		balance, tier, status, version, pass_modified, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'active', 1, ?, ?, ?)`
 	selectCard = `SELECT ` + cardColumns + ` FROM cards c JOIN customers u ON u.id = c.customer_id
 		WHERE c.merchant_id = ? AND c.serial_number = ?`
 	selectCardBySerial = `SELECT ` + cardColumns + ` FROM cards c JOIN customers u ON u.id = c.customer_id
@@ -166,7 +174,7 @@ func (s *Store) insertCard(ctx context.Context, tx *sql.Tx, prog Program, custom
 	token := rand.Text() + rand.Text() // 52 characters, 256 bits
 	for attempt := 0; ; attempt++ {
 		_, err := tx.ExecContext(ctx, insertCard, serial, prog.MerchantID, prog.ID, customerID,
-			newCardNumber(), token, prog.Rules().FirstTier(), now, now)
+			newCardNumber(), token, prog.Rules().FirstTier(), now.Unix(), now, now)
 		if err == nil {
 			break
 		}
@@ -293,10 +301,11 @@ func scanCustomer(row scanner) (Customer, error) {
 
 func scanCard(row scanner) (Card, error) {
 	var c Card
+	var modified int64
 	u := &c.Customer
 	err := row.Scan(&c.SerialNumber, &c.MerchantID, &c.ProgramID, &c.CustomerID, &c.Number, &c.AuthToken,
 		&c.Balance, &c.Tier, &c.Status, &c.Version, &c.LifetimePoints, &c.LifetimeSpend, &c.LastPurchaseAt,
-		&c.CreatedAt, &c.UpdatedAt, &c.VoidedAt,
+		&c.ChangeSeq, &modified, &c.Message, &c.CreatedAt, &c.UpdatedAt, &c.VoidedAt,
 		&u.ID, &u.MerchantID, &u.Phone, &u.Name, &u.Email, &u.SMSConsent, &u.SMSConsentAt,
 		&u.SMSConsentSource, &u.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -305,5 +314,6 @@ func scanCard(row scanner) (Card, error) {
 	if err != nil {
 		return c, fmt.Errorf("load card: %w", err)
 	}
+	c.PassModified = time.Unix(modified, 0).UTC()
 	return c, nil
 }

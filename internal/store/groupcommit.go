@@ -125,5 +125,6 @@ func (s *Store) runBatch(batch []*postRequest) []postResult {
 	if err := tx.Commit(); err != nil {
 		return failAll(fmt.Errorf("commit: %w", err))
 	}
+	s.signal()
 	return results
 }

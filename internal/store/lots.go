@@ -21,7 +21,8 @@ const (
 	updateLedgerCard = `UPDATE cards SET balance = ?, tier = ?, version = ?, lifetime_points = ?, lifetime_spend = ?,
 		last_purchase_at = CASE WHEN ? THEN ? ELSE last_purchase_at END, updated_at = ?
 		WHERE serial_number = ? AND version = ?`
-	insertOutbox = `INSERT INTO outbox (merchant_id, topic, serial_number, card_version, payload, created_at, due_at)
+	nextChangeSeq = `UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value`
+	insertOutbox  = `INSERT INTO outbox (merchant_id, topic, serial_number, card_version, payload, created_at, due_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`
 )
 
@@ -107,12 +108,40 @@ func (s *Store) writeLine(ctx context.Context, tx *sql.Tx, c *ledgerCard, rules 
 	return t, nil
 }
 
-// queueCardChange writes the outbox row that tells the push channels a
-// card's pass changed.
+// queueCardChange gives a changed card its update tag and a later
+// Last-Modified, and writes the outbox row that tells the push channels.
 func (s *Store) queueCardChange(ctx context.Context, tx *sql.Tx, merchantID, serial string, version int64, now time.Time) error {
+	var seq int64
+	if err := tx.QueryRowContext(ctx, nextChangeSeq).Scan(&seq); err != nil {
+		return fmt.Errorf("next update tag: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.dialect.markCardChanged, seq, now.Unix(), serial); err != nil {
+		return fmt.Errorf("tag card change: %w", err)
+	}
 	payload := `{"serial_number":"` + serial + `","version":` + strconv.FormatInt(version, 10) + `}`
 	if _, err := tx.ExecContext(ctx, insertOutbox, merchantID, TopicCardChanged, serial, version, payload, now, now); err != nil {
 		return fmt.Errorf("queue card change: %w", err)
+	}
+	return nil
+}
+
+// TopicProgramChanged is the outbox topic of a program whose look or
+// terms changed: every installed card of it must be refreshed.
+const TopicProgramChanged = "program.changed"
+
+// queueProgramChange tags every card of a program as changed (one tag for
+// all) and queues one outbox row for the push worker to fan out.
+func (s *Store) queueProgramChange(ctx context.Context, tx *sql.Tx, merchantID, programID string, now time.Time) error {
+	var seq int64
+	if err := tx.QueryRowContext(ctx, nextChangeSeq).Scan(&seq); err != nil {
+		return fmt.Errorf("next update tag: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.dialect.markProgramChanged, seq, now.Unix(), programID); err != nil {
+		return fmt.Errorf("tag program change: %w", err)
+	}
+	payload := `{"program_id":"` + programID + `"}`
+	if _, err := tx.ExecContext(ctx, insertOutbox, merchantID, TopicProgramChanged, nil, nil, payload, now, now); err != nil {
+		return fmt.Errorf("queue program change: %w", err)
 	}
 	return nil
 }

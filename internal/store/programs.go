@@ -154,7 +154,7 @@ func (s *Store) UpdateProgram(ctx context.Context, merchantID, id string, change
 		if err != nil {
 			return fmt.Errorf("update program: %w", err)
 		}
-		return nil
+		return s.queueProgramChange(ctx, tx, merchantID, id, p.UpdatedAt)
 	})
 	return p, err
 }
@@ -178,7 +178,7 @@ func (s *Store) SetProgramImages(ctx context.Context, merchantID, programID, kin
 				return fmt.Errorf("insert image %s: %w", name, err)
 			}
 		}
-		return nil
+		return s.queueProgramChange(ctx, tx, merchantID, programID, s.nowUTC())
 	})
 }
 

@@ -30,6 +30,10 @@ type Store struct {
 	dialect dialect
 	now     func() time.Time
 
+	// changed is signalled (without blocking) after every commit, so the
+	// outbox worker wakes at once instead of polling.
+	changed chan struct{}
+
 	// The group-commit writer (groupcommit.go), when the dialect uses it.
 	posts      chan *postRequest
 	quit       chan struct{}
@@ -77,7 +81,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	s := &Store{write: w, read: r, dialect: sqliteDialect, now: now}
+	s := &Store{write: w, read: r, dialect: sqliteDialect, now: now, changed: make(chan struct{}, 1)}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -112,7 +116,18 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.signal()
 	return nil
+}
+
+// Changed is signalled after writes; a worker waits on it between polls.
+func (s *Store) Changed() <-chan struct{} { return s.changed }
+
+func (s *Store) signal() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
 }
 
 // newID returns a random identifier with a readable prefix, e.g. "prg_…".

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/loyalpass/loyalpass/certs"
+	"github.com/loyalpass/loyalpass/internal/config"
+	"github.com/loyalpass/loyalpass/internal/delivery"
+	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/push/apns"
+	"github.com/loyalpass/loyalpass/push/relay"
+)
+
+// newDeliveryWorker builds the outbox worker with the push channels the
+// configuration turns on.
+func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, log *slog.Logger) (*delivery.Worker, error) {
+	opts := delivery.Options{Store: st, PassTypeID: m.PassTypeID, Log: log}
+	if cfg.APNsOn() {
+		ao := apns.Options{Topic: m.PassTypeID, Host: cfg.APNs.Host}
+		if cfg.APNs.KeyFile != "" {
+			key, err := os.ReadFile(cfg.APNs.KeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("apns key: %w", err)
+			}
+			ao.AuthKeyP8, ao.KeyID, ao.TeamID = key, cfg.APNs.KeyID, cfg.APNs.TeamID
+		} else {
+			cert := m.TLSCertificate()
+			ao.Certificate = &cert
+		}
+		client, err := apns.New(ao)
+		if err != nil {
+			return nil, fmt.Errorf("apns: %w", err)
+		}
+		opts.Apple = client
+		log.Info("APNs pushes are on", "host", cfg.APNs.Host)
+	} else {
+		log.Info("APNs pushes are off: Apple Wallet cards update only when the phone asks (set a real certificate or apns.enabled = on)")
+	}
+	r := cfg.Relays
+	vendors := map[relay.Vendor]relay.Config{}
+	for v, key := range map[relay.Vendor]string{relay.WalletPasses: r.WalletPassesKey, relay.Pass2U: r.Pass2UKey,
+		relay.Passworks: r.PassworksKey, relay.PassHub: r.PassHubKey} {
+		if key != "" {
+			vendors[v] = relay.Config{APIKey: key}
+		}
+	}
+	if r.WalletUnionURL != "" {
+		vendors[relay.WalletUnion] = relay.Config{BaseURL: r.WalletUnionURL, APIKey: r.WalletUnionKey}
+	}
+	relays, err := relay.New(relay.Options{Vendors: vendors})
+	if err != nil {
+		return nil, err
+	}
+	opts.Relays = relays
+	return delivery.New(opts), nil
+}

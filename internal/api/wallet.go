@@ -1,0 +1,223 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/push/relay"
+)
+
+// walletStore is what Apple's pass web service needs of the database.
+type walletStore interface {
+	CardBySerial(ctx context.Context, serial string) (store.Card, error)
+	Register(ctx context.Context, r store.Registration) (bool, error)
+	Unregister(ctx context.Context, deviceID, serial string) (bool, error)
+	UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since int64) ([]string, int64, error)
+	AddDeviceLogs(ctx context.Context, userAgent string, messages []string) error
+}
+
+// authSchemes are the Authorization schemes wallets use on the web
+// service: Apple Wallet's and those of the Android pkpass apps.
+var authSchemes = []string{"ApplePass", "AndroidPass", "AttidoPass", "WalletUnionPass", "WalletUnionHMSPass", "TelegramPass"}
+
+// walletRoutes mounts the web service (webServiceURL = public URL +
+// /wallet) as Apple's "Wallet Passes web service" reference describes it.
+func (s *Server) walletRoutes(r *gin.Engine) {
+	w := r.Group("/wallet/v1")
+	w.POST("/devices/:device/registrations/:passType/:serial", s.wrap(s.registerDevice))
+	w.DELETE("/devices/:device/registrations/:passType/:serial", s.wrap(s.unregisterDevice))
+	// PassWallet registers on its own path and names its push relay.
+	w.POST("/devices/:device/registrations_attido/:passType/:serial", s.wrap(s.registerDevice))
+	w.DELETE("/devices/:device/registrations_attido/:passType/:serial", s.wrap(s.unregisterDevice))
+	w.GET("/devices/:device/registrations/:passType", s.wrap(s.updatedPasses))
+	w.GET("/passes/:passType/:serial", s.wrap(s.latestPass))
+	w.HEAD("/passes/:passType/:serial", s.wrap(s.latestPass))
+	w.POST("/log", s.wrap(s.deviceLog))
+}
+
+var errWalletUnauthorized = &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "unauthorized"}
+
+// walletCard checks the pass type and the Authorization token against the
+// card's own token, in constant time. Any failure is a 401, so a probe
+// cannot tell an unknown serial from a wrong token.
+func (s *Server) walletCard(c *gin.Context) (store.Card, string, error) {
+	scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	if !ok || !validScheme(scheme) || c.Param("passType") != s.passTypeID {
+		return store.Card{}, "", errWalletUnauthorized
+	}
+	card, err := s.wallet.CardBySerial(c.Request.Context(), c.Param("serial"))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Card{}, "", errWalletUnauthorized
+	}
+	if err != nil {
+		return store.Card{}, "", internal(err)
+	}
+	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(card.AuthToken)) != 1 {
+		return store.Card{}, "", errWalletUnauthorized
+	}
+	return card, scheme, nil
+}
+
+func validScheme(scheme string) bool {
+	for _, s := range authSchemes {
+		if strings.EqualFold(s, scheme) {
+			return true
+		}
+	}
+	return false
+}
+
+type registerBody struct {
+	PushToken      string `json:"pushToken"`
+	PushServiceURL string `json:"pushServiceUrl"`
+}
+
+func (s *Server) registerDevice(c *gin.Context) error {
+	card, scheme, err := s.walletCard(c)
+	if err != nil {
+		return err
+	}
+	var body registerBody
+	if err := s.decodeJSON(c, &body); err != nil {
+		return err
+	}
+	device := c.Param("device")
+	if device == "" || len(device) > 128 {
+		return badRequest("invalid_device", "deviceLibraryIdentifier", "bad device library identifier")
+	}
+	if body.PushToken == "" || len(body.PushToken) > 4096 {
+		return invalid("pushToken", "pushToken is required")
+	}
+	channel := relay.Classify(scheme, c.GetHeader("X-Pass-Client"), c.GetHeader("User-Agent"))
+	if channel == relay.Unknown {
+		channel = relay.Apple
+	}
+	attido := strings.Contains(c.FullPath(), "registrations_attido")
+	if attido {
+		channel = relay.PassWallet
+		if !strings.HasPrefix(body.PushServiceURL, "https://") && !strings.HasPrefix(body.PushServiceURL, "http://") {
+			return invalid("pushServiceUrl", "PassWallet registrations need a pushServiceUrl")
+		}
+	}
+	created, err := s.wallet.Register(c.Request.Context(), store.Registration{DeviceID: device, PassTypeID: s.passTypeID,
+		SerialNumber: card.SerialNumber, PushToken: body.PushToken, Channel: string(channel),
+		PushServiceURL: body.PushServiceURL, UserAgent: truncate(c.GetHeader("User-Agent"), 256)})
+	if err != nil {
+		return internal(err)
+	}
+	if created {
+		s.log.InfoContext(c.Request.Context(), "card installed", "serial", card.SerialNumber, "channel", channel)
+		c.Status(http.StatusCreated)
+	} else {
+		c.Status(http.StatusOK)
+	}
+	return nil
+}
+
+func (s *Server) unregisterDevice(c *gin.Context) error {
+	card, _, err := s.walletCard(c)
+	if err != nil {
+		return err
+	}
+	removed, err := s.wallet.Unregister(c.Request.Context(), c.Param("device"), card.SerialNumber)
+	if err != nil {
+		return internal(err)
+	}
+	if removed {
+		s.log.InfoContext(c.Request.Context(), "card uninstalled", "serial", card.SerialNumber)
+	}
+	c.Status(http.StatusOK)
+	return nil
+}
+
+// updatedPasses answers "what changed?". The device library identifier is
+// the shared secret here (no token is sent); an unknown device gets 204,
+// which reveals nothing.
+func (s *Server) updatedPasses(c *gin.Context) error {
+	if c.Param("passType") != s.passTypeID {
+		c.Status(http.StatusNoContent)
+		return nil
+	}
+	since := int64(-1) // no tag: every registered pass
+	if tag := c.Query("passesUpdatedSince"); tag != "" {
+		if t, err := strconv.ParseInt(tag, 10, 64); err == nil && t >= 0 {
+			since = t
+		} // a tag we did not issue is answered as no tag
+	}
+	serials, last, err := s.wallet.UpdatedSerials(c.Request.Context(), c.Param("device"), s.passTypeID, since)
+	if err != nil {
+		return internal(err)
+	}
+	if len(serials) == 0 {
+		c.Status(http.StatusNoContent)
+		return nil
+	}
+	c.JSON(http.StatusOK, gin.H{"serialNumbers": serials, "lastUpdated": strconv.FormatInt(last, 10)})
+	return nil
+}
+
+// latestPass serves the current signed pass, or 304 when the device's copy
+// (If-Modified-Since) is current. HEAD gets the headers only.
+func (s *Server) latestPass(c *gin.Context) error {
+	card, _, err := s.walletCard(c)
+	if err != nil {
+		return err
+	}
+	pass, err := s.passes.Pass(c.Request.Context(), card)
+	if err != nil {
+		return internal(err)
+	}
+	modified := pass.Modified.UTC().Truncate(time.Second)
+	c.Header("Last-Modified", modified.Format(http.TimeFormat))
+	c.Header("Cache-Control", "no-cache")
+	if ims, err := http.ParseTime(c.GetHeader("If-Modified-Since")); err == nil && !modified.After(ims) {
+		c.Status(http.StatusNotModified)
+		return nil
+	}
+	c.Header("Content-Length", strconv.Itoa(len(pass.Data)))
+	if c.Request.Method == http.MethodHead {
+		c.Header("Content-Type", "application/vnd.apple.pkpass")
+		c.Status(http.StatusOK)
+		return nil
+	}
+	c.Data(http.StatusOK, "application/vnd.apple.pkpass", pass.Data)
+	return nil
+}
+
+type logBody struct {
+	Logs []string `json:"logs"`
+}
+
+// deviceLog stores what wallets report: their only remote diagnostics.
+func (s *Server) deviceLog(c *gin.Context) error {
+	var body logBody
+	if err := s.decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if len(body.Logs) > 100 {
+		body.Logs = body.Logs[:100]
+	}
+	if err := s.wallet.AddDeviceLogs(c.Request.Context(), truncate(c.GetHeader("User-Agent"), 256), body.Logs); err != nil {
+		return internal(err)
+	}
+	for _, m := range body.Logs {
+		s.log.InfoContext(c.Request.Context(), "device log", "message", truncate(m, 500))
+	}
+	c.Status(http.StatusOK)
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

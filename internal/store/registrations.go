@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Registration is a wallet on a device that follows a card.
+type Registration struct {
+	DeviceID       string // deviceLibraryIdentifier
+	PassTypeID     string
+	SerialNumber   string
+	PushToken      string
+	Channel        string // apple, walletpasses, passwallet, …
+	PushServiceURL string // PassWallet's relay
+	UserAgent      string
+}
+
+const (
+	upsertDevice = `INSERT INTO devices (id, push_token, channel, push_service_url, user_agent, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET push_token = excluded.push_token, channel = excluded.channel,
+			push_service_url = excluded.push_service_url, user_agent = excluded.user_agent, updated_at = excluded.updated_at`
+	selectRegistration = `SELECT unregistered_at IS NULL FROM registrations WHERE device_id = ? AND serial_number = ?`
+	insertRegistration = `INSERT INTO registrations (device_id, serial_number, pass_type_id, channel, created_at, registered_at)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	reactivateRegistration = `UPDATE registrations SET unregistered_at = NULL, registered_at = ?, channel = ?,
+		pushed_seq = 0 WHERE device_id = ? AND serial_number = ?`
+	refreshRegistration = `UPDATE registrations SET channel = ? WHERE device_id = ? AND serial_number = ?`
+	unregister          = `UPDATE registrations SET unregistered_at = ?
+		WHERE device_id = ? AND serial_number = ? AND unregistered_at IS NULL`
+	selectUpdatedSerials = `SELECT c.serial_number, c.change_seq FROM registrations r
+		JOIN cards c ON c.serial_number = r.serial_number
+		WHERE r.device_id = ? AND r.pass_type_id = ? AND r.unregistered_at IS NULL AND c.change_seq > ?
+		ORDER BY c.change_seq`
+	insertDeviceLog = `INSERT INTO device_logs (message, user_agent, created_at) VALUES (?, ?, ?)`
+	selectInstalls  = `SELECT channel, COUNT(*) FILTER (WHERE unregistered_at IS NULL),
+		COUNT(*) FILTER (WHERE unregistered_at IS NOT NULL), MIN(created_at)
+		FROM registrations WHERE serial_number = ? GROUP BY channel ORDER BY channel`
+)
+
+// Register records that a device follows a card, updating its push
+// token. created is false when the device already followed the card.
+func (s *Store) Register(ctx context.Context, r Registration) (created bool, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.nowUTC()
+		if _, err := tx.ExecContext(ctx, upsertDevice, r.DeviceID, r.PushToken, r.Channel, r.PushServiceURL,
+			r.UserAgent, now, now); err != nil {
+			return fmt.Errorf("store device: %w", err)
+		}
+		var active bool
+		err := tx.QueryRowContext(ctx, selectRegistration, r.DeviceID, r.SerialNumber).Scan(&active)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			created = true
+			_, err = tx.ExecContext(ctx, insertRegistration, r.DeviceID, r.SerialNumber, r.PassTypeID, r.Channel, now, now)
+		case err != nil:
+			return fmt.Errorf("load registration: %w", err)
+		case !active:
+			created = true
+			_, err = tx.ExecContext(ctx, reactivateRegistration, now, r.Channel, r.DeviceID, r.SerialNumber)
+		default:
+			_, err = tx.ExecContext(ctx, refreshRegistration, r.Channel, r.DeviceID, r.SerialNumber)
+		}
+		if err != nil {
+			return fmt.Errorf("store registration: %w", err)
+		}
+		return nil
+	})
+	return created, err
+}
+
+// Unregister records that a device stopped following a card (an
+// uninstall). It reports whether the device was following it.
+func (s *Store) Unregister(ctx context.Context, deviceID, serial string) (bool, error) {
+	res, err := s.write.ExecContext(ctx, unregister, s.nowUTC(), deviceID, serial)
+	if err != nil {
+		return false, fmt.Errorf("unregister: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// UpdatedSerials lists the cards of a pass type that a device follows and
+// that changed after the tag since (all of them when since is 0), and the
+// tag to send next time. since = -1 lists every card the device follows.
+func (s *Store) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since int64) ([]string, int64, error) {
+	rows, err := s.read.QueryContext(ctx, selectUpdatedSerials, deviceID, passTypeID, since)
+	if err != nil {
+		return nil, 0, fmt.Errorf("updated serials: %w", err)
+	}
+	defer rows.Close()
+	var serials []string
+	last := max(since, 0)
+	for rows.Next() {
+		var serial string
+		var seq int64
+		if err := rows.Scan(&serial, &seq); err != nil {
+			return nil, 0, err
+		}
+		serials = append(serials, serial)
+		last = max(last, seq)
+	}
+	return serials, last, rows.Err()
+}
+
+// dbTime reads a timestamp that may come back as text.
+func dbTime(v any) (time.Time, error) {
+	switch t := v.(type) {
+	case time.Time:
+		return t.UTC(), nil
+	case string:
+		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano} {
+			if parsed, err := time.Parse(layout, t); err == nil {
+				return parsed.UTC(), nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("unreadable timestamp %q", t)
+	case nil:
+		return time.Time{}, nil
+	}
+	return time.Time{}, fmt.Errorf("unexpected timestamp type %T", v)
+}
+
+// maxLogLength caps one stored device log message.
+const maxLogLength = 2000
+
+// AddDeviceLogs stores what a device reported to the log endpoint.
+func (s *Store) AddDeviceLogs(ctx context.Context, userAgent string, messages []string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.nowUTC()
+		for _, m := range messages {
+			if len(m) > maxLogLength {
+				m = strings.ToValidUTF8(m[:maxLogLength], "") + "…"
+			}
+			if _, err := tx.ExecContext(ctx, insertDeviceLog, m, userAgent, now); err != nil {
+				return fmt.Errorf("store device log: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Installs is a card's installations on one channel.
+type Installs struct {
+	Channel        string
+	Installed      int // devices following the card now
+	Uninstalled    int // devices that stopped following it
+	FirstInstallAt time.Time
+}
+
+// CardInstalls lists a card's installations by channel.
+func (s *Store) CardInstalls(ctx context.Context, serial string) ([]Installs, error) {
+	rows, err := s.read.QueryContext(ctx, selectInstalls, serial)
+	if err != nil {
+		return nil, fmt.Errorf("card installs: %w", err)
+	}
+	defer rows.Close()
+	var out []Installs
+	for rows.Next() {
+		var in Installs
+		var first any // an aggregate loses the column's TIMESTAMP type in SQLite
+		if err := rows.Scan(&in.Channel, &in.Installed, &in.Uninstalled, &first); err != nil {
+			return nil, fmt.Errorf("card installs: %w", err)
+		}
+		if in.FirstInstallAt, err = dbTime(first); err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
