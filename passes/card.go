@@ -65,4 +65,7 @@ type Card struct {
 	Version             int64
 	UpdatedAt           time.Time
 	BackFields          []Field // extra back fields (e.g. points that expire soon)
+	// Message is the merchant's latest message: a back field whose change
+	// shows on the lock screen. Empty means none.
+	Message string
 }

@@ -28,6 +28,7 @@ const (
 	keyTerms      = "terms"
 	keyEarn       = "earn"
 	keyBackNumber = "number_back"
+	keyMessage    = "message"
 )
 
 // passJSON is pass.json of a store card. Only the keys loyalpass sets are
@@ -148,6 +149,12 @@ func buildPassJSON(pc passContent, p Program, c Card, l *localizer) ([]byte, err
 		sf.SecondaryFields = append(sf.SecondaryFields, field{Key: keyTier, Label: l.key(textTier), Value: c.Tier})
 	}
 	sf.AuxiliaryFields = []field{{Key: keyNumber, Label: l.key(textCardNumber), Value: c.Number}}
+
+	// The merchant's message goes first on the back; a new text changes the
+	// field, and its changeMessage puts the text on the lock screen.
+	if c.Message != "" {
+		sf.BackFields = append(sf.BackFields, field{Key: keyMessage, Label: l.key(textMessage), Value: c.Message, ChangeMessage: "%@"})
+	}
 
 	if p.Terms != "" {
 		sf.BackFields = append(sf.BackFields, field{Key: keyTerms, Label: l.key(textTerms), Value: p.Terms})

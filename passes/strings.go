@@ -27,6 +27,7 @@ var (
 	textBalanceChange = text{ru: "Баланс: %@", en: "Balance: %@"} // %@ is the new value
 	textHolder        = text{ru: "Владелец", en: "Member"}
 	textTier          = text{ru: "Уровень", en: "Tier"}
+	textMessage       = text{ru: "Сообщение", en: "Message"}
 	textCardNumber    = text{ru: "Номер карты", en: "Card number"}
 	textTerms         = text{ru: "Условия программы", en: "Program terms"}
 	textEarn          = text{ru: "Как начисляются баллы", en: "How you earn points"}

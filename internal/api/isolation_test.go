@@ -43,6 +43,8 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		{"GET", "/api/v1/cards?number=" + numberA, "/api/v1/cards", nil, ""},
 		{"POST", "/api/v1/cards/" + serialA + "/transactions", "/api/v1/cards/:serial/transactions", map[string]any{"kind": "redeem", "points": 50}, ""},
 		{"GET", "/api/v1/cards/" + serialA + "/transactions", "/api/v1/cards/:serial/transactions", nil, ""},
+		{"POST", "/api/v1/cards/" + serialA + "/messages", "/api/v1/cards/:serial/messages", map[string]any{"text": "stolen"}, ""},
+		{"POST", "/api/v1/programs/" + progA + "/messages", "/api/v1/programs/:id/messages", map[string]any{"text": "stolen"}, ""},
 	}
 	// Lists are checked below: they must show B nothing of A's.
 	covered := map[string]bool{"POST /api/v1/programs": true, "GET /api/v1/programs": true, "GET /api/v1/dead-letters": true}

@@ -25,6 +25,7 @@ type Store interface {
 	ledgerStore
 	walletStore
 	deadLetterStore
+	messageStore
 }
 
 // PassSource hands out the signed package of a card.
@@ -105,6 +106,8 @@ func (s *Server) Handler() http.Handler {
 	v1.POST("/cards/:serial/transactions", s.wrap(s.postTransaction))
 	v1.GET("/cards/:serial/transactions", s.wrap(s.listTransactions))
 	v1.GET("/dead-letters", s.wrap(s.listDeadLetters))
+	v1.POST("/cards/:serial/messages", s.wrap(s.cardMessage))
+	v1.POST("/programs/:id/messages", s.wrap(s.programMessage))
 	return r
 }
 

@@ -123,7 +123,7 @@ func CardFor(c store.Card, p store.Program) passes.Card {
 	return passes.Card{
 		SerialNumber: c.SerialNumber, AuthenticationToken: c.AuthToken, Number: c.Number,
 		HolderName: c.Customer.Name, Balance: c.Balance, Tier: p.Rules().TierName(c.Tier),
-		Voided: c.Status == store.CardVoided, Version: c.Version, UpdatedAt: c.UpdatedAt,
+		Voided: c.Status == store.CardVoided, Version: c.Version, UpdatedAt: c.UpdatedAt, Message: c.Message,
 	}
 }
 
