@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 
 	"github.com/loyalpass/loyalpass/certs"
 	"github.com/loyalpass/loyalpass/internal/config"
 	"github.com/loyalpass/loyalpass/internal/delivery"
+	"github.com/loyalpass/loyalpass/internal/metrics"
+	"github.com/loyalpass/loyalpass/internal/sms"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/push/apns"
 	"github.com/loyalpass/loyalpass/push/relay"
@@ -15,8 +18,9 @@ import (
 
 // newDeliveryWorker builds the outbox worker with the push channels the
 // configuration turns on.
-func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, log *slog.Logger) (*delivery.Worker, error) {
-	opts := delivery.Options{Store: st, PassTypeID: m.PassTypeID, Log: log}
+func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, gc googleChannels, met *metrics.Metrics, log *slog.Logger) (*delivery.Worker, error) {
+	opts := delivery.Options{Store: st, PassTypeID: m.PassTypeID, Log: log, Observe: met.Push}
+	gc.deliveryOptions(&opts)
 	if cfg.APNsOn() {
 		ao := apns.Options{Topic: m.PassTypeID, Host: cfg.APNs.Host}
 		if cfg.APNs.KeyFile != "" {
@@ -55,4 +59,44 @@ func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, lo
 	}
 	opts.Relays = relays
 	return delivery.New(opts), nil
+}
+
+// newSMSProviders builds every SMS provider the configuration can use;
+// "log" is always there.
+func newSMSProviders(cfg config.Config, log *slog.Logger) (map[string]sms.Provider, error) {
+	c := cfg.SMS
+	providers := map[string]sms.Provider{"log": sms.NewLog(log.With("component", "sms"))}
+	if c.TwilioAccountSID != "" {
+		p, err := sms.NewTwilio(sms.TwilioConfig{BaseURL: c.TwilioBaseURL, AccountSID: c.TwilioAccountSID,
+			AuthToken: c.TwilioAuthToken, From: c.TwilioFrom, MessagingServiceSID: c.TwilioMessagingServiceSID})
+		if err != nil {
+			return nil, fmt.Errorf("twilio: %w", err)
+		}
+		providers["twilio"] = p
+	}
+	if c.SMSRuAPIID != "" {
+		p, err := sms.NewSMSRu(sms.SMSRuConfig{BaseURL: c.SMSRuBaseURL, APIID: c.SMSRuAPIID, From: c.SMSRuFrom})
+		if err != nil {
+			return nil, fmt.Errorf("sms.ru: %w", err)
+		}
+		providers["smsru"] = p
+	}
+	if c.SMSCAPIKey != "" || c.SMSCLogin != "" {
+		p, err := sms.NewSMSC(sms.SMSCConfig{BaseURL: c.SMSCBaseURL, Login: c.SMSCLogin, Password: c.SMSCPassword,
+			APIKey: c.SMSCAPIKey, Sender: c.SMSCSender})
+		if err != nil {
+			return nil, fmt.Errorf("smsc: %w", err)
+		}
+		providers["smsc"] = p
+	}
+	return providers, nil
+}
+
+func providerNames(m map[string]sms.Provider) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }

@@ -87,6 +87,7 @@ func TestServeStartsAnswersAndShutsDownGracefully(t *testing.T) {
 		t.Fatalf("healthz: %v %v", res, err)
 	}
 	res.Body.Close()
+	checkOps(t, addr)
 	for _, f := range []string{"loyalpass.db", "certs/pass.pem", "certs/pass.key", "certs/wwdr.pem", "certs/root.pem"} {
 		if _, err := os.Stat(filepath.Join(data, f)); err != nil {
 			t.Errorf("data dir lacks %s", f)

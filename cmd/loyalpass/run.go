@@ -19,7 +19,8 @@ Usage:
   loyalpass keys create --merchant NAME [--data DIR] [--config FILE]
   loyalpass certs dev --out DIR [--pass-type-id ID] [--team-id ID]
   loyalpass pass verify FILE.pkpass [--ca ROOT.pem]
-  loyalpass bench [--requests 20000] [--concurrency 32]
+  loyalpass bench [--requests 20000] [--concurrency 32] [--database URL] [--instances 1]
+  loyalpass migrate --from sqlite:PATH --to postgres://USER@HOST/DB
   loyalpass version
 
 Configuration: defaults < config file (--config or LOYALPASS_CONFIG) <
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = passCmd(rest, stdout, stderr)
 	case "bench":
 		err = benchCmd(ctx, rest, stdout, stderr)
+	case "migrate":
+		err = migrateCmd(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "loyalpass", buildVersion())
 	case "help", "-h", "--help":

@@ -14,6 +14,7 @@ import (
 
 	"github.com/loyalpass/loyalpass/certs"
 	"github.com/loyalpass/loyalpass/internal/api"
+	"github.com/loyalpass/loyalpass/internal/campaign"
 	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/config"
 	"github.com/loyalpass/loyalpass/internal/store"
@@ -50,15 +51,36 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	providers, err := newSMSProviders(cfg, log)
+	if err != nil {
+		return err
+	}
+	if n, err := st.AbandonInterrupted(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Warn("texts interrupted by the last stop are not resent, so nobody gets two", "recipients", n)
+	}
+	gc, err := newGoogleChannels(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
 	renderer := passes.NewRenderer(material, cfg.PublicURL+"/wallet")
-	srv := api.New(api.Options{
+	met := newMetrics(st)
+	apiOpts := api.Options{
 		Store:      st,
-		Passes:     cardpass.New(st, renderer, log),
+		Passes:     cardpass.NewWithObserver(st, renderer, log, met.PassRendered),
+		Metrics:    met,
+		Readiness:  readiness(material),
 		Log:        log.With("component", "http"),
 		PublicURL:  cfg.PublicURL,
 		MaxBody:    cfg.MaxBodyBytes,
 		PassTypeID: material.PassTypeID,
-	})
+		ShortURL:   cfg.SMS.ShortURL,
+		SMS: api.SMSOptions{Providers: providerNames(providers), DefaultProvider: cfg.SMS.Provider,
+			TwilioAuthToken: cfg.SMS.TwilioAuthToken, CallbackSecret: cfg.SMS.CallbackSecret},
+	}
+	gc.apiOptions(&apiOpts)
+	srv := api.New(apiOpts)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -81,11 +103,18 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer work.Wait()
 	defer stopWork()
 	work.Go(func() { expireLoop(workCtx, st, time.Duration(cfg.ExpiryIntervalSeconds)*time.Second, log) })
-	worker, err := newDeliveryWorker(cfg, material, st, log)
+	worker, err := newDeliveryWorker(cfg, material, st, gc, met, log)
 	if err != nil {
 		return err
 	}
 	work.Go(func() { worker.Run(workCtx) })
+	shortURL := cfg.SMS.ShortURL
+	if shortURL == "" {
+		shortURL = cfg.PublicURL
+	}
+	sender := campaign.New(campaign.Options{Store: st, Providers: providers, ShortURL: shortURL, Log: log,
+		StatusCallback: cfg.PublicURL + "/hooks/sms/twilio", Observe: met.SMS})
+	work.Go(func() { sender.Run(workCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

@@ -70,7 +70,8 @@ type testServer struct {
 	db    *sql.DB // a second connection, for asserting on rows
 }
 
-func newTestServer(t *testing.T) *testServer {
+// newTestServer builds the server; tweaks may change its options first.
+func newTestServer(t *testing.T, tweaks ...func(*api.Options)) *testServer {
 	t.Helper()
 	files, material := devChain(t)
 	path := filepath.Join(t.TempDir(), "api.db")
@@ -83,14 +84,19 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close(); st.Close() })
-	srv := api.New(api.Options{
+	opts := api.Options{
 		Store:      st,
 		Passes:     cardpass.New(st, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil),
 		PublicURL:  "https://cards.example.com",
 		MaxBody:    4096,
 		PassTypeID: material.PassTypeID,
+		SMS:        api.SMSOptions{Providers: []string{"log"}, DefaultProvider: "log"},
 		Log:        slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	}
+	for _, tweak := range tweaks {
+		tweak(&opts)
+	}
+	srv := api.New(opts)
 	return &testServer{t: t, store: st, http: srv.Handler(), roots: files, db: db}
 }
 
@@ -165,6 +171,7 @@ func (ts *testServer) do(method, path, key string, body any) response {
 	}
 	rec := httptest.NewRecorder()
 	ts.http.ServeHTTP(rec, req)
+	checkResponse(ts.t, req, rec)
 	return response{rec}
 }
 

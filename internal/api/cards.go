@@ -48,9 +48,16 @@ type cardJSON struct {
 	LastPurchaseAt *time.Time   `json:"last_purchase_at"`
 	Customer       customerJSON `json:"customer"`
 	PassURL        string       `json:"pass_url"`
-	CreatedAt      time.Time    `json:"created_at"`
-	UpdatedAt      time.Time    `json:"updated_at"`
-	VoidedAt       *time.Time   `json:"voided_at,omitempty"`
+	// ShortURL is the card's own short link: the landing page that hands
+	// the customer the right wallet button.
+	ShortURL  string     `json:"short_url"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	VoidedAt  *time.Time `json:"voided_at,omitempty"`
+
+	// GoogleSaveURL is the card's "Add to Google Wallet" link (see
+	// GoogleSaveLink); absent when Google Wallet is off or the card voided.
+	GoogleSaveURL string `json:"google_save_url,omitempty"`
 }
 
 type customerJSON struct {
@@ -67,7 +74,16 @@ func (s *Server) cardJSON(c store.Card) cardJSON {
 		Customer: customerJSON{Phone: c.Customer.Phone, Name: c.Customer.Name, Email: c.Customer.Email,
 			SMSConsent: c.Customer.SMSConsent},
 		PassURL:   s.publicURL + "/api/v1/cards/" + c.SerialNumber + "/pass.pkpass",
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, VoidedAt: c.VoidedAt}
+		ShortURL:  s.shortLink(c.LinkToken),
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, VoidedAt: c.VoidedAt,
+		GoogleSaveURL: s.activeGoogleSaveLink(c)}
+}
+
+func (s *Server) shortLink(token string) string {
+	if token == "" {
+		return ""
+	}
+	return s.shortURL + "/c/" + token
 }
 
 func (s *Server) issueCard(c *gin.Context) error {

@@ -25,6 +25,9 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	cardA := ts.mustDo(201, "POST", "/api/v1/programs/"+progA+"/cards", keyA, map[string]any{"phone": "+79123456789"})
 	serialA, numberA := cardA["serial_number"].(string), cardA["number"].(string)
 	ts.program(keyB)
+	ts.mustDo(201, "POST", "/api/v1/cards/"+serialA+"/fcm-tokens", keyA, map[string]any{"token": "appA:APA91bA"})
+	campA := ts.mustDo(201, "POST", "/api/v1/campaigns", keyA, map[string]any{"program_id": progA, "name": "Back",
+		"template": "Вернитесь: {link}"})["id"].(string)
 
 	type call struct {
 		method, path, route string
@@ -45,9 +48,16 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		{"GET", "/api/v1/cards/" + serialA + "/transactions", "/api/v1/cards/:serial/transactions", nil, ""},
 		{"POST", "/api/v1/cards/" + serialA + "/messages", "/api/v1/cards/:serial/messages", map[string]any{"text": "stolen"}, ""},
 		{"POST", "/api/v1/programs/" + progA + "/messages", "/api/v1/programs/:id/messages", map[string]any{"text": "stolen"}, ""},
+		{"POST", "/api/v1/cards/" + serialA + "/fcm-tokens", "/api/v1/cards/:serial/fcm-tokens", map[string]any{"token": "appB:APA91bB"}, ""},
+		{"DELETE", "/api/v1/cards/" + serialA + "/fcm-tokens/appA:APA91bA", "/api/v1/cards/:serial/fcm-tokens/:token", nil, ""},
+		{"POST", "/api/v1/campaigns", "/api/v1/campaigns", map[string]any{"program_id": progA, "name": "x", "template": "{link}"}, ""},
+		{"GET", "/api/v1/campaigns/" + campA, "/api/v1/campaigns/:id", nil, ""},
+		{"POST", "/api/v1/campaigns/" + campA + "/start", "/api/v1/campaigns/:id/:action", nil, ""},
+		{"GET", "/api/v1/campaigns/" + campA + "/report", "/api/v1/campaigns/:id/report", nil, ""},
 	}
 	// Lists are checked below: they must show B nothing of A's.
-	covered := map[string]bool{"POST /api/v1/programs": true, "GET /api/v1/programs": true, "GET /api/v1/dead-letters": true}
+	covered := map[string]bool{"POST /api/v1/programs": true, "GET /api/v1/programs": true, "GET /api/v1/dead-letters": true,
+		"GET /api/v1/campaigns": true}
 	for _, c := range calls {
 		covered[c.method+" "+c.route] = true
 		var body *bytes.Reader
@@ -93,6 +103,12 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	if letters := ts.mustDo(200, "GET", "/api/v1/dead-letters", keyA, nil)["dead_letters"].([]any); len(letters) != 1 {
 		t.Errorf("A's dead letters = %v", letters)
 	}
+	if list := ts.mustDo(200, "GET", "/api/v1/campaigns", keyB, nil)["campaigns"].([]any); len(list) != 0 {
+		t.Errorf("B's campaigns = %v", list)
+	}
+	if c := ts.mustDo(200, "GET", "/api/v1/campaigns/"+campA, keyA, nil); c["status"] != "draft" {
+		t.Errorf("A's campaign changed: %v", c["status"])
+	}
 	if letters := ts.mustDo(200, "GET", "/api/v1/dead-letters", keyB, nil)["dead_letters"].([]any); len(letters) != 0 {
 		t.Errorf("B's dead letters = %v", letters)
 	}
@@ -106,6 +122,9 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	}
 	if c := ts.mustDo(200, "GET", "/api/v1/cards/"+serialA, keyA, nil); c["status"] != "active" || c["balance"] != 100.0 {
 		t.Errorf("A's card changed: %v", c)
+	}
+	if n := ts.count("fcm_tokens"); n != 1 { // A's own
+		t.Errorf("fcm_tokens rows = %d, want 1", n)
 	}
 	if n := ts.count("cards"); n != 1 {
 		t.Errorf("cards rows = %d, want 1", n)

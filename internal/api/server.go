@@ -13,6 +13,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/internal/cardpass"
+	"github.com/loyalpass/loyalpass/internal/landing"
+	"github.com/loyalpass/loyalpass/internal/metrics"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
@@ -26,6 +28,11 @@ type Store interface {
 	walletStore
 	deadLetterStore
 	messageStore
+	googleStore
+	fcmStore
+	linkStore
+	campaignStore
+	smsHookStore
 }
 
 // PassSource hands out the signed package of a card.
@@ -47,6 +54,21 @@ type Options struct {
 	Ready func() bool
 	// PassTypeID is the pass type the web service serves.
 	PassTypeID string
+	// ShortURL is the base of short links (/c/{token}); "" means PublicURL.
+	ShortURL string
+	// GoogleSaveURL, when Google Wallet is configured, returns the URL
+	// of a card's "Save to Google Wallet" button.
+	GoogleSaveURL func(store.Card) string
+	// SMS is the campaign and SMS-callback configuration.
+	SMS SMSOptions
+	// Google serves save links (GoogleSavePath) and GoogleCallbacks checks
+	// Google's save/delete callbacks; nil turns either off (404).
+	Google          GoogleWallet
+	GoogleCallbacks CallbackVerifier
+	// Metrics, when set, is counted into and served at /metrics.
+	Metrics *metrics.Metrics
+	// Readiness is what /readyz checks (readyz.go).
+	Readiness Readiness
 }
 
 // Server holds the API's dependencies; Handler builds its routes.
@@ -59,13 +81,28 @@ type Server struct {
 	ready      func() bool
 	wallet     walletStore
 	passTypeID string
+	// shortURL is the base of short links; googleSaveURL is nil when
+	// Google Wallet is off.
+	shortURL      string
+	googleSaveURL func(store.Card) string
+	sms           SMSOptions
+	// google and googleCallbacks are nil when Google Wallet is off.
+	google          GoogleWallet
+	googleCallbacks CallbackVerifier
+	metrics         *metrics.Metrics // nil: no metrics
+	readiness       Readiness
 }
 
 // New returns a Server. It does not start listening; see Handler.
 func New(opts Options) *Server {
 	s := &Server{store: opts.Store, passes: opts.Passes, log: opts.Log,
 		publicURL: strings.TrimRight(opts.PublicURL, "/"), maxBody: opts.MaxBody, ready: opts.Ready,
-		wallet: opts.Store, passTypeID: opts.PassTypeID}
+		wallet: opts.Store, passTypeID: opts.PassTypeID, shortURL: strings.TrimRight(opts.ShortURL, "/"),
+		googleSaveURL: opts.GoogleSaveURL, sms: opts.SMS, metrics: opts.Metrics, readiness: opts.Readiness}
+	if s.shortURL == "" {
+		s.shortURL = s.publicURL
+	}
+	s.initGoogle(opts)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -84,12 +121,17 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(s.recoverer(), s.accessLog())
+	r.Use(s.recoverer(), s.accessLog(), s.observeRequests())
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)
 
 	r.GET("/healthz", s.healthz)
+	s.opsRoutes(r)
 	s.walletRoutes(r)
+	landing.New(linkSource{s}, s.log.With("component", "landing")).Register(r)
+	r.GET("/c/:token/pass.pkpass", s.wrap(s.linkPass))
+	s.smsHookRoutes(r)
+	s.googleRoutes(r)
 
 	v1 := r.Group("/api/v1", s.wrap(s.authenticate))
 	v1.POST("/programs", s.wrap(s.createProgram))
@@ -108,6 +150,13 @@ func (s *Server) Handler() http.Handler {
 	v1.GET("/dead-letters", s.wrap(s.listDeadLetters))
 	v1.POST("/cards/:serial/messages", s.wrap(s.cardMessage))
 	v1.POST("/programs/:id/messages", s.wrap(s.programMessage))
+	v1.POST("/cards/:serial/fcm-tokens", s.wrap(s.addFCMToken))
+	v1.DELETE("/cards/:serial/fcm-tokens/:token", s.wrap(s.removeFCMToken))
+	v1.POST("/campaigns", s.wrap(s.createCampaign))
+	v1.GET("/campaigns", s.wrap(s.listCampaigns))
+	v1.GET("/campaigns/:id", s.wrap(s.getCampaign))
+	v1.POST("/campaigns/:id/:action", s.wrap(s.campaignAction))
+	v1.GET("/campaigns/:id/report", s.wrap(s.campaignReport))
 	return r
 }
 

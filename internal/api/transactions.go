@@ -146,6 +146,8 @@ func (s *Server) postTransaction(c *gin.Context) error {
 	}
 	if replayed {
 		c.Header("Idempotent-Replayed", "true")
+	} else {
+		s.countTransaction(p.Kind)
 	}
 	c.Data(ans.Status, "application/json; charset=utf-8", ans.Body)
 	return nil

@@ -22,6 +22,7 @@ func (ts *testServer) post(key, serial, idem string, body string) response {
 	}
 	rec := httptest.NewRecorder()
 	ts.http.ServeHTTP(rec, req)
+	checkResponse(ts.t, req, rec)
 	return response{rec}
 }
 

@@ -115,6 +115,11 @@ func (s *Server) registerDevice(c *gin.Context) error {
 	}
 	if created {
 		s.log.InfoContext(c.Request.Context(), "card installed", "serial", card.SerialNumber, "channel", channel)
+		// An install is attributed to the campaigns that texted the card,
+		// and pays the bonus of those that pay on install.
+		if err := s.store.RecordInstall(c.Request.Context(), card.SerialNumber); err != nil {
+			return internal(err)
+		}
 		c.Status(http.StatusCreated)
 	} else {
 		c.Status(http.StatusOK)

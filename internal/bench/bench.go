@@ -53,7 +53,8 @@ type Server struct {
 	URL      string
 	Store    *store.Store
 	Material *certs.Material
-	Key      string // an API key of the benchmark merchant
+	Certs    certs.DevFiles // the PEM files Material was loaded from
+	Key      string         // an API key of the benchmark merchant
 	http     *http.Server
 	dir      string
 }
@@ -61,40 +62,66 @@ type Server struct {
 // StartServer starts a server on a fresh SQLite database in a temporary
 // directory, with a development signing chain and one merchant.
 func StartServer(ctx context.Context) (*Server, error) {
+	return StartServerWith(ctx, ServerOptions{})
+}
+
+// ServerOptions configures StartServerWith.
+type ServerOptions struct {
+	// DatabaseURL is the store's database; empty means a fresh SQLite file
+	// in the server's temporary directory. Servers given one URL share the
+	// database, as instances of a deployment do.
+	DatabaseURL string
+}
+
+// StartServerWith starts a server as StartServer does, on o's database.
+func StartServerWith(ctx context.Context, o ServerOptions) (*Server, error) {
 	dir, err := os.MkdirTemp("", "loyalpass-bench-")
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{dir: dir}
-	files, err := certs.GenerateDev(filepath.Join(dir, "certs"), certs.DevOptions{PassTypeID: "pass.bench.loyalpass", TeamID: "BENCHTEAM1"})
+	if err := s.start(ctx, o); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) start(ctx context.Context, o ServerOptions) error {
+	files, err := certs.GenerateDev(filepath.Join(s.dir, "certs"), certs.DevOptions{PassTypeID: "pass.bench.loyalpass", TeamID: "BENCHTEAM1"})
 	if err != nil {
-		return nil, err
+		return err
 	}
+	s.Certs = files
 	if s.Material, err = certs.Load(certs.LoadOptions{CertFile: files.Cert, KeyFile: files.Key, IntermediateFile: files.Intermediate}); err != nil {
-		return nil, err
+		return err
 	}
-	if s.Store, err = store.Open(ctx, store.Options{URL: "sqlite:" + filepath.Join(dir, "bench.db")}); err != nil {
-		return nil, err
+	url := o.DatabaseURL
+	if url == "" {
+		url = "sqlite:" + filepath.Join(s.dir, "bench.db")
+	}
+	if s.Store, err = store.Open(ctx, store.Options{URL: url}); err != nil {
+		return err
 	}
 	m, _, err := s.Store.EnsureMerchant(ctx, "bench", "RU")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	k := apikey.New()
 	if err := s.Store.CreateAPIKey(ctx, store.APIKey{ID: k.ID, MerchantID: m.ID, SecretHash: k.Hash()}); err != nil {
-		return nil, err
+		return err
 	}
 	s.Key = k.String()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.URL = "http://" + ln.Addr().String()
 	srv := api.New(api.Options{Store: s.Store, PublicURL: s.URL,
 		Passes: cardpass.New(s.Store, passes.NewRenderer(s.Material, s.URL+"/wallet"), nil)})
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go s.http.Serve(ln)
-	return s, nil
+	return nil
 }
 
 // Close stops the server and removes its files.

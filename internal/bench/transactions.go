@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,11 +23,20 @@ type TransactionOptions struct {
 // transactions (each with its own idempotency key) from Concurrency
 // clients, and measures throughput and latency.
 func RunTransactions(ctx context.Context, s *Server, o TransactionOptions) (Latencies, error) {
+	return RunTransactionsOn(ctx, []*Server{s}, o)
+}
+
+// RunTransactionsOn is RunTransactions against several servers on one
+// database (instances of one deployment): the clients are split between
+// them, and each client sends to its own server only.
+func RunTransactionsOn(ctx context.Context, servers []*Server, o TransactionOptions) (Latencies, error) {
 	c := client(o.Concurrency)
-	serials, err := s.issueCards(ctx, c, o.Cards)
+	serials, err := servers[0].issueCards(ctx, c, o.Cards)
 	if err != nil {
 		return Latencies{}, err
 	}
+	// Keys unique to this run: a shared database outlives one run.
+	run := strings.ToLower(rand.Text()[:10])
 	var next atomic.Int64
 	samples := make([][]time.Duration, o.Concurrency)
 	var errs atomic.Int64
@@ -34,6 +44,7 @@ func RunTransactions(ctx context.Context, s *Server, o TransactionOptions) (Late
 	var wg sync.WaitGroup
 	start, cpu0 := time.Now(), cpuTime()
 	for w := range o.Concurrency {
+		s := servers[w%len(servers)]
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
@@ -47,7 +58,7 @@ func RunTransactions(ctx context.Context, s *Server, o TransactionOptions) (Late
 				req, _ := http.NewRequestWithContext(ctx, "POST", s.URL+"/api/v1/cards/"+serials[i%len(serials)]+"/transactions", strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+s.Key)
 				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d", i))
+				req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%s-%d", run, i))
 				t0 := time.Now()
 				if err := do(c, req, http.StatusCreated); err != nil {
 					errs.Add(1)

@@ -37,6 +37,8 @@ type Service struct {
 	renderer Renderer
 	log      *slog.Logger
 	inflight singleflight.Group
+	// observe, when set, is told of every package rendered and signed.
+	observe func(time.Duration)
 }
 
 // New returns a Service.
@@ -45,6 +47,14 @@ func New(st Store, r Renderer, log *slog.Logger) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: st, renderer: r, log: log.With("component", "cardpass")}
+}
+
+// NewWithObserver is New with observe called after each package is
+// rendered and signed, with the time that took (for metrics).
+func NewWithObserver(st Store, r Renderer, log *slog.Logger, observe func(time.Duration)) *Service {
+	s := New(st, r, log)
+	s.observe = observe
+	return s
 }
 
 // Pass is a signed package and the time its content last changed.
@@ -97,8 +107,12 @@ func (s *Service) render(ctx context.Context, card store.Card, prog store.Progra
 	if err != nil {
 		return nil, fmt.Errorf("render pass %s: %w", card.SerialNumber, err)
 	}
+	took := time.Since(start)
+	if s.observe != nil {
+		s.observe(took)
+	}
 	s.log.DebugContext(ctx, "pass rendered", "serial", card.SerialNumber, "version", card.Version,
-		"bytes", len(data), "duration", time.Since(start))
+		"bytes", len(data), "duration", took)
 	f := store.PassFile{CardVersion: card.Version, ProgramVersion: prog.Version, Data: data}
 	if err := s.store.PutPassFile(ctx, card.SerialNumber, f); err != nil {
 		return nil, err

@@ -31,7 +31,9 @@ type Config struct {
 	// PublicURL is where phones and merchants reach this server; passes
 	// carry PublicURL + "/wallet" as their web service URL.
 	PublicURL string `toml:"public_url" env:"PUBLIC_URL"`
-	// DatabaseURL is "sqlite:PATH"; empty means DataDir/loyalpass.db.
+	// DatabaseURL is "sqlite:PATH" or "postgres://USER@HOST:5432/DB" (for
+	// several instances on one database; the password belongs in
+	// PGPASSWORD or ~/.pgpass); empty means DataDir/loyalpass.db.
 	DatabaseURL string `toml:"database_url" env:"DATABASE_URL"`
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string `toml:"log_level" env:"LOG_LEVEL"`
@@ -48,6 +50,40 @@ type Config struct {
 	Pass   Pass   `toml:"pass"`
 	APNs   APNs   `toml:"apns"`
 	Relays Relays `toml:"relays"`
+	SMS    SMS    `toml:"sms"`
+	Google Google `toml:"google"`
+	FCM    FCM    `toml:"fcm"`
+}
+
+// SMS is the win-back texting. Secrets (auth token, password, API id and
+// key, callback secret) come only from the environment.
+type SMS struct {
+	// Provider is the default provider of campaigns: log (texts are only
+	// logged), twilio, smsru or smsc.
+	Provider string `toml:"provider" env:"SMS_PROVIDER"`
+	// ShortURL is the base of short links in texts, e.g. https://k.ru;
+	// empty means public_url. Keep it short: /c/<token> adds 15 characters.
+	ShortURL string `toml:"short_url" env:"SHORT_URL"`
+
+	TwilioAccountSID          string `toml:"twilio_account_sid" env:"TWILIO_ACCOUNT_SID"`
+	TwilioAuthToken           string `toml:"-" env:"TWILIO_AUTH_TOKEN"`
+	TwilioFrom                string `toml:"twilio_from" env:"TWILIO_FROM"`
+	TwilioMessagingServiceSID string `toml:"twilio_messaging_service_sid" env:"TWILIO_MESSAGING_SERVICE_SID"`
+	TwilioBaseURL             string `toml:"twilio_base_url" env:"TWILIO_BASE_URL"`
+
+	SMSRuAPIID   string `toml:"-" env:"SMSRU_API_ID"`
+	SMSRuFrom    string `toml:"smsru_from" env:"SMSRU_FROM"`
+	SMSRuBaseURL string `toml:"smsru_base_url" env:"SMSRU_BASE_URL"`
+
+	SMSCLogin    string `toml:"smsc_login" env:"SMSC_LOGIN"`
+	SMSCPassword string `toml:"-" env:"SMSC_PASSWORD"`
+	SMSCAPIKey   string `toml:"-" env:"SMSC_API_KEY"`
+	SMSCSender   string `toml:"smsc_sender" env:"SMSC_SENDER"`
+	SMSCBaseURL  string `toml:"smsc_base_url" env:"SMSC_BASE_URL"`
+
+	// CallbackSecret is the path secret of the SMS.ru and SMSC delivery
+	// callbacks (/hooks/sms/smsru/<secret>), which carry no signature.
+	CallbackSecret string `toml:"-" env:"SMS_CALLBACK_SECRET"`
 }
 
 // APNs is how pass updates reach Apple Wallet.
@@ -109,6 +145,7 @@ func Default() Config {
 		ExpiryIntervalSeconds: 60,
 		Pass:                  Pass{TypeID: "pass.dev.loyalpass.card", TeamID: "LOYALDEV01"},
 		APNs:                  APNs{Enabled: "auto"},
+		SMS:                   SMS{Provider: "log"},
 	}
 }
 
@@ -235,6 +272,30 @@ func (c Config) Validate() error {
 	if c.Relays.WalletUnionKey != "" && c.Relays.WalletUnionURL == "" {
 		errs = append(errs, errors.New("relays.walletunion_key needs relays.walletunion_url (WalletUnion hands out its endpoint with the key)"))
 	}
+	switch c.SMS.Provider {
+	case "log":
+	case "twilio":
+		if c.SMS.TwilioAccountSID == "" || c.SMS.TwilioAuthToken == "" || (c.SMS.TwilioFrom == "" && c.SMS.TwilioMessagingServiceSID == "") {
+			errs = append(errs, errors.New("sms.provider twilio needs twilio_account_sid, LOYALPASS_TWILIO_AUTH_TOKEN and twilio_from or twilio_messaging_service_sid"))
+		}
+	case "smsru":
+		if c.SMS.SMSRuAPIID == "" {
+			errs = append(errs, errors.New("sms.provider smsru needs LOYALPASS_SMSRU_API_ID"))
+		}
+	case "smsc":
+		if c.SMS.SMSCAPIKey == "" && (c.SMS.SMSCLogin == "" || c.SMS.SMSCPassword == "") {
+			errs = append(errs, errors.New("sms.provider smsc needs LOYALPASS_SMSC_API_KEY or smsc_login and LOYALPASS_SMSC_PASSWORD"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("sms.provider %q must be log, twilio, smsru or smsc", c.SMS.Provider))
+	}
+	if c.SMS.ShortURL != "" {
+		if u, err := url.Parse(c.SMS.ShortURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			errs = append(errs, fmt.Errorf("sms.short_url %q must be an absolute http(s) URL", c.SMS.ShortURL))
+		}
+	}
+	errs = append(errs, c.Google.validate()...)
+	errs = append(errs, c.FCM.validate()...)
 	if c.ExpiryIntervalSeconds < 1 {
 		errs = append(errs, fmt.Errorf("expiry_interval_seconds %d must be at least 1", c.ExpiryIntervalSeconds))
 	}

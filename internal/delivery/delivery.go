@@ -1,6 +1,8 @@
 // Package delivery is the outbox worker: it claims the durable rows the
 // store writes with every card change and wakes the devices that follow
-// the card, through APNs or the Android pkpass apps' relays. Dead tokens
+// the card, through APNs or the Android pkpass apps' relays; it also
+// patches the card's Google Wallet object and sends its merchant app's FCM
+// tokens a data message (google.go, fcm.go). Dead tokens
 // are pruned, passing failures retried with back-off, and what keeps
 // failing is kept as a dead letter.
 package delivery
@@ -28,6 +30,8 @@ type Store interface {
 	ProgramTargets(ctx context.Context, programID, afterSerial string, limit int) ([]store.PushTarget, error)
 	RecordPushes(ctx context.Context, merchantID string, outcomes []store.PushOutcome) error
 	Changed() <-chan struct{}
+	googleStore
+	fcmStore
 }
 
 // ApplePusher sends pass-update pushes through APNs.
@@ -46,6 +50,8 @@ type Options struct {
 	Store       Store
 	Apple       ApplePusher
 	Relays      RelayPusher
+	Google      GoogleWallet // nil: Google Wallet objects are not patched
+	FCM         FCMSender    // nil: FCM tokens are not sent to
 	PassTypeID  string
 	Log         *slog.Logger
 	Batch       int           // outbox rows per claim (default 200)
@@ -56,6 +62,10 @@ type Options struct {
 	// default 5 s × 2^(n-1) with jitter, at most an hour.
 	Backoff func(attempt int) time.Duration
 	Now     func() time.Time
+	// Observe, when set, is told each device push's channel and outcome
+	// ("delivered", "gone", "retry" or "dead"); it is called
+	// from several goroutines at once.
+	Observe func(channel, outcome string)
 }
 
 // Worker processes the outbox until its context ends.
@@ -168,6 +178,12 @@ func (w *Worker) cardsChanged(ctx context.Context, merchant string, rows []store
 	if err := w.pushAndRecord(ctx, merchant, targets, 1); err != nil {
 		return err
 	}
+	if err := w.googleCards(ctx, merchant, serials); err != nil {
+		return err
+	}
+	if err := w.fcmCards(ctx, merchant, serials); err != nil {
+		return err
+	}
 	return w.opts.Store.CompleteOutbox(ctx, ids...)
 }
 
@@ -187,6 +203,12 @@ func (w *Worker) programChanged(ctx context.Context, r store.OutboxRow) error {
 			return err
 		}
 		if len(targets) == 0 {
+			if err := w.googleProgram(ctx, r, p.ProgramID); err != nil {
+				return err
+			}
+			if err := w.fcmProgram(ctx, r, p.ProgramID); err != nil {
+				return err
+			}
 			return w.opts.Store.CompleteOutbox(ctx, r.ID)
 		}
 		if err := w.pushAndRecord(ctx, r.MerchantID, targets, 1); err != nil {
@@ -203,9 +225,17 @@ func (w *Worker) programChanged(ctx context.Context, r store.OutboxRow) error {
 func (w *Worker) retry(ctx context.Context, r store.OutboxRow) error {
 	var p struct {
 		DeviceID string `json:"device_id"`
+		Channel  string `json:"channel"`
+		Token    string `json:"token"`
 	}
 	if err := json.Unmarshal([]byte(r.Payload), &p); err != nil {
 		return w.opts.Store.RescheduleOutbox(ctx, r.ID, w.opts.Now(), "bad payload: "+err.Error(), true)
+	}
+	switch p.Channel {
+	case store.ChannelGoogle:
+		return w.retryGoogle(ctx, r)
+	case store.ChannelFCM:
+		return w.retryFCM(ctx, r, p.Token)
 	}
 	targets, err := w.opts.Store.DeviceTarget(ctx, p.DeviceID, r.Serial)
 	if err != nil {

@@ -60,6 +60,27 @@ func (w *Worker) send(ctx context.Context, g group, tokens []string) []push.Resu
 }
 
 func (w *Worker) outcome(t store.PushTarget, r push.Result, attempt int) store.PushOutcome {
+	o := w.classify(t, r, attempt)
+	if w.opts.Observe != nil {
+		w.opts.Observe(t.Channel, outcomeName(o))
+	}
+	return o
+}
+
+// outcomeName is an outcome's metrics label.
+func outcomeName(o store.PushOutcome) string {
+	switch {
+	case o.Delivered:
+		return "delivered"
+	case o.Gone:
+		return "gone"
+	case o.Retry:
+		return "retry"
+	}
+	return "dead"
+}
+
+func (w *Worker) classify(t store.PushTarget, r push.Result, attempt int) store.PushOutcome {
 	o := store.PushOutcome{Target: t, Reason: r.Reason}
 	switch r.Outcome {
 	case push.Delivered:

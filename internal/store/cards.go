@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	mathrand "math/rand/v2"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ type Customer struct {
 	SMSConsent       bool
 	SMSConsentAt     *time.Time
 	SMSConsentSource string
+	OptedOut         bool
 	CreatedAt        time.Time
 }
 
@@ -55,7 +57,9 @@ type Card struct {
 	ChangeSeq    int64
 	PassModified time.Time
 	// Message is the lock-screen message shown on the pass.
-	Message   string
+	Message string
+	// LinkToken is the card's own short link token (/c/{token}).
+	LinkToken string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	VoidedAt  *time.Time
@@ -75,14 +79,15 @@ type IssueCard struct {
 
 const cardColumns = `c.serial_number, c.merchant_id, c.program_id, c.customer_id, c.number, c.auth_token,
 	c.balance, c.tier, c.status, c.version, c.lifetime_points, c.lifetime_spend, c.last_purchase_at,
-	c.change_seq, c.pass_modified, c.message, c.created_at, c.updated_at, c.voided_at,
-	u.id, u.merchant_id, u.phone, u.name, u.email, u.sms_consent, u.sms_consent_at, u.sms_consent_source, u.created_at`
+	c.change_seq, c.pass_modified, c.message, COALESCE(c.link_token, ''), c.created_at, c.updated_at, c.voided_at,
+	u.id, u.merchant_id, u.phone, u.name, u.email, u.sms_consent, u.sms_consent_at, u.sms_consent_source,
+	u.opted_out_at IS NOT NULL, u.created_at`
 
 const (
 	selectCustomerByPhone = `SELECT id, merchant_id, phone, name, email, sms_consent, sms_consent_at,
 		sms_consent_source, created_at FROM customers WHERE merchant_id = ? AND phone = ?`
 	insertCustomer = `INSERT INTO customers (id, merchant_id, phone, name, email, sms_consent, sms_consent_at,
-		sms_consent_source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		sms_consent_source, created_at, holdout_seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	fillCustomer = `UPDATE customers SET
 		name = CASE WHEN name = '' THEN ? ELSE name END,
 		email = CASE WHEN email = '' THEN ? ELSE email END,
@@ -93,8 +98,8 @@ const (
 	countWelcome       = `SELECT COUNT(*) FROM transactions WHERE program_id = ? AND customer_id = ? AND kind = 'welcome'`
 	selectActiveCardID = `SELECT serial_number FROM cards WHERE program_id = ? AND customer_id = ? AND status = 'active'`
 	insertCard         = `INSERT INTO cards (serial_number, merchant_id, program_id, customer_id, number, auth_token,
-		balance, tier, status, version, pass_modified, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'active', 1, ?, ?, ?)`
+		balance, tier, status, version, pass_modified, created_at, updated_at, link_token)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'active', 1, ?, ?, ?, ?)`
 	selectCard = `SELECT ` + cardColumns + ` FROM cards c JOIN customers u ON u.id = c.customer_id
 		WHERE c.merchant_id = ? AND c.serial_number = ?`
 	selectCardBySerial = `SELECT ` + cardColumns + ` FROM cards c JOIN customers u ON u.id = c.customer_id
@@ -113,7 +118,10 @@ const (
 // (and creating the customer) if there is none. created tells which. It is
 // idempotent per phone: a repeated call never makes a second card.
 func (s *Store) IssueCard(ctx context.Context, in IssueCard) (card Card, created bool, err error) {
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	// Retried on a unique violation: a concurrent issue to the same phone
+	// (or a drawn card number that is taken) makes this one start over.
+	err = s.inTxRetry(ctx, func(tx *sql.Tx) error {
+		created = false
 		prog, err := s.program(ctx, tx, in.MerchantID, in.ProgramID)
 		if err != nil {
 			return err
@@ -147,7 +155,7 @@ func (s *Store) upsertCustomer(ctx context.Context, tx *sql.Tx, in IssueCard) (C
 			c.SMSConsent, c.SMSConsentAt, c.SMSConsentSource = *in.SMSConsent, &now, "api"
 		}
 		_, err = tx.ExecContext(ctx, insertCustomer, c.ID, c.MerchantID, c.Phone, c.Name, c.Email,
-			c.SMSConsent, c.SMSConsentAt, c.SMSConsentSource, c.CreatedAt)
+			c.SMSConsent, c.SMSConsentAt, c.SMSConsentSource, c.CreatedAt, mathrand.IntN(10000))
 		if err != nil {
 			return c, fmt.Errorf("insert customer: %w", err)
 		}
@@ -172,16 +180,17 @@ func (s *Store) insertCard(ctx context.Context, tx *sql.Tx, prog Program, custom
 	now := s.nowUTC()
 	serial := strings.ToLower(rand.Text())
 	token := rand.Text() + rand.Text() // 52 characters, 256 bits
-	for attempt := 0; ; attempt++ {
-		_, err := tx.ExecContext(ctx, insertCard, serial, prog.MerchantID, prog.ID, customerID,
-			newCardNumber(), token, prog.Rules().FirstTier(), now.Unix(), now, now)
-		if err == nil {
-			break
-		}
-		// A card number collision is possible (13 digits); draw again.
-		if !s.dialect.isUniqueViolation(err) || attempt == 5 {
-			return "", fmt.Errorf("insert card: %w", err)
-		}
+	// A card number collision is possible (13 digits): the unique
+	// violation makes IssueCard start over, drawing another. (Retrying
+	// here would not do: PostgreSQL aborts a transaction on any error.)
+	link := NewLinkToken()
+	_, err := tx.ExecContext(ctx, insertCard, serial, prog.MerchantID, prog.ID, customerID,
+		newCardNumber(), token, prog.Rules().FirstTier(), now.Unix(), now, now, link)
+	if err != nil {
+		return "", fmt.Errorf("insert card: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, insertShortLink, link, serial, nil, now); err != nil {
+		return "", fmt.Errorf("insert short link: %w", err)
 	}
 	if prog.WelcomeBonus <= 0 {
 		return serial, nil
@@ -305,9 +314,9 @@ func scanCard(row scanner) (Card, error) {
 	u := &c.Customer
 	err := row.Scan(&c.SerialNumber, &c.MerchantID, &c.ProgramID, &c.CustomerID, &c.Number, &c.AuthToken,
 		&c.Balance, &c.Tier, &c.Status, &c.Version, &c.LifetimePoints, &c.LifetimeSpend, &c.LastPurchaseAt,
-		&c.ChangeSeq, &modified, &c.Message, &c.CreatedAt, &c.UpdatedAt, &c.VoidedAt,
+		&c.ChangeSeq, &modified, &c.Message, &c.LinkToken, &c.CreatedAt, &c.UpdatedAt, &c.VoidedAt,
 		&u.ID, &u.MerchantID, &u.Phone, &u.Name, &u.Email, &u.SMSConsent, &u.SMSConsentAt,
-		&u.SMSConsentSource, &u.CreatedAt)
+		&u.SMSConsentSource, &u.OptedOut, &u.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}

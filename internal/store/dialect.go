@@ -2,11 +2,17 @@ package store
 
 import (
 	"errors"
+	"strconv"
+	"strings"
+	"sync"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 )
 
 // dialect holds everything that differs between the databases we support.
+// The SQL elsewhere in the package is written once, with ? placeholders;
+// PostgreSQL connections rebind it (see rebind) as it is sent.
 type dialect struct {
 	name string
 	// migrations is the folder under migrations/ with this dialect's files.
@@ -16,11 +22,32 @@ type dialect struct {
 	// groupCommit runs concurrent postings in shared transactions: right
 	// for a database with one writer, where the commit is the cost.
 	groupCommit bool
+	// migrationLock, if set, runs first in every migration transaction, so
+	// that processes starting at once apply each migration exactly once.
+	// (SQLite needs none: BEGIN IMMEDIATE already serializes writers.)
+	migrationLock string
+	// lockCard, if set, locks a card's row ($1: serial) for the rest of the
+	// transaction. Where writers run in parallel, everything that reads a
+	// card to write its ledger takes it first, so that two writers never
+	// work from the same balance or expire the same lot twice. (NO KEY
+	// UPDATE is the lock an UPDATE of the card takes anyway; unlike FOR
+	// UPDATE it lets rows that merely reference the card be inserted.)
+	lockCard string
+	// lockProgramCards, if set, locks every card of program $1 before its
+	// cards take an update tag, in the order a posting locks them (card,
+	// then the change counter), so a program change and a posting cannot
+	// deadlock.
+	lockProgramCards string
 	// markCardChanged sets a card's update tag ($1) and moves its
 	// Last-Modified (unix seconds) to max(previous + 1, now ($2)).
 	markCardChanged string
 	// markProgramChanged does the same for every card of program $3.
 	markProgramChanged string
+	// markPushed raises a registration's pushed tag to $1, never lowering it.
+	markPushed string
+	// claimOutbox leases up to $4 due rows until $1 (now is $2 and $3); two
+	// workers, in one process or in several, never hold the same row.
+	claimOutbox string
 }
 
 var sqliteDialect = dialect{
@@ -31,9 +58,100 @@ var sqliteDialect = dialect{
 		WHERE serial_number = ?`,
 	markProgramChanged: `UPDATE cards SET change_seq = ?, pass_modified = MAX(pass_modified + 1, ?)
 		WHERE program_id = ?`,
+	markPushed: `UPDATE registrations SET pushed_seq = MAX(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
+	// One writer at a time: the subquery and the update see the same rows.
+	claimOutbox: `UPDATE outbox SET claimed_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM outbox WHERE done_at IS NULL AND NOT dead AND due_at <= ?
+			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?)
+		RETURNING id, merchant_id, topic, COALESCE(serial_number, ''), payload, attempts`,
 	isUniqueViolation: func(err error) bool {
 		var se sqlite3.Error
 		return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
 			(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
 	},
+}
+
+// postgresDialect runs many writers at once, from one process or several:
+// postings are plain transactions that lock the card they change, and the
+// outbox is claimed with SKIP LOCKED.
+var postgresDialect = dialect{
+	name:        "postgres",
+	migrations:  "migrations/postgres",
+	groupCommit: false,
+	// Keyed by schema, so that databases in other schemas do not wait.
+	migrationLock:    `SELECT pg_advisory_xact_lock(hashtext('loyalpass.migrate.' || current_schema()))`,
+	lockCard:         `SELECT serial_number FROM cards WHERE serial_number = ? FOR NO KEY UPDATE`,
+	lockProgramCards: `SELECT serial_number FROM cards WHERE program_id = ? ORDER BY serial_number FOR NO KEY UPDATE`,
+	markCardChanged: `UPDATE cards SET change_seq = ?, pass_modified = GREATEST(pass_modified + 1, ?)
+		WHERE serial_number = ?`,
+	markProgramChanged: `UPDATE cards SET change_seq = ?, pass_modified = GREATEST(pass_modified + 1, ?)
+		WHERE program_id = ?`,
+	markPushed: `UPDATE registrations SET pushed_seq = GREATEST(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
+	// SKIP LOCKED: a row another worker is claiming right now is left to
+	// it; one it claimed and committed no longer matches the re-checked
+	// condition (claimed_until lies ahead).
+	claimOutbox: `UPDATE outbox SET claimed_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM outbox WHERE done_at IS NULL AND NOT dead AND due_at <= ?
+			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?
+			FOR UPDATE SKIP LOCKED)
+		RETURNING id, merchant_id, topic, COALESCE(serial_number, ''), payload, attempts`,
+	isUniqueViolation: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == "23505"
+	},
+}
+
+// rebound caches rebind's answers: the package has a fixed set of queries
+// (plus IN lists of a few lengths), so each is converted once.
+var rebound sync.Map // string → string
+
+// rebind turns the ? placeholders of a query into PostgreSQL's $1, $2, …,
+// leaving quoted strings, quoted names and comments alone.
+func rebind(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	if q, ok := rebound.Load(query); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			i++
+			continue
+		}
+		k := max(quotedLen(query[i:]), 1)
+		b.WriteString(query[i : i+k])
+		i += k
+	}
+	q := b.String()
+	rebound.Store(query, q)
+	return q
+}
+
+// quotedLen is the length of the quoted string, quoted name or comment at
+// the start of s (to the end of s if it is not closed), or 0 if none is.
+func quotedLen(s string) int {
+	switch {
+	case s[0] == '\'' || s[0] == '"':
+		if end := strings.IndexByte(s[1:], s[0]); end >= 0 {
+			return end + 2
+		}
+	case strings.HasPrefix(s, "--"):
+		if end := strings.IndexByte(s, '\n'); end >= 0 {
+			return end
+		}
+	case strings.HasPrefix(s, "/*"):
+		if end := strings.Index(s, "*/"); end >= 0 {
+			return end + 2
+		}
+	default:
+		return 0
+	}
+	return len(s)
 }

@@ -26,7 +26,9 @@ const (
 // ExpirePoints writes an expire line for every card with lots that lapsed
 // by now, up to limit cards, and reports how many cards and points. Each
 // card is its own transaction, so a crash loses nothing and a rerun does
-// not expire twice (lapsed lots are left at zero).
+// not expire twice (lapsed lots are left at zero); the card is locked
+// while its lots are re-read, so instances running it at once do not
+// either.
 func (s *Store) ExpirePoints(ctx context.Context, now time.Time, limit int) (cards int, points int64, err error) {
 	now = now.UTC()
 	rows, err := s.read.QueryContext(ctx, selectCardsWithLapsedLots, now, limit)
@@ -62,6 +64,11 @@ func (s *Store) ExpirePoints(ctx context.Context, now time.Time, limit int) (car
 func (s *Store) expireCard(ctx context.Context, serial string, now time.Time) (int64, error) {
 	var expired int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// With the card locked, the lots read below are the committed ones:
+		// a lot another instance expired meanwhile reads as zero.
+		if err := lockRows(ctx, tx, s.dialect.lockCard, serial); err != nil {
+			return err
+		}
 		var c ledgerCard
 		err := tx.QueryRowContext(ctx, selectLedgerCardBySerial, serial).Scan(&c.Serial, &c.MerchantID, &c.ProgramID,
 			&c.CustomerID, &c.Balance, &c.Tier, &c.Status, &c.Version, &c.LifetimePoints, &c.LifetimeSpend)

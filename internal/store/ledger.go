@@ -138,6 +138,9 @@ type ledgerCard struct {
 }
 
 func (s *Store) postLine(ctx context.Context, tx *sql.Tx, p Posting) (Posted, error) {
+	if err := lockRows(ctx, tx, s.dialect.lockCard, p.Serial); err != nil {
+		return Posted{}, err
+	}
 	card, err := scanCard(tx.QueryRowContext(ctx, selectCard, p.MerchantID, p.Serial))
 	if err != nil {
 		return Posted{}, err

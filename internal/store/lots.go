@@ -132,6 +132,9 @@ const TopicProgramChanged = "program.changed"
 // queueProgramChange tags every card of a program as changed (one tag for
 // all) and queues one outbox row for the push worker to fan out.
 func (s *Store) queueProgramChange(ctx context.Context, tx *sql.Tx, merchantID, programID string, now time.Time) error {
+	if err := lockRows(ctx, tx, s.dialect.lockProgramCards, programID); err != nil {
+		return err
+	}
 	var seq int64
 	if err := tx.QueryRowContext(ctx, nextChangeSeq).Scan(&seq); err != nil {
 		return fmt.Errorf("next update tag: %w", err)

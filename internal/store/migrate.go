@@ -64,14 +64,22 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 }
 
 // migrate applies the pending migrations, each in its own transaction. The
-// version is read inside the transaction, so two processes starting at once
-// (a server and `keys create`) apply each migration exactly once.
+// version is read inside the transaction, under the dialect's migration
+// lock, so two processes starting at once (a server and `keys create`, or
+// two instances) apply each migration exactly once.
 func (s *Store) migrate(ctx context.Context) error {
 	ms, err := s.dialect.loadMigrations()
 	if err != nil {
 		return err
 	}
-	if _, err := s.write.ExecContext(ctx, createMigrationsTable); err != nil {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockMigrations(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, createMigrationsTable)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for {
@@ -84,6 +92,9 @@ func (s *Store) migrate(ctx context.Context) error {
 
 func (s *Store) applyNext(ctx context.Context, ms []migration) (done bool, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockMigrations(ctx, tx); err != nil {
+			return err
+		}
 		var current int
 		if err := tx.QueryRowContext(ctx, selectSchemaVersion).Scan(&current); err != nil {
 			return fmt.Errorf("read schema version: %w", err)
@@ -105,4 +116,15 @@ func (s *Store) applyNext(ctx context.Context, ms []migration) (done bool, err e
 		return nil
 	})
 	return done, err
+}
+
+// lockMigrations holds the dialect's migration lock until tx ends.
+func (s *Store) lockMigrations(ctx context.Context, tx *sql.Tx) error {
+	if s.dialect.migrationLock == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, s.dialect.migrationLock); err != nil {
+		return fmt.Errorf("lock migrations: %w", err)
+	}
+	return nil
 }

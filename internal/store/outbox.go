@@ -26,22 +26,19 @@ type OutboxRow struct {
 }
 
 const (
-	claimOutbox = `UPDATE outbox SET claimed_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM outbox WHERE done_at IS NULL AND NOT dead AND due_at <= ?
-			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?)
-		RETURNING id, merchant_id, topic, COALESCE(serial_number, ''), payload, attempts`
 	completeOutbox = `UPDATE outbox SET done_at = ?, claimed_until = NULL WHERE id = ?`
 	rescheduleRow  = `UPDATE outbox SET due_at = ?, claimed_until = NULL, last_error = ?, dead = ? WHERE id = ?`
 	extendLease    = `UPDATE outbox SET claimed_until = ? WHERE id = ?`
 )
 
 // ClaimOutbox leases up to limit due rows for lease; a row whose lease
-// runs out (its worker died) is claimed again.
+// runs out (its worker died) is claimed again. Workers of several
+// instances on one database never hold the same row.
 func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]OutboxRow, error) {
 	now := s.nowUTC()
 	var rows []OutboxRow
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.QueryContext(ctx, claimOutbox, now.Add(lease), now, now, limit)
+		res, err := tx.QueryContext(ctx, s.dialect.claimOutbox, now.Add(lease), now, now, limit)
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}
@@ -95,10 +92,12 @@ type PushTarget struct {
 	ChangeSeq      int64 // the card's current update tag
 }
 
+// Google Wallet installs (ChannelGoogle) are registrations without a
+// device to wake: their object is patched instead (internal/googlewallet).
 const selectTargetsPrefix = `SELECT r.device_id, r.serial_number, d.push_token, d.channel, d.push_service_url,
 	r.registered_at, c.change_seq
 	FROM registrations r JOIN devices d ON d.id = r.device_id JOIN cards c ON c.serial_number = r.serial_number
-	WHERE r.unregistered_at IS NULL AND r.pushed_seq < c.change_seq`
+	WHERE r.unregistered_at IS NULL AND r.pushed_seq < c.change_seq AND r.channel <> 'google'`
 
 // PushTargets returns the devices that follow the given cards and have
 // not been pushed their current change yet.
@@ -156,8 +155,7 @@ type PushOutcome struct {
 }
 
 const (
-	markPushed = `UPDATE registrations SET pushed_seq = MAX(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`
-	dropGone   = `UPDATE registrations SET unregistered_at = ?
+	dropGone = `UPDATE registrations SET unregistered_at = ?
 		WHERE device_id = ? AND serial_number = ? AND unregistered_at IS NULL AND registered_at <= ?
 		AND (SELECT push_token FROM devices WHERE id = ?) = ?`
 	insertPushRow = `INSERT INTO outbox (merchant_id, topic, serial_number, payload, created_at, due_at, attempts, last_error, dead)
@@ -174,7 +172,7 @@ func (s *Store) RecordPushes(ctx context.Context, merchantID string, outcomes []
 			var err error
 			switch {
 			case o.Delivered:
-				_, err = tx.ExecContext(ctx, markPushed, t.ChangeSeq, t.DeviceID, t.Serial)
+				_, err = tx.ExecContext(ctx, s.dialect.markPushed, t.ChangeSeq, t.DeviceID, t.Serial)
 			case o.Gone:
 				at := o.GoneAt
 				if at.IsZero() {

@@ -46,7 +46,8 @@ const (
 // Register records that a device follows a card, updating its push
 // token. created is false when the device already followed the card.
 func (s *Store) Register(ctx context.Context, r Registration) (created bool, err error) {
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTxRetry(ctx, func(tx *sql.Tx) error {
+		created = false
 		now := s.nowUTC()
 		if _, err := tx.ExecContext(ctx, upsertDevice, r.DeviceID, r.PushToken, r.Channel, r.PushServiceURL,
 			r.UserAgent, now, now); err != nil {

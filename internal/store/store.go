@@ -1,6 +1,6 @@
 // Package store keeps loyalpass's state in a relational database: SQLite by
-// default, with every dialect difference in dialect.go so that a PostgreSQL
-// implementation slots in without touching callers.
+// default, or PostgreSQL for several instances on one database. The SQL is
+// written once; every dialect difference is in dialect.go.
 package store
 
 import (
@@ -25,7 +25,9 @@ var (
 
 // Store is the database behind loyalpass. It is safe for concurrent use.
 type Store struct {
-	write   *sql.DB // SQLite allows one writer: a pool of one connection
+	// SQLite allows one writer: write is a pool of one connection and read
+	// a separate pool. In PostgreSQL both are the same pool.
+	write   *sql.DB
 	read    *sql.DB
 	dialect dialect
 	now     func() time.Time
@@ -42,7 +44,8 @@ type Store struct {
 
 // Options configures Open.
 type Options struct {
-	// URL is "sqlite:PATH" or a bare file path.
+	// URL is "sqlite:PATH", a bare file path, or a PostgreSQL URL
+	// ("postgres://user@host:5432/db?sslmode=disable").
 	URL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -55,33 +58,20 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	path, ok := strings.CutPrefix(opts.URL, "sqlite:")
-	if !ok && strings.Contains(opts.URL, "://") {
-		return nil, fmt.Errorf("unsupported database URL %q (want sqlite:PATH)", redactURL(opts.URL))
+	s := &Store{now: now, changed: make(chan struct{}, 1)}
+	var err error
+	if IsPostgresURL(opts.URL) {
+		s.dialect = postgresDialect
+		if s.write, err = openPostgres(opts.URL); err != nil {
+			return nil, err
+		}
+		s.read = s.write
+	} else {
+		s.dialect = sqliteDialect
+		if s.write, s.read, err = openSQLite(opts.URL); err != nil {
+			return nil, err
+		}
 	}
-	if path == "" {
-		return nil, errors.New("database path is empty")
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("create database directory: %w", err)
-	}
-	// busy_timeout first so that every later pragma waits for a lock instead
-	// of failing; _txlock=immediate takes the write lock at BEGIN, which
-	// avoids deadlocks between readers that upgrade to writers.
-	dsn := "file:" + path + "?_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate&_stmt_cache_size=64"
-	w, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
-	s := &Store{write: w, read: r, dialect: sqliteDialect, now: now, changed: make(chan struct{}, 1)}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -90,6 +80,42 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.startPoster()
 	}
 	return s, nil
+}
+
+// IsPostgresURL reports whether url names a PostgreSQL database.
+func IsPostgresURL(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// openSQLite opens the writer and reader pools of a SQLite file.
+func openSQLite(url string) (write, read *sql.DB, err error) {
+	path, ok := strings.CutPrefix(url, "sqlite:")
+	if !ok && strings.Contains(url, "://") {
+		return nil, nil, fmt.Errorf("unsupported database URL %q (want sqlite:PATH or postgres://…)", redactURL(url))
+	}
+	if path == "" {
+		return nil, nil, errors.New("database path is empty")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, nil, fmt.Errorf("create database directory: %w", err)
+	}
+	// busy_timeout first so that every later pragma waits for a lock instead
+	// of failing; _txlock=immediate takes the write lock at BEGIN, which
+	// avoids deadlocks between readers that upgrade to writers.
+	dsn := "file:" + path + "?_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate&_stmt_cache_size=64"
+	w, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		w.Close()
+		return nil, nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	return w, r, nil
 }
 
 // Close releases the database connections.
@@ -117,6 +143,31 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.signal()
+	return nil
+}
+
+// inTxRetry is inTx for work that looks a row up and inserts it if it is
+// missing. Where writers run in parallel (PostgreSQL) a concurrent
+// transaction may insert the same row first; the loser fails on the
+// unique constraint and runs again, and then finds the row.
+func (s *Store) inTxRetry(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := s.inTx(ctx, fn)
+		if err == nil || attempt == 2 || !s.dialect.isUniqueViolation(err) {
+			return err
+		}
+	}
+}
+
+// lockRows runs one of the dialect's locking statements (a no-op where
+// the dialect needs none).
+func lockRows(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	if query == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
 	return nil
 }
 

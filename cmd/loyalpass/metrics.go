@@ -1,0 +1,22 @@
+package main
+
+import (
+	"crypto/x509"
+
+	"github.com/loyalpass/loyalpass/certs"
+	"github.com/loyalpass/loyalpass/internal/api"
+	"github.com/loyalpass/loyalpass/internal/metrics"
+	"github.com/loyalpass/loyalpass/internal/store"
+)
+
+// newMetrics returns the server's collectors, with the outbox gauges read
+// from st on each scrape.
+func newMetrics(st *store.Store) *metrics.Metrics {
+	return metrics.New(metrics.Options{Outbox: st.OutboxStats, Runtime: true})
+}
+
+// readiness is what /readyz checks besides the store: the signing
+// certificate of m.
+func readiness(m *certs.Material) api.Readiness {
+	return api.Readiness{Certificate: func() *x509.Certificate { return m.Leaf }}
+}

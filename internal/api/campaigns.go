@@ -1,0 +1,295 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/campaign"
+	"github.com/loyalpass/loyalpass/internal/sms"
+	"github.com/loyalpass/loyalpass/internal/store"
+)
+
+type campaignStore interface {
+	CreateCampaign(ctx context.Context, c *store.Campaign) error
+	Campaign(ctx context.Context, merchantID, id string) (store.Campaign, error)
+	Campaigns(ctx context.Context, merchantID string, after store.Cursor, limit int) ([]store.Campaign, error)
+	StartCampaign(ctx context.Context, merchantID, id string) (store.Campaign, error)
+	SetCampaignStatus(ctx context.Context, merchantID, id, from, to string) (store.Campaign, error)
+	CampaignFunnel(ctx context.Context, c store.Campaign) (store.Funnel, store.Funnel, error)
+}
+
+// SMSOptions is the SMS side of the API.
+type SMSOptions struct {
+	// Providers are the configured provider names; DefaultProvider is
+	// used by campaigns that name none.
+	Providers       []string
+	DefaultProvider string
+	// TwilioAuthToken verifies X-Twilio-Signature on Twilio callbacks.
+	TwilioAuthToken string
+	// CallbackSecret is the path secret of SMS.ru and SMSC callbacks,
+	// which carry no signature.
+	CallbackSecret string
+}
+
+type campaignInput struct {
+	ProgramID          string `json:"program_id"`
+	Name               string `json:"name"`
+	LapsedDays         *int   `json:"lapsed_days"`
+	Tier               string `json:"tier"`
+	Installed          string `json:"installed"`
+	BonusPoints        int64  `json:"bonus_points"`
+	BonusOn            string `json:"bonus_on"`
+	Template           string `json:"template"`
+	HoldoutPercent     *int   `json:"holdout_percent"`
+	QuietStart         *int   `json:"quiet_start"`
+	QuietEnd           *int   `json:"quiet_end"`
+	Timezone           string `json:"timezone"`
+	SendRate           int    `json:"send_rate"`
+	FrequencyCapDays   *int   `json:"frequency_cap_days"`
+	PurchaseWindowDays int    `json:"purchase_window_days"`
+	Provider           string `json:"provider"`
+}
+
+type campaignJSON struct {
+	ID                 string     `json:"id"`
+	ProgramID          string     `json:"program_id"`
+	Name               string     `json:"name"`
+	Status             string     `json:"status"`
+	LapsedDays         int        `json:"lapsed_days"`
+	Tier               string     `json:"tier"`
+	Installed          string     `json:"installed"`
+	BonusPoints        int64      `json:"bonus_points"`
+	BonusOn            string     `json:"bonus_on"`
+	Template           string     `json:"template"`
+	HoldoutPercent     float64    `json:"holdout_percent"`
+	QuietStart         int        `json:"quiet_start"`
+	QuietEnd           int        `json:"quiet_end"`
+	Timezone           string     `json:"timezone"`
+	SendRate           int        `json:"send_rate"`
+	FrequencyCapDays   int        `json:"frequency_cap_days"`
+	PurchaseWindowDays int        `json:"purchase_window_days"`
+	Provider           string     `json:"provider"`
+	Audience           int        `json:"audience"`
+	Holdout            int        `json:"holdout"`
+	Preview            smsPreview `json:"preview"`
+	CreatedAt          time.Time  `json:"created_at"`
+	StartedAt          *time.Time `json:"started_at"`
+	FinishedAt         *time.Time `json:"finished_at"`
+}
+
+// smsPreview is the text as a sample customer gets it, with its length
+// in SMS segments: what the merchant pays per recipient.
+type smsPreview struct {
+	Text     string `json:"text"`
+	Encoding string `json:"encoding"`
+	Segments int    `json:"segments"`
+	Units    int    `json:"units"`
+}
+
+func (s *Server) preview(c store.Campaign) smsPreview {
+	text := campaign.Render(c.Template, "Анна", c.BonusPoints, s.shortURL+"/c/"+strings.Repeat("x", 12))
+	seg := sms.Count(text)
+	return smsPreview{Text: text, Encoding: seg.Encoding, Segments: seg.Parts, Units: seg.Units}
+}
+
+func (s *Server) campaignJSON(c store.Campaign) campaignJSON {
+	return campaignJSON{ID: c.ID, ProgramID: c.ProgramID, Name: c.Name, Status: c.Status, LapsedDays: c.LapsedDays,
+		Tier: c.Tier, Installed: c.Installed, BonusPoints: c.BonusPoints, BonusOn: c.BonusOn, Template: c.Template,
+		HoldoutPercent: float64(c.HoldoutBP) / 100, QuietStart: c.QuietStart, QuietEnd: c.QuietEnd, Timezone: c.Timezone,
+		SendRate: c.SendRate, FrequencyCapDays: c.FrequencyCapDays, PurchaseWindowDays: c.PurchaseWindowDays,
+		Provider: c.Provider, Audience: c.Audience, Holdout: c.Holdout, Preview: s.preview(c), CreatedAt: c.CreatedAt,
+		StartedAt: c.StartedAt, FinishedAt: c.FinishedAt}
+}
+
+// toCampaign applies defaults and checks every field.
+func (s *Server) toCampaign(in campaignInput, merchantID string) (store.Campaign, error) {
+	c := store.Campaign{MerchantID: merchantID, ProgramID: in.ProgramID, Name: strings.TrimSpace(in.Name), Tier: in.Tier,
+		Installed: in.Installed, BonusPoints: in.BonusPoints, BonusOn: in.BonusOn, Template: strings.TrimSpace(in.Template),
+		Timezone: in.Timezone, SendRate: in.SendRate, PurchaseWindowDays: in.PurchaseWindowDays, Provider: in.Provider,
+		LapsedDays: 90, HoldoutBP: 1000, QuietStart: 21, QuietEnd: 9, FrequencyCapDays: 30}
+	setInt := func(dst *int, src *int) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	setInt(&c.LapsedDays, in.LapsedDays)
+	setInt(&c.QuietStart, in.QuietStart)
+	setInt(&c.QuietEnd, in.QuietEnd)
+	setInt(&c.FrequencyCapDays, in.FrequencyCapDays)
+	if in.HoldoutPercent != nil {
+		c.HoldoutBP = *in.HoldoutPercent * 100
+	}
+	defaults := map[*string]string{&c.Installed: "any", &c.BonusOn: "open", &c.Timezone: "Europe/Moscow", &c.Provider: s.sms.DefaultProvider}
+	for p, v := range defaults {
+		if *p == "" {
+			*p = v
+		}
+	}
+	if c.SendRate == 0 {
+		c.SendRate = 60
+	}
+	if c.PurchaseWindowDays == 0 {
+		c.PurchaseWindowDays = 30
+	}
+	switch {
+	case c.ProgramID == "":
+		return c, invalid("program_id", "program_id is required")
+	case c.Name == "" || utf8.RuneCountInString(c.Name) > 100:
+		return c, invalid("name", "name is required (at most 100 characters)")
+	case c.LapsedDays < 1 || c.LapsedDays > 3650:
+		return c, invalid("lapsed_days", "lapsed_days (no purchase in that many days) must be 1 to 3650")
+	case !slices.Contains([]string{"any", "installed", "not_installed"}, c.Installed):
+		return c, invalid("installed", "installed must be any, installed or not_installed")
+	case c.BonusPoints < 0 || c.BonusPoints > 1_000_000:
+		return c, invalid("bonus_points", "bonus_points must be 0 to 1000000")
+	case c.BonusOn != "open" && c.BonusOn != "install":
+		return c, invalid("bonus_on", "bonus_on must be open (the link is opened) or install (the card is installed)")
+	case !strings.Contains(c.Template, "{link}"):
+		return c, invalid("template", "template must contain {link}; it may use {name} and {bonus}")
+	case c.HoldoutBP < 0 || c.HoldoutBP > 5000:
+		return c, invalid("holdout_percent", "holdout_percent must be 0 to 50")
+	case c.QuietStart < 0 || c.QuietStart > 23 || c.QuietEnd < 0 || c.QuietEnd > 23:
+		return c, invalid("quiet_start", "quiet_start and quiet_end are hours 0 to 23 in the campaign's time zone")
+	case c.SendRate < 1 || c.SendRate > 100_000:
+		return c, invalid("send_rate", "send_rate (messages per minute) must be 1 to 100000")
+	case c.FrequencyCapDays < 0 || c.FrequencyCapDays > 365:
+		return c, invalid("frequency_cap_days", "frequency_cap_days must be 0 to 365")
+	case c.PurchaseWindowDays < 1 || c.PurchaseWindowDays > 365:
+		return c, invalid("purchase_window_days", "purchase_window_days must be 1 to 365")
+	case !slices.Contains(s.sms.Providers, c.Provider):
+		return c, invalid("provider", "provider %q is not configured (configured: %s)", c.Provider, strings.Join(s.sms.Providers, ", "))
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		return c, invalid("timezone", "timezone %q is not an IANA zone such as Europe/Moscow", c.Timezone)
+	}
+	if seg := sms.Count(campaign.Render(c.Template, "Анна", c.BonusPoints, s.shortURL+"/c/xxxxxxxxxxxx")); seg.Parts > 6 {
+		return c, invalid("template", "the text takes %d SMS segments; keep it within 6", seg.Parts)
+	}
+	return c, nil
+}
+
+func (s *Server) createCampaign(c *gin.Context) error {
+	var in campaignInput
+	if err := s.decodeJSON(c, &in); err != nil {
+		return err
+	}
+	camp, err := s.toCampaign(in, merchantID(c))
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.Program(c.Request.Context(), camp.MerchantID, camp.ProgramID); err != nil {
+		return storeError(err, "program")
+	}
+	if err := s.store.CreateCampaign(c.Request.Context(), &camp); err != nil {
+		return internal(err)
+	}
+	c.JSON(http.StatusCreated, s.campaignJSON(camp))
+	return nil
+}
+
+func (s *Server) getCampaign(c *gin.Context) error {
+	camp, err := s.store.Campaign(c.Request.Context(), merchantID(c), c.Param("id"))
+	if err != nil {
+		return storeError(err, "campaign")
+	}
+	c.JSON(http.StatusOK, s.campaignJSON(camp))
+	return nil
+}
+
+func (s *Server) listCampaigns(c *gin.Context) error {
+	after, limit, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.store.Campaigns(c.Request.Context(), merchantID(c), after, limit)
+	if err != nil {
+		return internal(err)
+	}
+	out := make([]campaignJSON, len(list))
+	for i, camp := range list {
+		out[i] = s.campaignJSON(camp)
+	}
+	next := ""
+	if len(list) == limit {
+		next = store.Cursor{Time: list[len(list)-1].CreatedAt, ID: list[len(list)-1].ID}.String()
+	}
+	c.JSON(http.StatusOK, gin.H{"campaigns": out, "next_cursor": next})
+	return nil
+}
+
+// campaignAction handles start, pause, resume and cancel.
+func (s *Server) campaignAction(c *gin.Context) error {
+	ctx, mid, id := c.Request.Context(), merchantID(c), c.Param("id")
+	var camp store.Campaign
+	var err error
+	switch action := c.Param("action"); action {
+	case "start", "resume":
+		camp, err = s.store.StartCampaign(ctx, mid, id)
+	case "pause":
+		camp, err = s.store.SetCampaignStatus(ctx, mid, id, store.CampaignRunning, store.CampaignPaused)
+	case "cancel":
+		if camp, err = s.store.Campaign(ctx, mid, id); err == nil && (camp.Status == store.CampaignFinished) {
+			err = store.ErrCampaignState
+		} else if err == nil {
+			camp, err = s.store.SetCampaignStatus(ctx, mid, id, camp.Status, store.CampaignCancelled)
+		}
+	default:
+		return notFound("campaign action " + action)
+	}
+	if errors.Is(err, store.ErrCampaignState) {
+		return &Error{Status: http.StatusConflict, Code: "campaign_state",
+			Message: "the campaign is " + camp.Status + " and cannot " + c.Param("action")}
+	}
+	if err != nil {
+		return storeError(err, "campaign")
+	}
+	c.JSON(http.StatusOK, s.campaignJSON(camp))
+	return nil
+}
+
+type funnelJSON struct {
+	Recipients int64   `json:"recipients"`
+	Sent       int64   `json:"sent"`
+	Delivered  int64   `json:"delivered"`
+	Failed     int64   `json:"failed"`
+	Skipped    int64   `json:"skipped"`
+	Clicked    int64   `json:"clicked"`
+	Installed  int64   `json:"installed"`
+	Bonus      int64   `json:"bonus_credited"`
+	Purchasers int64   `json:"purchasers"`
+	Conversion float64 `json:"conversion"`
+}
+
+// campaignReport is the funnel of the texted group next to the holdout,
+// and the lift: the difference of their purchase conversions.
+func (s *Server) campaignReport(c *gin.Context) error {
+	camp, err := s.store.Campaign(c.Request.Context(), merchantID(c), c.Param("id"))
+	if err != nil {
+		return storeError(err, "campaign")
+	}
+	texted, holdout, err := s.store.CampaignFunnel(c.Request.Context(), camp)
+	if err != nil {
+		return internal(err)
+	}
+	toJSON := func(f store.Funnel) funnelJSON {
+		return funnelJSON{f.Recipients, f.Sent, f.Delivered, f.Failed, f.Skipped, f.Clicked, f.Installed, f.Bonus,
+			f.Purchasers, round4(f.Conversion())}
+	}
+	lift := gin.H{"absolute_points": round4((texted.Conversion() - holdout.Conversion()) * 100)}
+	if holdout.Conversion() > 0 {
+		lift["relative"] = round4(texted.Conversion()/holdout.Conversion() - 1)
+	}
+	c.JSON(http.StatusOK, gin.H{"campaign_id": camp.ID, "status": camp.Status, "audience": camp.Audience,
+		"purchase_window_days": camp.PurchaseWindowDays, "texted": toJSON(texted), "holdout": toJSON(holdout), "lift": lift})
+	return nil
+}
+
+func round4(f float64) float64 { return math.Round(f*10000) / 10000 }

@@ -1,0 +1,74 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// fcmStore is what the FCM token routes need of the database.
+type fcmStore interface {
+	AddFCMToken(ctx context.Context, merchantID, serial, token string) (bool, error)
+	RemoveFCMToken(ctx context.Context, merchantID, serial, token string) error
+}
+
+// maxFCMToken bounds a registration token; real ones are about 160
+// characters.
+const maxFCMToken = 4096
+
+type fcmTokenInput struct {
+	Token string `json:"token"`
+}
+
+type fcmTokenJSON struct {
+	SerialNumber string `json:"serial_number"`
+	Token        string `json:"token"`
+}
+
+// validFCMToken accepts the characters FCM tokens are made of (base64url
+// and ':'), which also keeps them safe in a path.
+func validFCMToken(t string) bool {
+	if t == "" || len(t) > maxFCMToken {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		b := t[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == ':' || b == '_' || b == '-' || b == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// addFCMToken registers a token of the merchant's app for a card: every
+// later change of the card goes to it as an FCM data message.
+func (s *Server) addFCMToken(c *gin.Context) error {
+	var in fcmTokenInput
+	if err := s.decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if !validFCMToken(in.Token) {
+		return invalid("token", "token must be an FCM registration token")
+	}
+	serial := c.Param("serial")
+	created, err := s.store.AddFCMToken(c.Request.Context(), merchantID(c), serial, in.Token)
+	if err != nil {
+		return storeError(err, "card")
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	c.JSON(status, fcmTokenJSON{SerialNumber: serial, Token: in.Token})
+	return nil
+}
+
+// removeFCMToken stops sending a card's changes to a token.
+func (s *Server) removeFCMToken(c *gin.Context) error {
+	if err := s.store.RemoveFCMToken(c.Request.Context(), merchantID(c), c.Param("serial"), c.Param("token")); err != nil {
+		return storeError(err, "token")
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,199 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/assets"
+	"github.com/loyalpass/loyalpass/internal/googlewallet"
+	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/passes/google"
+)
+
+// GoogleWallet makes "Add to Google Wallet" links
+// (internal/googlewallet.Service): it inserts the card's class and object
+// at Google when needed and signs a link naming the object.
+type GoogleWallet interface {
+	SaveURL(ctx context.Context, card store.Card) (string, error)
+}
+
+// CallbackVerifier checks that a save/delete callback comes from Google
+// (passes/google.CallbackVerifier).
+type CallbackVerifier interface {
+	Verify(body []byte) (google.Callback, error)
+}
+
+// googleStore is what Google's callbacks and logo need of the database.
+type googleStore interface {
+	RecordGoogleCallback(ctx context.Context, cb store.GoogleCallback) (bool, error)
+	ProgramImages(ctx context.Context, programID string) (map[string][]byte, error)
+}
+
+// maxCallbackBody caps a callback body: Google's are about 1.5 KB.
+const maxCallbackBody = 16 << 10
+
+// GoogleSavePath is where a card's save link starts: GET
+// /google/save/{serial}?t={card auth token} redirects to Google.
+const GoogleSavePath = "/google/save/"
+
+// initGoogle takes the Google options; with Google Wallet on, the landing
+// page's button defaults to the card's save link.
+func (s *Server) initGoogle(opts Options) {
+	s.google, s.googleCallbacks = opts.Google, opts.GoogleCallbacks
+	if s.google != nil && s.googleSaveURL == nil {
+		s.googleSaveURL = s.GoogleSaveLink
+	}
+}
+
+func (s *Server) googleRoutes(r *gin.Engine) {
+	r.GET(GoogleSavePath+":serial", s.wrap(s.googleSave))
+	r.POST(googlewallet.CallbackPath, s.wrap(s.googleCallback))
+	r.GET("/assets/programs/:id/logo.png", s.wrap(s.googleLogo))
+}
+
+// googleLogo serves the program logo Google fetches for the class
+// (google.Issuer.LogoURL): the pass's square icon, largest first, since
+// Google crops the logo to a circle; the default icon without an upload.
+func (s *Server) googleLogo(c *gin.Context) error {
+	if s.google == nil {
+		return errGoogleOff
+	}
+	images, err := s.store.ProgramImages(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		return internal(err)
+	}
+	for _, name := range []string{"icon@3x.png", "icon@2x.png", "icon.png"} {
+		if b, ok := images[name]; ok {
+			c.Header("Cache-Control", "public, max-age=3600")
+			c.Data(http.StatusOK, "image/png", b)
+			return nil
+		}
+	}
+	b, _ := assets.DefaultImage("icon@3x.png")
+	c.Header("Cache-Control", "public, max-age=3600")
+	c.Data(http.StatusOK, "image/png", b)
+	return nil
+}
+
+// GoogleSaveLink returns the card's "Add to Google Wallet" link on this
+// server, "" when Google Wallet is off. It is cheap: the object is
+// inserted and the JWT signed only when the link is opened, so the link
+// is short enough for an SMS or a page and never goes stale.
+func (s *Server) GoogleSaveLink(card store.Card) string {
+	if s.google == nil {
+		return ""
+	}
+	return s.publicURL + GoogleSavePath + url.PathEscape(card.SerialNumber) + "?t=" + url.QueryEscape(card.AuthToken)
+}
+
+// GoogleSaveURL returns Google's own save URL for the card
+// (https://pay.google.com/gp/v/save/<jwt>), inserting the class and the
+// object first if Google does not hold them yet.
+func (s *Server) GoogleSaveURL(ctx context.Context, card store.Card) (string, error) {
+	if s.google == nil {
+		return "", errors.New("google wallet is not configured")
+	}
+	return s.google.SaveURL(ctx, card)
+}
+
+// activeGoogleSaveLink is GoogleSaveLink for an active card, "" otherwise.
+func (s *Server) activeGoogleSaveLink(card store.Card) string {
+	if card.Status != store.CardActive {
+		return ""
+	}
+	return s.GoogleSaveLink(card)
+}
+
+var errGoogleOff = &Error{Status: http.StatusNotFound, Code: "not_found", Message: "Google Wallet is not configured"}
+
+// googleSave answers a save link with a 302 to Google. The card's
+// authentication token (the one in its Apple pass) is the link's secret;
+// a wrong token or an unknown card are the same 404.
+func (s *Server) googleSave(c *gin.Context) error {
+	if s.google == nil {
+		return errGoogleOff
+	}
+	card, err := s.wallet.CardBySerial(c.Request.Context(), c.Param("serial"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("card")
+	}
+	if err != nil {
+		return internal(err)
+	}
+	if subtle.ConstantTimeCompare([]byte(c.Query("t")), []byte(card.AuthToken)) != 1 {
+		return notFound("card")
+	}
+	if card.Status != store.CardActive {
+		return &Error{Status: http.StatusGone, Code: "card_voided", Message: "this card is no longer valid"}
+	}
+	u, err := s.google.SaveURL(c.Request.Context(), card)
+	switch {
+	case errors.Is(err, googlewallet.ErrUnavailable):
+		c.Header("Retry-After", "30")
+		return &Error{Status: http.StatusServiceUnavailable, Code: "google_unavailable",
+			Message: "Google Wallet is not answering; try again in a minute", Err: err}
+	case errors.Is(err, googlewallet.ErrRefused):
+		return &Error{Status: http.StatusBadGateway, Code: "google_refused",
+			Message: "Google Wallet refused the card", Err: err}
+	case err != nil:
+		return internal(err)
+	}
+	// Signed now: a cached redirect would outlive nothing useful.
+	c.Header("Cache-Control", "no-store")
+	c.Header("Referrer-Policy", "no-referrer")
+	c.Redirect(http.StatusFound, u)
+	return nil
+}
+
+// googleCallback counts Google's save and delete callbacks as installs
+// and uninstalls (registrations on channel "google"). A body that does
+// not verify as Google's is refused with 401; a repeated nonce is
+// answered 200 and changes nothing.
+func (s *Server) googleCallback(c *gin.Context) error {
+	if s.googleCallbacks == nil {
+		return errGoogleOff
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxCallbackBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "callback body too large"}
+		}
+		return badRequest("bad_body", "", "unreadable body")
+	}
+	cb, err := s.googleCallbacks.Verify(body)
+	if err != nil {
+		s.log.WarnContext(c.Request.Context(), "google callback refused", "err", err)
+		return &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "callback signature does not verify"}
+	}
+	// The object ID is "<issuer>.<serial>"; Verify checked the issuer.
+	_, serial, _ := strings.Cut(cb.ObjectID, ".")
+	changed, err := s.store.RecordGoogleCallback(c.Request.Context(), store.GoogleCallback{Nonce: cb.Nonce,
+		ObjectID: cb.ObjectID, ClassID: cb.ClassID, Serial: serial, Save: cb.EventType == google.EventSave})
+	if errors.Is(err, store.ErrNotFound) {
+		// Not ours to retry: answering 200 stops Google's redeliveries.
+		s.log.WarnContext(c.Request.Context(), "google callback for an unknown card", "object", cb.ObjectID)
+		c.Status(http.StatusOK)
+		return nil
+	}
+	if err != nil {
+		return internal(err)
+	}
+	if changed && cb.EventType == google.EventSave {
+		s.log.InfoContext(c.Request.Context(), "card installed", "serial", serial, "channel", store.ChannelGoogle)
+		if err := s.store.RecordInstall(c.Request.Context(), serial); err != nil {
+			return internal(err)
+		}
+	} else if changed {
+		s.log.InfoContext(c.Request.Context(), "card uninstalled", "serial", serial, "channel", store.ChannelGoogle)
+	}
+	c.Status(http.StatusOK)
+	return nil
+}

@@ -1,0 +1,130 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/landing"
+	"github.com/loyalpass/loyalpass/internal/store"
+)
+
+type linkStore interface {
+	ResolveLink(ctx context.Context, token string) (store.ShortLink, error)
+	RecordOpen(ctx context.Context, l store.ShortLink) error
+	CreditCampaignBonus(ctx context.Context, recipientID int64) (int64, error)
+	RecipientOffer(ctx context.Context, recipientID int64) (int64, string, error)
+	OptOutCustomer(ctx context.Context, customerID string) error
+	RecordInstall(ctx context.Context, serial string) error
+}
+
+// linkSource is the landing page's view of short links: it resolves a
+// token to its card, counts opens (not link previews) and credits the
+// campaign bonus of campaigns that pay on open.
+type linkSource struct{ s *Server }
+
+var _ landing.Source = linkSource{}
+
+func (ls linkSource) Page(ctx context.Context, token string, r *http.Request) (landing.Page, error) {
+	s := ls.s
+	link, err := s.store.ResolveLink(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
+		return landing.Page{}, landing.ErrNotFound
+	}
+	if err != nil {
+		return landing.Page{}, err
+	}
+	var bonus int64
+	if r.Method == http.MethodGet && strings.TrimSuffix(r.URL.Path, "/") == "/c/"+token && !isPreviewer(r.UserAgent()) {
+		if err := s.store.RecordOpen(ctx, link); err != nil {
+			return landing.Page{}, err
+		}
+		if link.RecipientID != 0 {
+			points, on, err := s.store.RecipientOffer(ctx, link.RecipientID)
+			if err != nil {
+				return landing.Page{}, err
+			}
+			bonus = points
+			if on == "open" && points > 0 {
+				if _, err := s.store.CreditCampaignBonus(ctx, link.RecipientID); err != nil {
+					return landing.Page{}, err
+				}
+				if link, err = s.store.ResolveLink(ctx, token); err != nil { // the balance moved
+					return landing.Page{}, err
+				}
+			}
+		}
+	}
+	card := link.Card
+	prog, err := s.store.Program(ctx, card.MerchantID, card.ProgramID)
+	if err != nil {
+		return landing.Page{}, err
+	}
+	m, err := s.store.Merchant(ctx, card.MerchantID)
+	if err != nil {
+		return landing.Page{}, err
+	}
+	p := landing.Page{Token: token, ProgramName: prog.Name, OrganizationName: m.Name, Locale: prog.Locale,
+		BackgroundColor: prog.BackgroundColor, ForegroundColor: prog.ForegroundColor, CardNumber: card.Number,
+		Balance: card.Balance, BonusPoints: bonus, PassURL: s.shortURL + "/c/" + token + "/pass.pkpass",
+		ShortURL: s.shortURL + "/c/" + token, OptedOut: card.Customer.OptedOut}
+	if s.googleSaveURL != nil && card.Status == store.CardActive {
+		p.GoogleSaveURL = s.googleSaveURL(card)
+	}
+	if card.Customer.SMSConsent || card.Customer.OptedOut {
+		p.OptOutURL = s.shortURL + "/c/" + token + "/optout"
+	}
+	return p, nil
+}
+
+func (ls linkSource) OptOut(ctx context.Context, token string) error {
+	link, err := ls.s.store.ResolveLink(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
+		return landing.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return ls.s.store.OptOutCustomer(ctx, link.Card.CustomerID)
+}
+
+// previewers mark the user agents of link-preview fetchers (TelegramBot,
+// Twitterbot, facebookexternalhit, vkShare, Slackbot…): their visits are
+// not the customer opening the link. WhatsApp's fetcher is "WhatsApp/x.y";
+// its in-app browser sends a normal browser user agent.
+var previewers = []string{"bot", "facebookexternalhit", "vkshare", "skypeuripreview", "preview"}
+
+func isPreviewer(ua string) bool {
+	ua = strings.ToLower(ua)
+	if strings.HasPrefix(ua, "whatsapp/") {
+		return true
+	}
+	for _, p := range previewers {
+		if strings.Contains(ua, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// linkPass serves a card's signed pass to whoever holds its short link
+// (the customer): the link is the credential, as it is in the SMS.
+func (s *Server) linkPass(c *gin.Context) error {
+	link, err := s.store.ResolveLink(c.Request.Context(), c.Param("token"))
+	if err != nil {
+		return storeError(err, "link")
+	}
+	pass, err := s.passes.Pass(c.Request.Context(), link.Card)
+	if err != nil {
+		return internal(err)
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="card-%s.pkpass"`, link.Card.Number))
+	c.Header("Last-Modified", pass.Modified.UTC().Format(http.TimeFormat))
+	c.Header("Referrer-Policy", "no-referrer")
+	c.Data(http.StatusOK, "application/vnd.apple.pkpass", pass.Data)
+	return nil
+}

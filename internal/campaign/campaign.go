@@ -1,0 +1,237 @@
+// Package campaign texts win-back campaigns: it takes the planned
+// recipients of running campaigns at each campaign's send rate, outside
+// its quiet hours, skips anyone who withdrew consent or was texted too
+// recently, sends a text with a personal short link through the
+// campaign's SMS provider, and maps the provider's answer.
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/loyalpass/loyalpass/internal/phone"
+	"github.com/loyalpass/loyalpass/internal/sms"
+	"github.com/loyalpass/loyalpass/internal/store"
+)
+
+// Store is what the sender needs of the database.
+type Store interface {
+	RunningCampaigns(ctx context.Context) ([]store.Campaign, error)
+	ClaimRecipients(ctx context.Context, campaignID string, limit int) ([]store.Recipient, error)
+	NewRecipientLink(ctx context.Context, r store.Recipient) (string, error)
+	MarkSent(ctx context.Context, r store.Recipient, providerID string, segments int, linkToken string) error
+	MarkRecipient(ctx context.Context, r store.Recipient, status, reason string, due time.Time) error
+	MarkPhoneInvalid(ctx context.Context, customerID string) error
+	OptOutCustomer(ctx context.Context, customerID string) error
+	FinishIfDone(ctx context.Context, id string) (bool, error)
+}
+
+// Options configures a Sender.
+type Options struct {
+	Store     Store
+	Providers map[string]sms.Provider // by name; a campaign names its provider
+	// ShortURL is the base of short links, e.g. "https://k.ru".
+	ShortURL string
+	// StatusCallback is where Twilio posts delivery statuses.
+	StatusCallback string
+	Log            *slog.Logger
+	Now            func() time.Time
+	// Tick is how often running campaigns are served (default 1 s).
+	Tick time.Duration
+	// MaxAttempts bounds retries of transient provider failures (default 3).
+	MaxAttempts int
+	// Observe, when set, is told the provider and status ("sent",
+	// "invalid_number", "opted_out", "retry" or "failed") of every text
+	// handed to a provider.
+	Observe func(provider, status string)
+}
+
+// Sender texts running campaigns. It is safe to run one per instance:
+// recipients are claimed in the database.
+type Sender struct {
+	opts    Options
+	log     *slog.Logger
+	mu      sync.Mutex
+	budgets map[string]float64 // campaign → texts it may still send now
+	last    time.Time
+}
+
+// New returns a Sender.
+func New(opts Options) *Sender {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Tick <= 0 {
+		opts.Tick = time.Second
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 3
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Sender{opts: opts, log: opts.Log.With("component", "campaign"), budgets: map[string]float64{}}
+}
+
+// Run serves running campaigns every tick until ctx ends.
+func (s *Sender) Run(ctx context.Context) {
+	t := time.NewTicker(s.opts.Tick)
+	defer t.Stop()
+	for {
+		if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("campaign round failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce gives every running campaign the texts its rate allows since the
+// last round, and reports how many texts went out.
+func (s *Sender) RunOnce(ctx context.Context) (int, error) {
+	campaigns, err := s.opts.Store.RunningCampaigns(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := s.opts.Now()
+	s.mu.Lock()
+	elapsed := now.Sub(s.last)
+	if s.last.IsZero() || elapsed > time.Minute {
+		elapsed = s.opts.Tick
+	}
+	s.last = now
+	s.mu.Unlock()
+	sent := 0
+	for _, c := range campaigns {
+		if QuietNow(c, now) {
+			continue
+		}
+		n, err := s.serve(ctx, c, elapsed)
+		sent += n
+		if err != nil {
+			return sent, fmt.Errorf("campaign %s: %w", c.ID, err)
+		}
+		if _, err := s.opts.Store.FinishIfDone(ctx, c.ID); err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
+}
+
+// serve sends what the campaign's rate allows: a token bucket filled at
+// SendRate per minute, holding at most a minute's worth.
+func (s *Sender) serve(ctx context.Context, c store.Campaign, elapsed time.Duration) (int, error) {
+	s.mu.Lock()
+	budget := s.budgets[c.ID] + float64(c.SendRate)*elapsed.Minutes()
+	budget = min(budget, float64(max(c.SendRate, 1)))
+	n := int(budget)
+	s.budgets[c.ID] = budget - float64(n)
+	s.mu.Unlock()
+	if n == 0 {
+		return 0, nil
+	}
+	provider, ok := s.opts.Providers[c.Provider]
+	if !ok {
+		return 0, fmt.Errorf("SMS provider %q is not configured", c.Provider)
+	}
+	recipients, err := s.opts.Store.ClaimRecipients(ctx, c.ID, n)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, r := range recipients {
+		ok, err := s.text(ctx, c, provider, r)
+		if err != nil {
+			return sent, err
+		}
+		if ok {
+			sent++
+		}
+	}
+	return sent, nil
+}
+
+// text sends one recipient's message, or says why not.
+func (s *Sender) text(ctx context.Context, c store.Campaign, provider sms.Provider, r store.Recipient) (bool, error) {
+	now := s.opts.Now()
+	if !r.Consent {
+		return false, s.opts.Store.MarkRecipient(ctx, r, "skipped", "no SMS consent or opted out", now)
+	}
+	if c.FrequencyCapDays > 0 && r.LastTextedAt != nil && now.Sub(*r.LastTextedAt) < time.Duration(c.FrequencyCapDays)*24*time.Hour {
+		return false, s.opts.Store.MarkRecipient(ctx, r, "skipped", "frequency cap: texted "+r.LastTextedAt.Format(time.DateOnly), now)
+	}
+	token, err := s.opts.Store.NewRecipientLink(ctx, r)
+	if err != nil {
+		return false, err
+	}
+	text := Render(c.Template, r.Name, c.BonusPoints, strings.TrimRight(s.opts.ShortURL, "/")+"/c/"+token)
+	res, err := provider.Send(ctx, sms.Message{ID: "r" + strconv.FormatInt(r.ID, 10), To: r.Phone, Text: text,
+		StatusCallback: s.opts.StatusCallback})
+	if s.opts.Observe != nil {
+		s.opts.Observe(provider.Name(), sendStatus(err, r.Attempts < s.opts.MaxAttempts))
+	}
+	if err == nil {
+		return true, s.opts.Store.MarkSent(ctx, r, res.ProviderID, res.Segments, token)
+	}
+	log := s.log.With("recipient", r.ID, "phone", phone.Mask(r.Phone), "provider", provider.Name())
+	switch kind := sms.KindOf(err); kind {
+	case sms.InvalidNumber, sms.NotMobile:
+		log.Info("number refused by the provider", "err", err)
+		if err := s.opts.Store.MarkPhoneInvalid(ctx, r.CustomerID); err != nil {
+			return false, err
+		}
+		return false, s.opts.Store.MarkRecipient(ctx, r, "failed", string(kind)+": "+err.Error(), now)
+	case sms.OptedOut:
+		log.Info("number opted out at the provider")
+		if err := s.opts.Store.OptOutCustomer(ctx, r.CustomerID); err != nil {
+			return false, err
+		}
+		return false, s.opts.Store.MarkRecipient(ctx, r, "skipped", "opted out at the provider", now)
+	case sms.Transient:
+		if r.Attempts < s.opts.MaxAttempts {
+			log.Warn("transient SMS failure: will retry", "err", err)
+			return false, s.opts.Store.MarkRecipient(ctx, r, "pending", err.Error(), now.Add(time.Duration(r.Attempts)*time.Minute))
+		}
+		fallthrough
+	default:
+		log.Error("SMS failed", "err", err)
+		return false, s.opts.Store.MarkRecipient(ctx, r, "failed", err.Error(), now)
+	}
+}
+
+// Render fills a template's {name}, {bonus} and {link}. Without a name,
+// "{name}, " and similar lead-ins are dropped rather than left dangling.
+func Render(template, name string, bonus int64, link string) string {
+	if strings.TrimSpace(name) == "" {
+		for _, lead := range []string{"{name}, ", "{name},", "{name}! ", "{name}!", " {name}"} {
+			template = strings.ReplaceAll(template, lead, "")
+		}
+	}
+	return strings.NewReplacer("{name}", name, "{bonus}", strconv.FormatInt(bonus, 10), "{link}", link).Replace(template)
+}
+
+// QuietNow reports whether it is within the campaign's quiet hours in its
+// time zone (the store's, not the phone number's: Russian mobile numbers
+// carry no region).
+func QuietNow(c store.Campaign, now time.Time) bool {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	h := now.In(loc).Hour()
+	if c.QuietStart == c.QuietEnd {
+		return false
+	}
+	if c.QuietStart < c.QuietEnd {
+		return h >= c.QuietStart && h < c.QuietEnd
+	}
+	return h >= c.QuietStart || h < c.QuietEnd
+}

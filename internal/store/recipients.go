@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Recipient is one customer's place in a campaign, with what the sender
+// needs to text them.
+type Recipient struct {
+	ID           int64
+	CampaignID   string
+	CustomerID   string
+	SerialNumber string
+	Attempts     int
+	Phone        string
+	Name         string
+	Consent      bool // consented and not opted out, right now
+	LastTextedAt *time.Time
+}
+
+const (
+	// claimRecipients marks due recipients "sending" before any text goes
+	// out. A recipient left "sending" by a crash is never sent again (see
+	// AbandonInterrupted): a lost text is better than a second one. The
+	// outer status check matters where writers run in parallel
+	// (PostgreSQL): a row another worker claimed while this statement
+	// waited for it is re-checked, no longer pending, and left alone.
+	claimRecipients = `UPDATE campaign_recipients SET status = 'sending', attempts = attempts + 1
+		WHERE id IN (SELECT id FROM campaign_recipients WHERE campaign_id = ? AND status = 'pending' AND due_at <= ?
+			ORDER BY id LIMIT ?) AND status = 'pending'
+		RETURNING id, campaign_id, customer_id, serial_number, attempts`
+	selectRecipientCustomer = `SELECT phone, name, sms_consent AND opted_out_at IS NULL AND phone_invalid_at IS NULL,
+		last_texted_at FROM customers WHERE id = ?`
+	markRecipientSent = `UPDATE campaign_recipients SET status = 'sent', provider_id = ?, segments = ?, link_token = ?,
+		sent_at = ? WHERE id = ? AND status = 'sending'`
+	markTexted      = `UPDATE customers SET last_texted_at = ? WHERE id = ?`
+	markRecipientAs = `UPDATE campaign_recipients SET status = ?, reason = ?, due_at = ? WHERE id = ? AND status = 'sending'`
+	abandonSending  = `UPDATE campaign_recipients SET status = 'failed',
+		reason = 'interrupted while sending: not sent again, so nobody gets two texts' WHERE status = 'sending'`
+	selectRecipientByProvider = `SELECT r.id, r.customer_id, c.merchant_id FROM campaign_recipients r
+		JOIN campaigns c ON c.id = r.campaign_id WHERE r.provider_id = ? AND c.provider = ?`
+	markDelivered  = `UPDATE campaign_recipients SET status = 'delivered', delivered_at = COALESCE(delivered_at, ?) WHERE id = ?`
+	markUndelivers = `UPDATE campaign_recipients SET status = 'failed', reason = ? WHERE id = ? AND status IN ('sent', 'delivered')`
+	markPhoneBad   = `UPDATE customers SET phone_invalid_at = COALESCE(phone_invalid_at, ?) WHERE id = ?`
+	optOutCustomer = `UPDATE customers SET opted_out_at = COALESCE(opted_out_at, ?), sms_consent = FALSE WHERE id = ?`
+)
+
+// ClaimRecipients takes up to limit due recipients of a campaign for
+// sending, with their customer's current phone and consent.
+func (s *Store) ClaimRecipients(ctx context.Context, campaignID string, limit int) ([]Recipient, error) {
+	var out []Recipient
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, claimRecipients, campaignID, s.nowUTC(), limit)
+		if err != nil {
+			return fmt.Errorf("claim recipients: %w", err)
+		}
+		for rows.Next() {
+			var r Recipient
+			if err := rows.Scan(&r.ID, &r.CampaignID, &r.CustomerID, &r.SerialNumber, &r.Attempts); err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i := range out {
+			r := &out[i]
+			if err := tx.QueryRowContext(ctx, selectRecipientCustomer, r.CustomerID).Scan(&r.Phone, &r.Name,
+				&r.Consent, &r.LastTextedAt); err != nil {
+				return fmt.Errorf("load recipient: %w", err)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// NewRecipientLink makes the short link a recipient's text carries.
+func (s *Store) NewRecipientLink(ctx context.Context, r Recipient) (string, error) {
+	token := NewLinkToken()
+	_, err := s.write.ExecContext(ctx, insertShortLink, token, r.SerialNumber, r.ID, s.nowUTC())
+	if err != nil {
+		return "", fmt.Errorf("insert recipient link: %w", err)
+	}
+	return token, nil
+}
+
+// MarkSent records an accepted text and the customer's last texting.
+func (s *Store) MarkSent(ctx context.Context, r Recipient, providerID string, segments int, linkToken string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.nowUTC()
+		if _, err := tx.ExecContext(ctx, markRecipientSent, providerID, segments, linkToken, now, r.ID); err != nil {
+			return fmt.Errorf("mark sent: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, markTexted, now, r.CustomerID)
+		return err
+	})
+}
+
+// MarkRecipient ends or postpones a claimed recipient: status failed or
+// skipped with a reason, or pending again (a retry) at due.
+func (s *Store) MarkRecipient(ctx context.Context, r Recipient, status, reason string, due time.Time) error {
+	_, err := s.write.ExecContext(ctx, markRecipientAs, status, reason, due.UTC(), r.ID)
+	return err
+}
+
+// MarkPhoneInvalid records a number a provider refused as invalid.
+func (s *Store) MarkPhoneInvalid(ctx context.Context, customerID string) error {
+	_, err := s.write.ExecContext(ctx, markPhoneBad, s.nowUTC(), customerID)
+	return err
+}
+
+// OptOutCustomer records a customer's opt-out (a provider reported the
+// number unsubscribed, or a STOP reply).
+func (s *Store) OptOutCustomer(ctx context.Context, customerID string) error {
+	_, err := s.write.ExecContext(ctx, optOutCustomer, s.nowUTC(), customerID)
+	return err
+}
+
+// AbandonInterrupted fails the recipients a crash left "sending", at
+// start-up, so a restart never texts them a second time.
+func (s *Store) AbandonInterrupted(ctx context.Context) (int64, error) {
+	res, err := s.write.ExecContext(ctx, abandonSending)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// DeliveryReport is a provider's word on a text.
+type DeliveryReport struct {
+	Provider, ProviderID string
+	Delivered            bool
+	Failed               bool
+	Reason               string
+	InvalidNumber        bool
+	OptedOut             bool
+}
+
+// RecordDelivery applies a delivery report to the recipient it concerns.
+// Unknown provider ids are ignored (they may be another system's).
+func (s *Store) RecordDelivery(ctx context.Context, d DeliveryReport) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		var customer, merchant string
+		err := tx.QueryRowContext(ctx, selectRecipientByProvider, d.ProviderID, d.Provider).Scan(&id, &customer, &merchant)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("find recipient: %w", err)
+		}
+		now := s.nowUTC()
+		switch {
+		case d.Delivered:
+			_, err = tx.ExecContext(ctx, markDelivered, now, id)
+		case d.Failed:
+			_, err = tx.ExecContext(ctx, markUndelivers, d.Reason, id)
+		}
+		if err == nil && d.InvalidNumber {
+			_, err = tx.ExecContext(ctx, markPhoneBad, now, customer)
+		}
+		if err == nil && d.OptedOut {
+			_, err = tx.ExecContext(ctx, optOutCustomer, now, customer)
+		}
+		return err
+	})
+}

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
+)
+
+const (
+	selectBonusTarget = `SELECT r.campaign_id, r.customer_id, r.serial_number, c.merchant_id, c.bonus_points, c.bonus_on,
+		c.name, r.holdout, r.sent_at IS NOT NULL, r.bonus_at IS NOT NULL FROM campaign_recipients r
+		JOIN campaigns c ON c.id = r.campaign_id WHERE r.id = ?`
+	markBonus      = `UPDATE campaign_recipients SET bonus_at = COALESCE(bonus_at, ?) WHERE id = ?`
+	markInstalled  = `UPDATE campaign_recipients SET installed_at = COALESCE(installed_at, ?) WHERE serial_number = ?`
+	installBonuses = `SELECT r.id FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id
+		WHERE r.serial_number = ? AND c.bonus_on = 'install' AND NOT r.holdout AND r.sent_at IS NOT NULL
+		AND r.bonus_at IS NULL AND c.status IN ('running', 'paused', 'finished')`
+)
+
+// CreditCampaignBonus credits a texted recipient the campaign's bonus,
+// once: the ledger line's idempotency key is the campaign and customer, so
+// a repeat (a second open, a retry after a crash) writes nothing. It
+// reports the points credited by this call.
+func (s *Store) CreditCampaignBonus(ctx context.Context, recipientID int64) (int64, error) {
+	var campaign, customer, serial, merchant, bonusOn, name string
+	var points int64
+	var holdout, sent, done bool
+	err := s.read.QueryRowContext(ctx, selectBonusTarget, recipientID).Scan(&campaign, &customer, &serial, &merchant,
+		&points, &bonusOn, &name, &holdout, &sent, &done)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("load bonus target: %w", err)
+	}
+	if holdout || !sent || done || points <= 0 {
+		return 0, nil
+	}
+	key := "campaign-bonus:" + campaign + ":" + customer
+	p := Posting{MerchantID: merchant, Serial: serial, Kind: loyalty.Adjust, Points: points,
+		Reason: "win-back bonus: " + name, IdempotencyKey: key, RequestHash: []byte(key)}
+	_, replayed, err := s.Post(ctx, p, func(r Posted) (Answer, error) {
+		body, err := json.Marshal(map[string]any{"transaction_id": r.Transaction.ID, "points": r.Transaction.Points})
+		return Answer{Status: 201, Body: body}, err
+	})
+	if errors.Is(err, ErrCardVoided) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("credit campaign bonus: %w", err)
+	}
+	if _, err := s.write.ExecContext(ctx, markBonus, s.nowUTC(), recipientID); err != nil {
+		return 0, fmt.Errorf("mark bonus: %w", err)
+	}
+	if replayed {
+		return 0, nil
+	}
+	return points, nil
+}
+
+// RecordInstall attributes a card's installation to its campaign
+// recipients and credits the bonuses of campaigns that pay on install.
+func (s *Store) RecordInstall(ctx context.Context, serial string) error {
+	if _, err := s.write.ExecContext(ctx, markInstalled, s.nowUTC(), serial); err != nil {
+		return fmt.Errorf("mark installed: %w", err)
+	}
+	rows, err := s.read.QueryContext(ctx, installBonuses, serial)
+	if err != nil {
+		return fmt.Errorf("install bonuses: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if _, err := s.CreditCampaignBonus(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Funnel is one group's numbers in a campaign report.
+type Funnel struct {
+	Recipients, Sent, Delivered, Failed, Skipped, Clicked, Installed, Bonus, Purchasers int64
+}
+
+// Conversion is the share of the group that bought within the window.
+func (f Funnel) Conversion() float64 {
+	if f.Recipients == 0 {
+		return 0
+	}
+	return float64(f.Purchasers) / float64(f.Recipients)
+}
+
+const campaignFunnel = `SELECT r.holdout, COUNT(*),
+	COALESCE(SUM(CASE WHEN r.sent_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+	COALESCE(SUM(CASE WHEN r.delivered_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+	COALESCE(SUM(CASE WHEN r.status = 'failed' THEN 1 ELSE 0 END), 0),
+	COALESCE(SUM(CASE WHEN r.status = 'skipped' THEN 1 ELSE 0 END), 0),
+	COALESCE(SUM(CASE WHEN r.clicked_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+	COALESCE(SUM(CASE WHEN r.installed_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+	COALESCE(SUM(CASE WHEN r.bonus_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+	COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM transactions t WHERE t.customer_id = r.customer_id
+		AND t.program_id = ? AND t.kind = 'earn' AND t.created_at >= ? AND t.created_at < ?) THEN 1 ELSE 0 END), 0)
+	FROM campaign_recipients r WHERE r.campaign_id = ? GROUP BY r.holdout`
+
+// CampaignFunnel returns the texted group's and the holdout's numbers;
+// purchases count earn transactions within the campaign's window after
+// its start, for both groups alike.
+func (s *Store) CampaignFunnel(ctx context.Context, c Campaign) (texted, holdout Funnel, err error) {
+	if c.StartedAt == nil {
+		return texted, holdout, nil
+	}
+	from := *c.StartedAt
+	to := from.Add(time.Duration(c.PurchaseWindowDays) * 24 * time.Hour)
+	rows, err := s.read.QueryContext(ctx, campaignFunnel, c.ProgramID, from, to, c.ID)
+	if err != nil {
+		return texted, holdout, fmt.Errorf("campaign funnel: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var isHoldout bool
+		var f Funnel
+		if err := rows.Scan(&isHoldout, &f.Recipients, &f.Sent, &f.Delivered, &f.Failed, &f.Skipped, &f.Clicked,
+			&f.Installed, &f.Bonus, &f.Purchasers); err != nil {
+			return texted, holdout, err
+		}
+		if isHoldout {
+			holdout = f
+		} else {
+			texted = f
+		}
+	}
+	return texted, holdout, rows.Err()
+}
+
+const selectOffer = `SELECT c.bonus_points, c.bonus_on, r.holdout FROM campaign_recipients r
+	JOIN campaigns c ON c.id = r.campaign_id WHERE r.id = ?`
+
+// RecipientOffer returns the bonus a recipient's campaign offers and when
+// it is credited ("open" or "install"); a holdout recipient is offered nothing.
+func (s *Store) RecipientOffer(ctx context.Context, recipientID int64) (points int64, on string, err error) {
+	var holdout bool
+	err = s.read.QueryRowContext(ctx, selectOffer, recipientID).Scan(&points, &on, &holdout)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", ErrNotFound
+	}
+	if holdout {
+		points = 0
+	}
+	return points, on, err
+}
+
+const optOutPhone = `UPDATE customers SET opted_out_at = COALESCE(opted_out_at, ?), sms_consent = FALSE WHERE phone = ?`
+
+// OptOutPhone opts a number out with every merchant: a STOP reply to the
+// installation's sender number cannot tell merchants apart.
+func (s *Store) OptOutPhone(ctx context.Context, phone string) error {
+	_, err := s.write.ExecContext(ctx, optOutPhone, s.nowUTC(), phone)
+	return err
+}
