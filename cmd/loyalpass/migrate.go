@@ -60,14 +60,14 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "table\tsqlite\tpostgres\t")
+	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "table\t  sqlite\tpostgres\t")
 	for _, t := range rep.tables {
 		mark := ""
 		if t.source != t.target {
 			mark = "MISMATCH"
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\n", t.name, t.source, t.target, mark)
+		fmt.Fprintf(w, "%s\t%8d\t%8d\t%s\n", t.name, t.source, t.target, mark)
 	}
 	w.Flush()
 	fmt.Fprintf(stdout, "ledger: %d cards, %d whose balance or ledger sum differs\n", rep.cards, len(rep.ledgerErrors))

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -117,8 +119,9 @@ func TestMigrateCopiesSQLiteIntoPostgres(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("migrate exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{`(?m)^\s+cards\s+5\s+5\s*$`, `(?m)^\s+transactions\s+25\s+25\s*$`,
-		`(?m)^\s+registrations\s+3\s+3\s*$`, `ledger: 5 cards, 0 whose`} {
+	t.Logf("loyalpass migrate printed:\n%s", out)
+	for _, want := range []string{`(?m)^cards\s+5\s+5\s*$`, `(?m)^transactions\s+25\s+25\s*$`,
+		`(?m)^registrations\s+3\s+3\s*$`, `ledger: 5 cards, 0 whose`} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("output does not match %s:\n%s", want, out)
 		}
@@ -183,6 +186,41 @@ func TestMigrateCopiesSQLiteIntoPostgres(t *testing.T) {
 	code, out, errOut = runCLI(t, "migrate", "--from", "sqlite:"+path, "--to", target)
 	if code == 0 || !strings.Contains(errOut, "not empty") {
 		t.Errorf("second migrate: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestMigrateRefusesALedgerThatDoesNotAddUp(t *testing.T) {
+	target := storetest.PostgresURL(t)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "src.db")
+	src, err := store.Open(ctx, store.Options{URL: "sqlite:" + path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cards := fillStore(t, src)
+	src.Close()
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`UPDATE cards SET balance = balance + 1 WHERE serial_number = ?`, cards[1].SerialNumber)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := runCLI(t, "migrate", "--from", "sqlite:"+path, "--to", target)
+	if code != 1 || !strings.Contains(out, "card "+cards[1].SerialNumber) || !strings.Contains(errOut, "nothing was committed") {
+		t.Fatalf("migrate of a broken ledger: exit %d\n%s%s", code, out, errOut)
+	}
+	// Nothing was committed: the target is still empty, and takes a good copy.
+	dst, err := store.Open(ctx, store.Options{URL: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if _, err := dst.Card(ctx, cards[0].MerchantID, cards[0].SerialNumber); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("card in the target after a refused copy: %v", err)
 	}
 }
 

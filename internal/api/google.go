@@ -186,13 +186,18 @@ func (s *Server) googleCallback(c *gin.Context) error {
 	if err != nil {
 		return internal(err)
 	}
-	if changed && cb.EventType == google.EventSave {
+	switch {
+	case changed && cb.EventType == google.EventSave:
 		s.log.InfoContext(c.Request.Context(), "card installed", "serial", serial, "channel", store.ChannelGoogle)
+	case changed:
+		s.log.InfoContext(c.Request.Context(), "card uninstalled", "serial", serial, "channel", store.ChannelGoogle)
+	}
+	// Also for a redelivery: if this failed the first time, Google's retry
+	// must still credit the campaigns (RecordInstall is idempotent).
+	if cb.EventType == google.EventSave {
 		if err := s.store.RecordInstall(c.Request.Context(), serial); err != nil {
 			return internal(err)
 		}
-	} else if changed {
-		s.log.InfoContext(c.Request.Context(), "card uninstalled", "serial", serial, "channel", store.ChannelGoogle)
 	}
 	c.Status(http.StatusOK)
 	return nil

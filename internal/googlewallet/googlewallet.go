@@ -166,7 +166,16 @@ func (s *Service) insert(ctx context.Context, card store.Card, objectID string) 
 		return err
 	}
 	s.log.InfoContext(ctx, "google object inserted", "serial", card.SerialNumber, "how", r.Reason)
-	return s.store.SaveGoogleObject(ctx, v.state(objectID, card.Message), time.Time{})
+	if err := s.store.SaveGoogleObject(ctx, v.state(objectID, card.Message), time.Time{}); err != nil {
+		return err
+	}
+	// A change committed while we inserted found no object to patch: catch
+	// up now, or the object would wait for the card's next change.
+	if r, err := s.SyncCard(ctx, card.SerialNumber); err != nil || r.Outcome != push.Delivered {
+		s.log.WarnContext(ctx, "google object inserted but not caught up", "serial", card.SerialNumber,
+			"reason", r.Reason, "err", err)
+	}
+	return nil
 }
 
 // view is a card and its program as the pass domain sees them.

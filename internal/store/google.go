@@ -24,6 +24,10 @@ type GoogleObject struct {
 	UpdatedAt      time.Time
 }
 
+// keepNonces is how long a callback's nonce is remembered: far longer
+// than a callback message lives (Google sets its expiry minutes ahead).
+const keepNonces = 30 * 24 * time.Hour
+
 // keepNotifications is how long notification times are kept: Google's
 // budget is 3 a day, and a margin costs nothing.
 const keepNotifications = 48 * time.Hour
@@ -52,6 +56,7 @@ const (
 	selectProgramGoogleSerials = `SELECT g.serial_number FROM google_objects g JOIN cards c ON c.serial_number = g.serial_number
 		WHERE c.program_id = ? AND g.serial_number > ? ORDER BY g.serial_number LIMIT ?`
 	googleCardExists  = `SELECT COUNT(*) FROM cards WHERE serial_number = ?`
+	pruneGoogleNonces = `DELETE FROM google_callbacks WHERE received_at < ?`
 	insertGoogleNonce = `INSERT INTO google_callbacks (nonce, object_id, event_type, received_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (nonce) DO NOTHING`
 )
@@ -214,6 +219,9 @@ func (s *Store) RecordGoogleCallback(ctx context.Context, cb GoogleCallback) (ch
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // delivered before
+		}
+		if _, err := tx.ExecContext(ctx, pruneGoogleNonces, now.Add(-keepNonces)); err != nil {
+			return fmt.Errorf("prune google callback nonces: %w", err)
 		}
 		device := GoogleDeviceID(cb.ObjectID)
 		if !cb.Save {

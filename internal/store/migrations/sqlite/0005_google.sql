@@ -36,13 +36,15 @@ CREATE TABLE google_notifications (
 );
 CREATE INDEX google_notifications_card ON google_notifications(serial_number, sent_at);
 
--- google_callbacks: nonces of handled save/delete callbacks.
+-- google_callbacks: nonces of handled save/delete callbacks, kept for a
+-- while after their messages expired (a replay is refused by then anyway).
 CREATE TABLE google_callbacks (
     nonce        TEXT PRIMARY KEY,
     object_id    TEXT NOT NULL,
     event_type   TEXT NOT NULL,
     received_at  TIMESTAMP NOT NULL
 );
+CREATE INDEX google_callbacks_received ON google_callbacks(received_at);
 
 -- fcm_tokens: FCM registration tokens of a merchant's app that follow a
 -- card; sent_version is the card version last delivered to the token.
