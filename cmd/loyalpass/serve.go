@@ -18,6 +18,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/config"
 	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/internal/webhooks"
 	"github.com/loyalpass/loyalpass/passes"
 )
 
@@ -94,7 +95,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("loyalpass is serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
-		"database", filepath.Base(cfg.Database()), "version", buildVersion())
+		"database", databaseKind(cfg.Database()), "version", buildVersion())
 
 	// Background work stops with workCtx and is waited for before the
 	// store closes.
@@ -115,6 +116,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sender := campaign.New(campaign.Options{Store: st, Providers: providers, ShortURL: shortURL, Log: log,
 		StatusCallback: cfg.PublicURL + "/hooks/sms/twilio", Observe: met.SMS})
 	work.Go(func() { sender.Run(workCtx) })
+	hooks := webhooks.New(webhooks.Options{Store: st, Log: log})
+	work.Go(func() { hooks.Run(workCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -235,4 +238,13 @@ func ensureDemo(ctx context.Context, st *store.Store, cfg config.Config, stdout 
 
 `, m.Name, p.ID, key, key, cfg.PublicURL)
 	return nil
+}
+
+// databaseKind names the database for the log without its URL, which may
+// hold a password.
+func databaseKind(url string) string {
+	if store.IsPostgresURL(url) {
+		return "postgresql"
+	}
+	return "sqlite"
 }

@@ -25,6 +25,8 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	cardA := ts.mustDo(201, "POST", "/api/v1/programs/"+progA+"/cards", keyA, map[string]any{"phone": "+79123456789"})
 	serialA, numberA := cardA["serial_number"].(string), cardA["number"].(string)
 	ts.program(keyB)
+	hookA := ts.mustDo(201, "POST", "/api/v1/webhooks", keyA, map[string]any{"url": "https://a.example/hook",
+		"events": []string{"balance.changed"}})["id"].(string)
 	ts.mustDo(201, "POST", "/api/v1/cards/"+serialA+"/fcm-tokens", keyA, map[string]any{"token": "appA:APA91bA"})
 	campA := ts.mustDo(201, "POST", "/api/v1/campaigns", keyA, map[string]any{"program_id": progA, "name": "Back",
 		"template": "Вернитесь: {link}"})["id"].(string)
@@ -52,12 +54,14 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		{"DELETE", "/api/v1/cards/" + serialA + "/fcm-tokens/appA:APA91bA", "/api/v1/cards/:serial/fcm-tokens/:token", nil, ""},
 		{"POST", "/api/v1/campaigns", "/api/v1/campaigns", map[string]any{"program_id": progA, "name": "x", "template": "{link}"}, ""},
 		{"GET", "/api/v1/campaigns/" + campA, "/api/v1/campaigns/:id", nil, ""},
+		{"DELETE", "/api/v1/webhooks/" + hookA, "/api/v1/webhooks/:id", nil, ""},
+		{"GET", "/api/v1/webhooks/" + hookA + "/deliveries", "/api/v1/webhooks/:id/deliveries", nil, ""},
 		{"POST", "/api/v1/campaigns/" + campA + "/start", "/api/v1/campaigns/:id/:action", nil, ""},
 		{"GET", "/api/v1/campaigns/" + campA + "/report", "/api/v1/campaigns/:id/report", nil, ""},
 	}
 	// Lists are checked below: they must show B nothing of A's.
 	covered := map[string]bool{"POST /api/v1/programs": true, "GET /api/v1/programs": true, "GET /api/v1/dead-letters": true,
-		"GET /api/v1/campaigns": true}
+		"GET /api/v1/campaigns": true, "GET /api/v1/webhooks": true, "POST /api/v1/webhooks": true}
 	for _, c := range calls {
 		covered[c.method+" "+c.route] = true
 		var body *bytes.Reader
@@ -102,6 +106,12 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	}
 	if letters := ts.mustDo(200, "GET", "/api/v1/dead-letters", keyA, nil)["dead_letters"].([]any); len(letters) != 1 {
 		t.Errorf("A's dead letters = %v", letters)
+	}
+	if list := ts.mustDo(200, "GET", "/api/v1/webhooks", keyB, nil)["webhooks"].([]any); len(list) != 0 {
+		t.Errorf("B's webhooks = %v", list)
+	}
+	if list := ts.mustDo(200, "GET", "/api/v1/webhooks", keyA, nil)["webhooks"].([]any); len(list) != 1 {
+		t.Errorf("A's webhooks = %v", list)
 	}
 	if list := ts.mustDo(200, "GET", "/api/v1/campaigns", keyB, nil)["campaigns"].([]any); len(list) != 0 {
 		t.Errorf("B's campaigns = %v", list)

@@ -33,6 +33,7 @@ type Store interface {
 	linkStore
 	campaignStore
 	smsHookStore
+	webhookStore
 }
 
 // PassSource hands out the signed package of a card.
@@ -148,6 +149,10 @@ func (s *Server) Handler() http.Handler {
 	v1.POST("/cards/:serial/transactions", s.wrap(s.postTransaction))
 	v1.GET("/cards/:serial/transactions", s.wrap(s.listTransactions))
 	v1.GET("/dead-letters", s.wrap(s.listDeadLetters))
+	v1.POST("/webhooks", s.wrap(s.createWebhook))
+	v1.GET("/webhooks", s.wrap(s.listWebhooks))
+	v1.DELETE("/webhooks/:id", s.wrap(s.deleteWebhook))
+	v1.GET("/webhooks/:id/deliveries", s.wrap(s.listWebhookDeliveries))
 	v1.POST("/cards/:serial/messages", s.wrap(s.cardMessage))
 	v1.POST("/programs/:id/messages", s.wrap(s.programMessage))
 	v1.POST("/cards/:serial/fcm-tokens", s.wrap(s.addFCMToken))

@@ -185,12 +185,24 @@ func (s *Store) SetCampaignStatus(ctx context.Context, merchantID, id, from, to 
 
 // FinishIfDone marks a running campaign finished once nobody is left to text.
 func (s *Store) FinishIfDone(ctx context.Context, id string) (bool, error) {
-	res, err := s.write.ExecContext(ctx, finishCampaign, s.nowUTC(), id, id)
-	if err != nil {
-		return false, fmt.Errorf("finish campaign: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	var finished bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, finishCampaign, s.nowUTC(), id, id)
+		if err != nil {
+			return fmt.Errorf("finish campaign: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		finished = true
+		c, err := scanCampaign(tx.QueryRowContext(ctx, selectCampaignID, id))
+		if err != nil {
+			return err
+		}
+		return s.emitEvent(ctx, tx, c.MerchantID, EventCampaignFinished, map[string]any{"campaign_id": c.ID,
+			"name": c.Name, "audience": c.Audience, "holdout": c.Holdout})
+	})
+	return finished, err
 }
 
 func scanCampaign(row scanner) (Campaign, error) {

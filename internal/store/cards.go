@@ -139,8 +139,11 @@ func (s *Store) IssueCard(ctx context.Context, in IssueCard) (card Card, created
 		if err != nil {
 			return err
 		}
-		card, err = scanCard(tx.QueryRowContext(ctx, selectCardBySerial, serial))
-		return err
+		if card, err = scanCard(tx.QueryRowContext(ctx, selectCardBySerial, serial)); err != nil || !created {
+			return err
+		}
+		return s.emitEvent(ctx, tx, card.MerchantID, EventCardIssued, map[string]any{"serial_number": card.SerialNumber,
+			"number": card.Number, "program_id": card.ProgramID, "phone": card.Customer.Phone, "balance": card.Balance})
 	})
 	return card, created, err
 }

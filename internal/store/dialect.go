@@ -48,6 +48,8 @@ type dialect struct {
 	// claimOutbox leases up to $4 due rows until $1 (now is $2 and $3); two
 	// workers, in one process or in several, never hold the same row.
 	claimOutbox string
+	// claimWebhooks leases webhook deliveries the same way.
+	claimWebhooks string
 }
 
 var sqliteDialect = dialect{
@@ -64,6 +66,10 @@ var sqliteDialect = dialect{
 		WHERE id IN (SELECT id FROM outbox WHERE done_at IS NULL AND NOT dead AND due_at <= ?
 			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?)
 		RETURNING id, merchant_id, topic, COALESCE(serial_number, ''), payload, attempts`,
+	claimWebhooks: `UPDATE webhook_deliveries SET claimed_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND due_at <= ?
+			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?)
+		RETURNING id, endpoint_id, event, payload, attempts, created_at`,
 	isUniqueViolation: func(err error) bool {
 		var se sqlite3.Error
 		return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
@@ -95,6 +101,11 @@ var postgresDialect = dialect{
 			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?
 			FOR UPDATE SKIP LOCKED)
 		RETURNING id, merchant_id, topic, COALESCE(serial_number, ''), payload, attempts`,
+	claimWebhooks: `UPDATE webhook_deliveries SET claimed_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND due_at <= ?
+			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?
+			FOR UPDATE SKIP LOCKED)
+		RETURNING id, endpoint_id, event, payload, attempts, created_at`,
 	isUniqueViolation: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"

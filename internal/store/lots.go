@@ -104,6 +104,10 @@ func (s *Store) writeLine(ctx context.Context, tx *sql.Tx, c *ledgerCard, rules 
 	if err := s.queueCardChange(ctx, tx, c.MerchantID, c.Serial, version, now); err != nil {
 		return t, err
 	}
+	if err := s.emitEvent(ctx, tx, c.MerchantID, EventBalanceChanged, map[string]any{"serial_number": c.Serial,
+		"transaction_id": t.ID, "kind": t.Kind, "points": t.Points, "balance": balance, "tier": tier}); err != nil {
+		return t, err
+	}
 	c.Balance, c.Tier, c.Version, c.LifetimePoints, c.LifetimeSpend = balance, tier, version, lifetimePoints, lifetimeSpend
 	return t, nil
 }

@@ -162,7 +162,10 @@ func (s *Store) RecordDelivery(ctx context.Context, d DeliveryReport) error {
 		case d.Delivered:
 			_, err = tx.ExecContext(ctx, markDelivered, now, id)
 		case d.Failed:
-			_, err = tx.ExecContext(ctx, markUndelivers, d.Reason, id)
+			if _, err = tx.ExecContext(ctx, markUndelivers, d.Reason, id); err == nil {
+				err = s.emitEvent(ctx, tx, merchant, EventSMSDeliveryFailed, map[string]any{"recipient_id": id,
+					"customer_id": customer, "provider": d.Provider, "reason": d.Reason})
+			}
 		}
 		if err == nil && d.InvalidNumber {
 			_, err = tx.ExecContext(ctx, markPhoneBad, now, customer)

@@ -70,20 +70,42 @@ func (s *Store) Register(ctx context.Context, r Registration) (created bool, err
 		if err != nil {
 			return fmt.Errorf("store registration: %w", err)
 		}
+		if created {
+			return s.emitCardEvent(ctx, tx, r.SerialNumber, EventCardInstalled, map[string]any{"channel": r.Channel})
+		}
 		return nil
 	})
 	return created, err
 }
 
+const selectCardMerchant = `SELECT merchant_id FROM cards WHERE serial_number = ?`
+
+// emitCardEvent queues an event about a card for the card's merchant.
+func (s *Store) emitCardEvent(ctx context.Context, tx *sql.Tx, serial, event string, data map[string]any) error {
+	var merchant string
+	if err := tx.QueryRowContext(ctx, selectCardMerchant, serial).Scan(&merchant); err != nil {
+		return fmt.Errorf("card merchant: %w", err)
+	}
+	data["serial_number"] = serial
+	return s.emitEvent(ctx, tx, merchant, event, data)
+}
+
 // Unregister records that a device stopped following a card (an
 // uninstall). It reports whether the device was following it.
 func (s *Store) Unregister(ctx context.Context, deviceID, serial string) (bool, error) {
-	res, err := s.write.ExecContext(ctx, unregister, s.nowUTC(), deviceID, serial)
-	if err != nil {
-		return false, fmt.Errorf("unregister: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	var removed bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, unregister, s.nowUTC(), deviceID, serial)
+		if err != nil {
+			return fmt.Errorf("unregister: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		removed = true
+		return s.emitCardEvent(ctx, tx, serial, EventCardUninstalled, map[string]any{})
+	})
+	return removed, err
 }
 
 // UpdatedSerials lists the cards of a pass type that a device follows and

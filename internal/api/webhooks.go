@@ -1,0 +1,130 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/store"
+)
+
+type webhookStore interface {
+	CreateWebhookEndpoint(ctx context.Context, ep *store.WebhookEndpoint) error
+	WebhookEndpoints(ctx context.Context, merchantID string) ([]store.WebhookEndpoint, error)
+	DeleteWebhookEndpoint(ctx context.Context, merchantID, id string) error
+	WebhookDeliveries(ctx context.Context, merchantID, endpointID string, beforeID int64, limit int) ([]store.WebhookDelivery, error)
+}
+
+type webhookInput struct {
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+}
+
+type webhookJSON struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	Events    []string  `json:"events"`
+	Secret    string    `json:"secret,omitempty"` // only in the answer to the create
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type webhookDeliveryJSON struct {
+	ID          int64      `json:"id"`
+	Event       string     `json:"event"`
+	Status      string     `json:"status"`
+	Attempts    int        `json:"attempts"`
+	LastStatus  int        `json:"last_status"`
+	LastError   string     `json:"last_error"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DeliveredAt *time.Time `json:"delivered_at"`
+}
+
+func (s *Server) createWebhook(c *gin.Context) error {
+	var in webhookInput
+	if err := s.decodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := url.Parse(in.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || len(in.URL) > 2000 {
+		return invalid("url", "url must be an absolute https URL")
+	}
+	if len(in.Events) == 0 {
+		return invalid("events", "events lists what to deliver: %s", strings.Join(store.WebhookEvents, ", "))
+	}
+	for _, e := range in.Events {
+		if !slices.Contains(store.WebhookEvents, e) {
+			return invalid("events", "unknown event %q; events are %s", e, strings.Join(store.WebhookEvents, ", "))
+		}
+	}
+	ep := store.WebhookEndpoint{MerchantID: merchantID(c), URL: in.URL, Events: in.Events}
+	if err := s.store.CreateWebhookEndpoint(c.Request.Context(), &ep); err != nil {
+		return internal(err)
+	}
+	c.JSON(http.StatusCreated, webhookJSON{ID: ep.ID, URL: ep.URL, Events: ep.Events, Secret: ep.Secret, CreatedAt: ep.CreatedAt})
+	return nil
+}
+
+func (s *Server) listWebhooks(c *gin.Context) error {
+	eps, err := s.store.WebhookEndpoints(c.Request.Context(), merchantID(c))
+	if err != nil {
+		return internal(err)
+	}
+	out := make([]webhookJSON, len(eps))
+	for i, ep := range eps {
+		out[i] = webhookJSON{ID: ep.ID, URL: ep.URL, Events: ep.Events, CreatedAt: ep.CreatedAt}
+	}
+	c.JSON(http.StatusOK, gin.H{"webhooks": out})
+	return nil
+}
+
+func (s *Server) deleteWebhook(c *gin.Context) error {
+	if err := s.store.DeleteWebhookEndpoint(c.Request.Context(), merchantID(c), c.Param("id")); err != nil {
+		return storeError(err, "webhook")
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// listWebhookDeliveries shows an endpoint's deliveries with their last
+// status, newest first.
+func (s *Server) listWebhookDeliveries(c *gin.Context) error {
+	limit, err := limitParam(c)
+	if err != nil {
+		return err
+	}
+	var before int64
+	if cur := c.Query("cursor"); cur != "" {
+		if before, err = strconv.ParseInt(cur, 10, 64); err != nil || before <= 0 {
+			return badRequest("invalid_query", "cursor", "cursor is not one this API returned")
+		}
+	}
+	mid, id := merchantID(c), c.Param("id")
+	eps, err := s.store.WebhookEndpoints(c.Request.Context(), mid)
+	if err != nil {
+		return internal(err)
+	}
+	if !slices.ContainsFunc(eps, func(ep store.WebhookEndpoint) bool { return ep.ID == id }) {
+		return notFound("webhook")
+	}
+	ds, err := s.store.WebhookDeliveries(c.Request.Context(), mid, id, before, limit)
+	if err != nil {
+		return internal(err)
+	}
+	out := make([]webhookDeliveryJSON, len(ds))
+	for i, d := range ds {
+		out[i] = webhookDeliveryJSON{ID: d.ID, Event: d.Event, Status: d.Status, Attempts: d.Attempts,
+			LastStatus: d.LastStatus, LastError: d.LastError, CreatedAt: d.CreatedAt, DeliveredAt: d.DeliveredAt}
+	}
+	next := ""
+	if len(ds) == limit {
+		next = strconv.FormatInt(ds[len(ds)-1].ID, 10)
+	}
+	c.JSON(http.StatusOK, gin.H{"deliveries": out, "next_cursor": next})
+	return nil
+}

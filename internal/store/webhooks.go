@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Webhook events a merchant can subscribe to.
+const (
+	EventCardIssued        = "card.issued"
+	EventCardInstalled     = "card.installed"
+	EventCardUninstalled   = "card.uninstalled"
+	EventBalanceChanged    = "balance.changed"
+	EventCampaignFinished  = "campaign.finished"
+	EventSMSDeliveryFailed = "sms.delivery_failed"
+)
+
+// WebhookEvents lists every event, in documentation order.
+var WebhookEvents = []string{EventCardIssued, EventCardInstalled, EventCardUninstalled, EventBalanceChanged,
+	EventCampaignFinished, EventSMSDeliveryFailed}
+
+// WebhookEndpoint is where a merchant wants events delivered.
+type WebhookEndpoint struct {
+	ID, MerchantID, URL, Secret string
+	Events                      []string
+	CreatedAt                   time.Time
+}
+
+// WebhookDelivery is one event on its way to one endpoint.
+type WebhookDelivery struct {
+	ID          int64
+	EndpointID  string
+	URL, Secret string // filled by ClaimWebhooks
+	Event       string
+	Payload     string
+	Status      string // pending, delivered, failed
+	Attempts    int
+	LastStatus  int
+	LastError   string
+	CreatedAt   time.Time
+	DeliveredAt *time.Time
+}
+
+const (
+	insertWebhookEndpoint  = `INSERT INTO webhook_endpoints (id, merchant_id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?, ?)`
+	selectWebhookEndpoints = `SELECT id, merchant_id, url, secret, events, created_at FROM webhook_endpoints
+		WHERE merchant_id = ? ORDER BY created_at, id`
+	deleteWebhookEndpoint   = `DELETE FROM webhook_endpoints WHERE merchant_id = ? AND id = ?`
+	deleteWebhookDeliveries = `DELETE FROM webhook_deliveries WHERE endpoint_id = ?`
+	// queueEvent writes one delivery per subscribed endpoint of the merchant.
+	queueEvent = `INSERT INTO webhook_deliveries (endpoint_id, merchant_id, event, payload, status, due_at, created_at)
+		SELECT id, merchant_id, ?, ?, 'pending', ?, ? FROM webhook_endpoints
+		WHERE merchant_id = ? AND (',' || events || ',') LIKE ?`
+	selectEndpointTarget = `SELECT url, secret FROM webhook_endpoints WHERE id = ?`
+	finishWebhook        = `UPDATE webhook_deliveries SET status = ?, last_status = ?, last_error = ?, due_at = ?,
+		claimed_until = NULL, delivered_at = ? WHERE id = ?`
+	selectWebhookDeliveries = `SELECT d.id, d.endpoint_id, d.event, d.payload, d.status, d.attempts, d.last_status, d.last_error,
+		d.created_at, d.delivered_at FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+		WHERE e.merchant_id = ? AND e.id = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?`
+)
+
+// CreateWebhookEndpoint stores an endpoint with a new random signing
+// secret, returned once in ep.Secret.
+func (s *Store) CreateWebhookEndpoint(ctx context.Context, ep *WebhookEndpoint) error {
+	b := make([]byte, 24)
+	rand.Read(b)
+	ep.ID, ep.Secret, ep.CreatedAt = newID("whk"), "whsec_"+hex.EncodeToString(b), s.nowUTC()
+	_, err := s.write.ExecContext(ctx, insertWebhookEndpoint, ep.ID, ep.MerchantID, ep.URL, ep.Secret,
+		strings.Join(ep.Events, ","), ep.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("insert webhook endpoint: %w", err)
+	}
+	return nil
+}
+
+// WebhookEndpoints lists a merchant's endpoints.
+func (s *Store) WebhookEndpoints(ctx context.Context, merchantID string) ([]WebhookEndpoint, error) {
+	rows, err := s.read.QueryContext(ctx, selectWebhookEndpoints, merchantID)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook endpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []WebhookEndpoint
+	for rows.Next() {
+		var ep WebhookEndpoint
+		var events string
+		if err := rows.Scan(&ep.ID, &ep.MerchantID, &ep.URL, &ep.Secret, &events, &ep.CreatedAt); err != nil {
+			return nil, err
+		}
+		ep.Events = strings.Split(events, ",")
+		out = append(out, ep)
+	}
+	return out, rows.Err()
+}
+
+// DeleteWebhookEndpoint removes an endpoint and its deliveries.
+func (s *Store) DeleteWebhookEndpoint(ctx context.Context, merchantID, id string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, deleteWebhookEndpoint, merchantID, id)
+		if err != nil {
+			return fmt.Errorf("delete webhook endpoint: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, deleteWebhookDeliveries, id)
+		return err
+	})
+}
+
+// emitEvent queues an event for the merchant's subscribed endpoints, in
+// the transaction of the change it reports (a no-op without endpoints).
+func (s *Store) emitEvent(ctx context.Context, tx *sql.Tx, merchantID, event string, data map[string]any) error {
+	now := s.nowUTC()
+	body, err := json.Marshal(map[string]any{"type": event, "created_at": now, "data": data})
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, queueEvent, event, string(body), now, now, merchantID, "%,"+event+",%"); err != nil {
+		return fmt.Errorf("queue webhook %s: %w", event, err)
+	}
+	return nil
+}
+
+// emit is emitEvent in a transaction of its own, for changes made outside
+// one (installs, delivery reports).
+func (s *Store) emit(ctx context.Context, merchantID, event string, data map[string]any) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.emitEvent(ctx, tx, merchantID, event, data) })
+}
+
+// ClaimWebhooks leases up to limit due deliveries with their endpoint.
+func (s *Store) ClaimWebhooks(ctx context.Context, limit int, lease time.Duration) ([]WebhookDelivery, error) {
+	now := s.nowUTC()
+	var out []WebhookDelivery
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.dialect.claimWebhooks, now.Add(lease), now, now, limit)
+		if err != nil {
+			return fmt.Errorf("claim webhooks: %w", err)
+		}
+		for rows.Next() {
+			var d WebhookDelivery
+			if err := rows.Scan(&d.ID, &d.EndpointID, &d.Event, &d.Payload, &d.Attempts, &d.CreatedAt); err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i := range out {
+			if err := tx.QueryRowContext(ctx, selectEndpointTarget, out[i].EndpointID).Scan(&out[i].URL, &out[i].Secret); err != nil {
+				return fmt.Errorf("load webhook endpoint: %w", err)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// FinishWebhook records an attempt: delivered, failed for good, or
+// pending again at retryAt.
+func (s *Store) FinishWebhook(ctx context.Context, id int64, status string, httpStatus int, lastErr string, retryAt time.Time) error {
+	var delivered any
+	if status == "delivered" {
+		delivered = s.nowUTC()
+	}
+	_, err := s.write.ExecContext(ctx, finishWebhook, status, httpStatus, lastErr, retryAt.UTC(), delivered, id)
+	return err
+}
+
+// WebhookDeliveries lists an endpoint's deliveries, newest first, below id.
+func (s *Store) WebhookDeliveries(ctx context.Context, merchantID, endpointID string, beforeID int64, limit int) ([]WebhookDelivery, error) {
+	if beforeID <= 0 {
+		beforeID = 1 << 62
+	}
+	rows, err := s.read.QueryContext(ctx, selectWebhookDeliveries, merchantID, endpointID, beforeID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []WebhookDelivery
+	for rows.Next() {
+		var d WebhookDelivery
+		if err := rows.Scan(&d.ID, &d.EndpointID, &d.Event, &d.Payload, &d.Status, &d.Attempts, &d.LastStatus,
+			&d.LastError, &d.CreatedAt, &d.DeliveredAt); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
