@@ -23,6 +23,13 @@ func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, gc
 	gc.deliveryOptions(&opts)
 	if cfg.APNsOn() {
 		ao := apns.Options{Topic: m.PassTypeID, Host: cfg.APNs.Host}
+		if cfg.APNs.CAFile != "" {
+			pool, err := loadRoots(cfg.APNs.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("apns.ca_file: %w", err)
+			}
+			ao.RootCAs = pool
+		}
 		if cfg.APNs.KeyFile != "" {
 			key, err := os.ReadFile(cfg.APNs.KeyFile)
 			if err != nil {

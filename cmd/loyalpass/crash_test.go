@@ -27,9 +27,9 @@ type server struct {
 
 // startServer runs `serve` in a child process on a free port and waits
 // until it listens.
-func startServer(t *testing.T, data string) *server {
+func startServer(t *testing.T, data string, env ...string) *server {
 	t.Helper()
-	cmd := command(t, []string{"LOYALPASS_DEMO=false"}, "serve", "--addr", "127.0.0.1:0", "--data", data)
+	cmd := command(t, append([]string{"LOYALPASS_DEMO=false"}, env...), "serve", "--addr", "127.0.0.1:0", "--data", data)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

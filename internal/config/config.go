@@ -98,8 +98,11 @@ type APNs struct {
 	// key of the pass's team; without them the Pass Type ID certificate
 	// authenticates, as Apple documents.
 	KeyFile string `toml:"key_file" env:"APNS_KEY_FILE"`
-	KeyID   string `toml:"key_id" env:"APNS_KEY_ID"`
-	TeamID  string `toml:"team_id" env:"APNS_TEAM_ID"`
+	// CAFile, if set, is the PEM of the root certificates to trust for
+	// Host instead of the system's (a test APNs, or a TLS proxy).
+	CAFile string `toml:"ca_file" env:"APNS_CA_FILE"`
+	KeyID  string `toml:"key_id" env:"APNS_KEY_ID"`
+	TeamID string `toml:"team_id" env:"APNS_TEAM_ID"`
 }
 
 // Relays are the push relays of the Android pkpass apps. PassWallet needs

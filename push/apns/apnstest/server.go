@@ -174,3 +174,9 @@ func (s *Server) record(r Request) Response {
 	}
 	return s.script[r.Token]
 }
+
+// Certificate returns the server's TLS certificate, for clients that read
+// their trusted roots from a file.
+func (s *Server) Certificate() *x509.Certificate {
+	return s.srv.Certificate()
+}
