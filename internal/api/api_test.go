@@ -13,10 +13,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/loyalpass/loyalpass/certs"
+	"github.com/loyalpass/loyalpass/certs/certstest"
 	"github.com/loyalpass/loyalpass/internal/api"
 	"github.com/loyalpass/loyalpass/internal/apikey"
 	"github.com/loyalpass/loyalpass/internal/cardpass"
@@ -24,42 +24,7 @@ import (
 	"github.com/loyalpass/loyalpass/passes"
 )
 
-// chain is one development signing chain for the whole test binary: RSA
-// key generation is too slow to repeat per test.
-var chain struct {
-	once     sync.Once
-	files    certs.DevFiles
-	material *certs.Material
-	err      error
-}
-
-func devChain(t *testing.T) (certs.DevFiles, *certs.Material) {
-	t.Helper()
-	chain.once.Do(func() {
-		dir, err := os.MkdirTemp("", "loyalpass-api-test-")
-		if err != nil {
-			chain.err = err
-			return
-		}
-		chain.files, chain.err = certs.GenerateDev(dir, certs.DevOptions{PassTypeID: "pass.test.loyalpass", TeamID: "TEAMTEST01"})
-		if chain.err == nil {
-			chain.material, chain.err = certs.Load(certs.LoadOptions{CertFile: chain.files.Cert,
-				KeyFile: chain.files.Key, IntermediateFile: chain.files.Intermediate})
-		}
-	})
-	if chain.err != nil {
-		t.Fatal(chain.err)
-	}
-	return chain.files, chain.material
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if chain.files.Root != "" {
-		os.RemoveAll(filepath.Dir(chain.files.Root))
-	}
-	os.Exit(code)
-}
+func devChain(t *testing.T) (certs.DevFiles, *certs.Material) { return certstest.Chain(t) }
 
 // testServer is an API server on a fresh database with real signing.
 type testServer struct {

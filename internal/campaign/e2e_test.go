@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/loyalpass/loyalpass/certs"
+	"github.com/loyalpass/loyalpass/certs/certstest"
 	"github.com/loyalpass/loyalpass/internal/api"
 	"github.com/loyalpass/loyalpass/internal/apikey"
 	"github.com/loyalpass/loyalpass/internal/campaign"
@@ -34,26 +33,9 @@ func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *clock) Set(t time.Time)         { c.ns.Store(t.UnixNano()) }
 func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
-var chain struct {
-	once sync.Once
-	m    *certs.Material
-	err  error
-}
-
 func material(t *testing.T) *certs.Material {
-	chain.once.Do(func() {
-		dir, _ := os.MkdirTemp("", "loyalpass-campaign-test-")
-		f, err := certs.GenerateDev(dir, certs.DevOptions{PassTypeID: "pass.test.loyalpass", TeamID: "TEAMTEST01"})
-		if err != nil {
-			chain.err = err
-			return
-		}
-		chain.m, chain.err = certs.Load(certs.LoadOptions{CertFile: f.Cert, KeyFile: f.Key, IntermediateFile: f.Intermediate})
-	})
-	if chain.err != nil {
-		t.Fatal(chain.err)
-	}
-	return chain.m
+	_, m := certstest.Chain(t)
+	return m
 }
 
 // env is a server on loopback (callbacks need a real URL), its store,

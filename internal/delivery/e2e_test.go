@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"io"
 
 	"github.com/loyalpass/loyalpass/certs"
+	"github.com/loyalpass/loyalpass/certs/certstest"
 	"github.com/loyalpass/loyalpass/internal/api"
 	"github.com/loyalpass/loyalpass/internal/apikey"
 	"github.com/loyalpass/loyalpass/internal/cardpass"
@@ -34,32 +34,7 @@ import (
 	"github.com/loyalpass/loyalpass/push/relay/relaytest"
 )
 
-var chain struct {
-	once     sync.Once
-	files    certs.DevFiles
-	material *certs.Material
-	err      error
-}
-
-func devChain(t *testing.T) (certs.DevFiles, *certs.Material) {
-	t.Helper()
-	chain.once.Do(func() {
-		dir, err := os.MkdirTemp("", "loyalpass-delivery-test-")
-		if err != nil {
-			chain.err = err
-			return
-		}
-		chain.files, chain.err = certs.GenerateDev(dir, certs.DevOptions{PassTypeID: "pass.test.loyalpass", TeamID: "TEAMTEST01"})
-		if chain.err == nil {
-			chain.material, chain.err = certs.Load(certs.LoadOptions{CertFile: chain.files.Cert,
-				KeyFile: chain.files.Key, IntermediateFile: chain.files.Intermediate})
-		}
-	})
-	if chain.err != nil {
-		t.Fatal(chain.err)
-	}
-	return chain.files, chain.material
-}
+func devChain(t *testing.T) (certs.DevFiles, *certs.Material) { return certstest.Chain(t) }
 
 // world is the server, a phone's view of it, the fakes and the worker.
 type world struct {
