@@ -18,8 +18,12 @@ const (
 	insertLedgerRow = `INSERT INTO transactions (id, merchant_id, program_id, customer_id, serial_number, seq, kind,
 		points, purchase_amount, reason, refund_of, balance_after, remaining, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// updateLedgerCard also tags the change (change_seq) and moves
+	// Last-Modified on (pass_modified, unix seconds, at least +1), in one
+	// statement: the ledger's hot path pays for every statement.
 	updateLedgerCard = `UPDATE cards SET balance = ?, tier = ?, version = ?, lifetime_points = ?, lifetime_spend = ?,
-		last_purchase_at = CASE WHEN ? THEN ? ELSE last_purchase_at END, updated_at = ?
+		last_purchase_at = CASE WHEN ? THEN ? ELSE last_purchase_at END, updated_at = ?, change_seq = ?,
+		pass_modified = CASE WHEN pass_modified + 1 > ? THEN pass_modified + 1 ELSE ? END
 		WHERE serial_number = ? AND version = ?`
 	nextChangeSeq = `UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value`
 	insertOutbox  = `INSERT INTO outbox (merchant_id, topic, serial_number, card_version, payload, created_at, due_at)
@@ -93,15 +97,19 @@ func (s *Store) writeLine(ctx context.Context, tx *sql.Tx, c *ledgerCard, rules 
 			return t, fmt.Errorf("mark refund: %w", err)
 		}
 	}
+	var seq int64
+	if err := tx.QueryRowContext(ctx, nextChangeSeq).Scan(&seq); err != nil {
+		return t, fmt.Errorf("next update tag: %w", err)
+	}
 	res, err := tx.ExecContext(ctx, updateLedgerCard, balance, tier, version, lifetimePoints, lifetimeSpend,
-		l.Purchase, now, now, c.Serial, c.Version)
+		l.Purchase, now, now, seq, now.Unix(), now.Unix(), c.Serial, c.Version)
 	if err != nil {
 		return t, fmt.Errorf("update card: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return t, fmt.Errorf("card %s changed under the ledger", c.Serial)
 	}
-	if err := s.queueCardChange(ctx, tx, c.MerchantID, c.Serial, version, now); err != nil {
+	if err := queueOutbox(ctx, tx, c.MerchantID, c.Serial, version, now); err != nil {
 		return t, err
 	}
 	if err := s.emitEvent(ctx, tx, c.MerchantID, EventBalanceChanged, map[string]any{"serial_number": c.Serial,
@@ -122,6 +130,11 @@ func (s *Store) queueCardChange(ctx context.Context, tx *sql.Tx, merchantID, ser
 	if _, err := tx.ExecContext(ctx, s.dialect.markCardChanged, seq, now.Unix(), serial); err != nil {
 		return fmt.Errorf("tag card change: %w", err)
 	}
+	return queueOutbox(ctx, tx, merchantID, serial, version, now)
+}
+
+// queueOutbox writes the outbox row of a card change.
+func queueOutbox(ctx context.Context, tx *sql.Tx, merchantID, serial string, version int64, now time.Time) error {
 	payload := `{"serial_number":"` + serial + `","version":` + strconv.FormatInt(version, 10) + `}`
 	if _, err := tx.ExecContext(ctx, insertOutbox, merchantID, TopicCardChanged, serial, version, payload, now, now); err != nil {
 		return fmt.Errorf("queue card change: %w", err)

@@ -57,6 +57,7 @@ const (
 	queueEvent = `INSERT INTO webhook_deliveries (endpoint_id, merchant_id, event, payload, status, due_at, created_at)
 		SELECT id, merchant_id, ?, ?, 'pending', ?, ? FROM webhook_endpoints
 		WHERE merchant_id = ? AND (',' || events || ',') LIKE ?`
+	hasWebhookEndpoint   = `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_endpoints WHERE merchant_id = ? LIMIT 1) e`
 	selectEndpointTarget = `SELECT url, secret FROM webhook_endpoints WHERE id = ?`
 	finishWebhook        = `UPDATE webhook_deliveries SET status = ?, last_status = ?, last_error = ?, due_at = ?,
 		claimed_until = NULL, delivered_at = ? WHERE id = ?`
@@ -117,6 +118,14 @@ func (s *Store) DeleteWebhookEndpoint(ctx context.Context, merchantID, id string
 // emitEvent queues an event for the merchant's subscribed endpoints, in
 // the transaction of the change it reports (a no-op without endpoints).
 func (s *Store) emitEvent(ctx context.Context, tx *sql.Tx, merchantID, event string, data map[string]any) error {
+	// Most merchants have no endpoints: one index probe, and nothing to encode.
+	var endpoints int
+	if err := tx.QueryRowContext(ctx, hasWebhookEndpoint, merchantID).Scan(&endpoints); err != nil {
+		return fmt.Errorf("webhook endpoints: %w", err)
+	}
+	if endpoints == 0 {
+		return nil
+	}
 	now := s.nowUTC()
 	body, err := json.Marshal(map[string]any{"type": event, "created_at": now, "data": data})
 	if err != nil {
