@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"time"
 )
 
 const linkAlphabet = "0123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -72,18 +71,4 @@ func (s *Store) RecordOpen(ctx context.Context, l ShortLink) error {
 		}
 		return nil
 	})
-}
-
-const optOut = `UPDATE customers SET opted_out_at = COALESCE(opted_out_at, ?), sms_consent = FALSE
-	WHERE merchant_id = ? AND phone = ?`
-
-// OptOut records that a phone number wants no more SMS from a merchant;
-// it is final until the customer consents again.
-func (s *Store) OptOut(ctx context.Context, merchantID, phone string, at time.Time) error {
-	_, err := s.write.ExecContext(ctx, optOut, at.UTC(), merchantID, phone)
-	if err != nil {
-		return fmt.Errorf("opt out: %w", err)
-	}
-	s.signal()
-	return nil
 }
