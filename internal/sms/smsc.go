@@ -2,7 +2,6 @@ package sms
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -84,24 +83,17 @@ func (s *SMSC) Send(ctx context.Context, m Message) (SendResult, error) {
 	if smscID.MatchString(m.ID) {
 		form.Set("id", m.ID)
 	}
-	r, err := postForm(ctx, s.client, s.endpoint, form, nil)
+	var a smscAnswer
+	body, err := postJSON(ctx, s.client, s.endpoint, form, &a)
 	if err != nil {
 		return SendResult{}, fmt.Errorf("smsc send %s: %w", m.ID, err)
-	}
-	if r.status != http.StatusOK {
-		return SendResult{}, fmt.Errorf("smsc send %s: %w", m.ID, httpError(r.status, r.body))
-	}
-	var a smscAnswer
-	if err := json.Unmarshal(r.body, &a); err != nil {
-		return SendResult{}, fmt.Errorf("smsc send %s: %w", m.ID,
-			&Error{Kind: Transient, Code: "decode", Message: "unreadable answer: " + snippet(r.body), Err: err})
 	}
 	if a.ErrorCode != "" {
 		return SendResult{}, fmt.Errorf("smsc send %s: %w", m.ID, smscError(string(a.ErrorCode), a.Error))
 	}
 	if a.ID == "" {
 		return SendResult{}, fmt.Errorf("smsc send %s: %w", m.ID,
-			&Error{Kind: Transient, Code: "decode", Message: "no id in answer: " + snippet(r.body)})
+			&Error{Kind: Transient, Code: "decode", Message: "no id in answer: " + snippet(body)})
 	}
 	segments, _ := strconv.Atoi(string(a.Count))
 	if segments == 0 {

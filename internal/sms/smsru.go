@@ -2,7 +2,6 @@ package sms
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -72,17 +71,10 @@ func (s *SMSRu) Send(ctx context.Context, m Message) (SendResult, error) {
 	if s.cfg.From != "" {
 		form.Set("from", s.cfg.From)
 	}
-	r, err := postForm(ctx, s.client, s.endpoint, form, nil)
+	var a smsruAnswer
+	body, err := postJSON(ctx, s.client, s.endpoint, form, &a)
 	if err != nil {
 		return SendResult{}, fmt.Errorf("smsru send %s: %w", m.ID, err)
-	}
-	if r.status != http.StatusOK {
-		return SendResult{}, fmt.Errorf("smsru send %s: %w", m.ID, httpError(r.status, r.body))
-	}
-	var a smsruAnswer
-	if err := json.Unmarshal(r.body, &a); err != nil {
-		return SendResult{}, fmt.Errorf("smsru send %s: %w", m.ID,
-			&Error{Kind: Transient, Code: "decode", Message: "unreadable answer: " + snippet(r.body), Err: err})
 	}
 	if a.Status != "OK" {
 		return SendResult{}, fmt.Errorf("smsru send %s: %w", m.ID, smsruError(string(a.StatusCode), a.StatusText))
@@ -95,7 +87,7 @@ func (s *SMSRu) Send(ctx context.Context, m Message) (SendResult, error) {
 	}
 	if !ok {
 		return SendResult{}, fmt.Errorf("smsru send %s: %w", m.ID,
-			&Error{Kind: Transient, Code: "decode", Message: "no status for the number: " + snippet(r.body)})
+			&Error{Kind: Transient, Code: "decode", Message: "no status for the number: " + snippet(body)})
 	}
 	if n.Status != "OK" || n.SMSID == "" {
 		return SendResult{}, fmt.Errorf("smsru send %s: %w", m.ID, smsruError(string(n.StatusCode), n.StatusText))

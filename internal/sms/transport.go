@@ -81,6 +81,23 @@ func redact(err error) error {
 }
 
 // httpError classifies an answer that the provider's own codes did not.
+// postJSON posts form and decodes a 200 answer's JSON body into answer
+// (SMS.ru and SMSC answer this way). It returns the raw body too, for
+// error messages; any other status or an unreadable body is an *Error.
+func postJSON(ctx context.Context, c *http.Client, endpoint string, form url.Values, answer any) ([]byte, error) {
+	r, err := postForm(ctx, c, endpoint, form, nil)
+	if err != nil {
+		return nil, err
+	}
+	if r.status != http.StatusOK {
+		return r.body, httpError(r.status, r.body)
+	}
+	if err := json.Unmarshal(r.body, answer); err != nil {
+		return r.body, &Error{Kind: Transient, Code: "decode", Message: "unreadable answer: " + snippet(r.body), Err: err}
+	}
+	return r.body, nil
+}
+
 func httpError(status int, body []byte) *Error {
 	e := &Error{Code: fmt.Sprintf("HTTP %d", status), Message: snippet(body)}
 	switch {

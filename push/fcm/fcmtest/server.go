@@ -8,15 +8,15 @@
 package fcmtest
 
 import (
-	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/loyalpass/loyalpass/push/internal/oauthfake"
 )
 
 // Fault is how the fake answers one token: a status and an error body.
@@ -75,7 +75,7 @@ type Server struct {
 	requests []Request
 	faults   map[string]Fault
 	sent     int
-	auth     *saAuth
+	auth     *oauthfake.Issuer
 }
 
 // NewServer starts a fake closed when the test ends.
@@ -144,20 +144,8 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// saAuth is the state of RequireServiceAccount. Guarded by Server.mu.
-type saAuth struct {
-	email     string
-	pub       *rsa.PublicKey
-	issued    map[string]bool
-	exchanges int
-}
-
 // authorized checks the bearer token when RequireServiceAccount is on.
 // The caller holds s.mu.
 func (s *Server) authorized(r *http.Request) bool {
-	if s.auth == nil {
-		return true
-	}
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && s.auth.issued[tok]
+	return s.auth == nil || s.auth.Authorized(r)
 }

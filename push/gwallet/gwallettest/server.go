@@ -25,6 +25,8 @@ import (
 	"regexp"
 	"sync"
 	"testing"
+
+	"github.com/loyalpass/loyalpass/push/internal/oauthfake"
 )
 
 // NotifyLimit is how many TEXT_AND_NOTIFY messages an object accepts.
@@ -57,7 +59,7 @@ type Server struct {
 	requests []Request
 	failN    int
 	failCode int
-	auth     *saAuth
+	auth     *oauthfake.Issuer
 }
 
 var resourceID = regexp.MustCompile(`^[0-9]+\.[A-Za-z0-9._-]+$`)
@@ -191,4 +193,12 @@ func decode(r *http.Request) map[string]any {
 
 func notFound(w http.ResponseWriter, kind, id string) {
 	writeError(w, http.StatusNotFound, "resourceNotFound", fmt.Sprintf("No %s with id %s.", kind, id))
+}
+
+// authorized checks the bearer token when RequireServiceAccount is on.
+func (s *Server) authorized(r *http.Request) bool {
+	s.mu.Lock()
+	a := s.auth
+	s.mu.Unlock()
+	return a == nil || a.Authorized(r)
 }
