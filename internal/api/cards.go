@@ -256,6 +256,20 @@ func pageParams(c *gin.Context) (store.Cursor, int, error) {
 	return after, limit, nil
 }
 
+// numberCursor reads a ?cursor= that is a row number (a sequence or id
+// this API returned), at least min; absent is 0.
+func numberCursor(c *gin.Context, min int64) (int64, error) {
+	cur := c.Query("cursor")
+	if cur == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(cur, 10, 64)
+	if err != nil || n < min {
+		return 0, badRequest("invalid_query", "cursor", "cursor is not one this API returned")
+	}
+	return n, nil
+}
+
 // limitParam reads ?limit=, the page size.
 func limitParam(c *gin.Context) (int, error) {
 	v, ok := c.GetQuery("limit")

@@ -32,11 +32,9 @@ func (s *Server) listDeadLetters(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	var after int64
-	if cur := c.Query("cursor"); cur != "" {
-		if after, err = strconv.ParseInt(cur, 10, 64); err != nil || after < 0 {
-			return badRequest("invalid_query", "cursor", "cursor is not one this API returned")
-		}
+	after, err := numberCursor(c, 0)
+	if err != nil {
+		return err
 	}
 	letters, err := s.store.DeadLetters(c.Request.Context(), merchantID(c), after, limit)
 	if err != nil {

@@ -180,11 +180,9 @@ func (s *Server) listTransactions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	var before int64
-	if cur := c.Query("cursor"); cur != "" {
-		if before, err = strconv.ParseInt(cur, 10, 64); err != nil || before <= 0 {
-			return badRequest("invalid_query", "cursor", "cursor is not one this API returned")
-		}
+	before, err := numberCursor(c, 1)
+	if err != nil {
+		return err
 	}
 	ts, err := s.store.Transactions(c.Request.Context(), mid, serial, before, limit)
 	if err != nil {

@@ -98,11 +98,9 @@ func (s *Server) listWebhookDeliveries(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	var before int64
-	if cur := c.Query("cursor"); cur != "" {
-		if before, err = strconv.ParseInt(cur, 10, 64); err != nil || before <= 0 {
-			return badRequest("invalid_query", "cursor", "cursor is not one this API returned")
-		}
+	before, err := numberCursor(c, 1)
+	if err != nil {
+		return err
 	}
 	mid, id := merchantID(c), c.Param("id")
 	eps, err := s.store.WebhookEndpoints(c.Request.Context(), mid)
