@@ -18,7 +18,7 @@ import (
 
 // fillStore writes a little of everything through the store's API and
 // returns the merchant, the cards and the first earn's id.
-func fillStore(t *testing.T, st *store.Store) (store.Merchant, []store.Card) {
+func fillStore(t *testing.T, st *store.Store) (store.Merchant, []loyalty.Card) {
 	t.Helper()
 	ctx := context.Background()
 	m, _, err := st.EnsureMerchant(ctx, "Кофейня", "RU")
@@ -28,7 +28,7 @@ func fillStore(t *testing.T, st *store.Store) (store.Merchant, []store.Card) {
 	if err := st.CreateAPIKey(ctx, store.APIKey{ID: "key1", MerchantID: m.ID, SecretHash: []byte{0, 1, 0xfe, 0xff}}); err != nil {
 		t.Fatal(err)
 	}
-	p := store.Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 500, WelcomeBonus: 50,
+	p := loyalty.Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 500, WelcomeBonus: 50,
 		BarcodeFormat: "qr", Locale: "ru", TierDowngrade: true, PointsLifetimeDays: 365,
 		Tiers: []loyalty.Tier{{Code: "base", Name: "Base", EarnRateBP: 500}, {Code: "gold", Name: "Gold", Threshold: 100, EarnRateBP: 1000}}}
 	if err := st.CreateProgram(ctx, &p); err != nil {
@@ -38,7 +38,7 @@ func fillStore(t *testing.T, st *store.Store) (store.Merchant, []store.Card) {
 		t.Fatal(err)
 	}
 	yes := true
-	var cards []store.Card
+	var cards []loyalty.Card
 	for i := range 5 {
 		c, _, err := st.IssueCard(ctx, store.IssueCard{MerchantID: m.ID, ProgramID: p.ID,
 			Phone: fmt.Sprintf("+7912000000%d", i), Name: "Анна", SMSConsent: &yes})
@@ -50,7 +50,7 @@ func fillStore(t *testing.T, st *store.Store) (store.Merchant, []store.Card) {
 	respond := func(p store.Posted) (store.Answer, error) {
 		return store.Answer{Status: 201, Body: []byte(p.Transaction.ID)}, nil
 	}
-	post := func(p store.Posting) string {
+	post := func(p loyalty.Posting) string {
 		t.Helper()
 		p.MerchantID = m.ID
 		p.IdempotencyKey = fmt.Sprintf("k%d-%s-%s", p.PurchaseAmount+p.Points, p.Kind, p.Serial)
@@ -62,10 +62,10 @@ func fillStore(t *testing.T, st *store.Store) (store.Merchant, []store.Card) {
 		return string(ans.Body)
 	}
 	for i, c := range cards {
-		first := post(store.Posting{Serial: c.SerialNumber, Kind: loyalty.Earn, PurchaseAmount: int64(1000_00 * (i + 1))})
-		post(store.Posting{Serial: c.SerialNumber, Kind: loyalty.Redeem, Points: 10})
-		post(store.Posting{Serial: c.SerialNumber, Kind: loyalty.Refund, RefundOf: first, PurchaseAmount: 100_00})
-		post(store.Posting{Serial: c.SerialNumber, Kind: loyalty.Adjust, Points: 7, Reason: "goodwill"})
+		first := post(loyalty.Posting{Serial: c.SerialNumber, Kind: loyalty.Earn, PurchaseAmount: int64(1000_00 * (i + 1))})
+		post(loyalty.Posting{Serial: c.SerialNumber, Kind: loyalty.Redeem, Points: 10})
+		post(loyalty.Posting{Serial: c.SerialNumber, Kind: loyalty.Refund, RefundOf: first, PurchaseAmount: 100_00})
+		post(loyalty.Posting{Serial: c.SerialNumber, Kind: loyalty.Adjust, Points: 7, Reason: "goodwill"})
 	}
 	if _, err := st.VoidCard(ctx, m.ID, cards[4].SerialNumber); err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func TestMigrateCopiesSQLiteIntoPostgres(t *testing.T) {
 
 	// New rows get fresh ids (the sequences moved past the copied ones)
 	// and update tags carry on from the copied counter.
-	_, _, err = dst.Post(ctx, store.Posting{MerchantID: m.ID, Serial: cards[0].SerialNumber, Kind: loyalty.Earn,
+	_, _, err = dst.Post(ctx, loyalty.Posting{MerchantID: m.ID, Serial: cards[0].SerialNumber, Kind: loyalty.Earn,
 		PurchaseAmount: 500_00, IdempotencyKey: "after", RequestHash: []byte("after")},
 		func(store.Posted) (store.Answer, error) { return store.Answer{Status: 201, Body: []byte("{}")}, nil })
 	if err != nil {

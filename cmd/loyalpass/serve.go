@@ -17,6 +17,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/campaign"
 	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/config"
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/internal/webhooks"
 	"github.com/loyalpass/loyalpass/passes"
@@ -217,7 +218,7 @@ func ensureDemo(ctx context.Context, st *store.Store, cfg config.Config, stdout 
 	if err != nil || !created {
 		return err
 	}
-	p := store.Program{MerchantID: m.ID, Name: "Кофейня «Демо»", CurrencyLabel: "баллы", EarnRateBP: 500,
+	p := loyalty.Program{MerchantID: m.ID, Name: "Кофейня «Демо»", CurrencyLabel: "баллы", EarnRateBP: 500,
 		WelcomeBonus: 100, Terms: "5% от суммы покупки возвращается баллами. 1 балл = 1 рубль.",
 		BarcodeFormat: passes.BarcodeQR, Locale: passes.LocaleRU, BackgroundColor: "#3b2416",
 		ForegroundColor: "#ffffff", LabelColor: "#f5d7b5", LogoText: "Демо Кофе"}

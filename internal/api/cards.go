@@ -12,16 +12,17 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/phone"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
 type cardStore interface {
-	IssueCard(ctx context.Context, in store.IssueCard) (store.Card, bool, error)
-	Card(ctx context.Context, merchantID, serial string) (store.Card, error)
-	CardByNumber(ctx context.Context, merchantID, number string) (store.Card, error)
-	Cards(ctx context.Context, merchantID string, f store.CardFilter, after store.Cursor, limit int) ([]store.Card, error)
-	VoidCard(ctx context.Context, merchantID, serial string) (store.Card, error)
+	IssueCard(ctx context.Context, in store.IssueCard) (loyalty.Card, bool, error)
+	Card(ctx context.Context, merchantID, serial string) (loyalty.Card, error)
+	CardByNumber(ctx context.Context, merchantID, number string) (loyalty.Card, error)
+	Cards(ctx context.Context, merchantID string, f store.CardFilter, after store.Cursor, limit int) ([]loyalty.Card, error)
+	VoidCard(ctx context.Context, merchantID, serial string) (loyalty.Card, error)
 	CardInstalls(ctx context.Context, serial string) ([]store.Installs, error)
 	NextExpiry(ctx context.Context, serial string) (int64, time.Time, error)
 }
@@ -67,7 +68,7 @@ type customerJSON struct {
 	SMSConsent bool   `json:"sms_consent"`
 }
 
-func (s *Server) cardJSON(c store.Card) cardJSON {
+func (s *Server) cardJSON(c loyalty.Card) cardJSON {
 	return cardJSON{SerialNumber: c.SerialNumber, Number: c.Number, ProgramID: c.ProgramID,
 		Balance: c.Balance, Tier: c.Tier, Status: c.Status, Version: c.Version,
 		LifetimePoints: c.LifetimePoints, LifetimeSpend: c.LifetimeSpend, LastPurchaseAt: c.LastPurchaseAt,
@@ -176,7 +177,7 @@ func (s *Server) getCard(c *gin.Context) error {
 	return nil
 }
 
-var cardStatuses = []string{store.CardActive, store.CardVoided}
+var cardStatuses = []string{loyalty.CardActive, loyalty.CardVoided}
 
 // listCards lists cards page by page; ?number= finds the card a POS scanned.
 func (s *Server) listCards(c *gin.Context) error {

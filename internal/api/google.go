@@ -13,6 +13,7 @@ import (
 
 	"github.com/loyalpass/loyalpass/assets"
 	"github.com/loyalpass/loyalpass/internal/googlewallet"
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/passes/google"
 )
@@ -21,7 +22,7 @@ import (
 // (internal/googlewallet.Service): it inserts the card's class and object
 // at Google when needed and signs a link naming the object.
 type GoogleWallet interface {
-	SaveURL(ctx context.Context, card store.Card) (string, error)
+	SaveURL(ctx context.Context, card loyalty.Card) (string, error)
 }
 
 // CallbackVerifier checks that a save/delete callback comes from Google
@@ -86,7 +87,7 @@ func (s *Server) googleLogo(c *gin.Context) error {
 // server, "" when Google Wallet is off. It is cheap: the object is
 // inserted and the JWT signed only when the link is opened, so the link
 // is short enough for an SMS or a page and never goes stale.
-func (s *Server) GoogleSaveLink(card store.Card) string {
+func (s *Server) GoogleSaveLink(card loyalty.Card) string {
 	if s.google == nil {
 		return ""
 	}
@@ -96,7 +97,7 @@ func (s *Server) GoogleSaveLink(card store.Card) string {
 // GoogleSaveURL returns Google's own save URL for the card
 // (https://pay.google.com/gp/v/save/<jwt>), inserting the class and the
 // object first if Google does not hold them yet.
-func (s *Server) GoogleSaveURL(ctx context.Context, card store.Card) (string, error) {
+func (s *Server) GoogleSaveURL(ctx context.Context, card loyalty.Card) (string, error) {
 	if s.google == nil {
 		return "", errors.New("google wallet is not configured")
 	}
@@ -104,8 +105,8 @@ func (s *Server) GoogleSaveURL(ctx context.Context, card store.Card) (string, er
 }
 
 // activeGoogleSaveLink is GoogleSaveLink for an active card, "" otherwise.
-func (s *Server) activeGoogleSaveLink(card store.Card) string {
-	if card.Status != store.CardActive {
+func (s *Server) activeGoogleSaveLink(card loyalty.Card) string {
+	if card.Status != loyalty.CardActive {
 		return ""
 	}
 	return s.GoogleSaveLink(card)
@@ -130,7 +131,7 @@ func (s *Server) googleSave(c *gin.Context) error {
 	if subtle.ConstantTimeCompare([]byte(c.Query("t")), []byte(card.AuthToken)) != 1 {
 		return notFound("card")
 	}
-	if card.Status != store.CardActive {
+	if card.Status != loyalty.CardActive {
 		return &Error{Status: http.StatusGone, Code: "card_voided", Message: "this card is no longer valid"}
 	}
 	u, err := s.google.SaveURL(c.Request.Context(), card)
@@ -195,7 +196,7 @@ func (s *Server) googleCallback(c *gin.Context) error {
 	// Also for a redelivery: if this failed the first time, Google's retry
 	// must still credit the campaigns (RecordInstall is idempotent).
 	if cb.EventType == google.EventSave {
-		if err := s.store.RecordInstall(c.Request.Context(), serial); err != nil {
+		if err := s.store.RecordInstall(c.Request.Context(), serial, bonusAnswer); err != nil {
 			return internal(err)
 		}
 	}

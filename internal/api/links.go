@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,16 +11,24 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/internal/landing"
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
 type linkStore interface {
 	ResolveLink(ctx context.Context, token string) (store.ShortLink, error)
 	RecordOpen(ctx context.Context, l store.ShortLink) error
-	CreditCampaignBonus(ctx context.Context, recipientID int64) (int64, error)
+	CreditCampaignBonus(ctx context.Context, recipientID int64, respond store.Respond) (int64, error)
 	RecipientOffer(ctx context.Context, recipientID int64) (int64, string, error)
 	OptOutCustomer(ctx context.Context, customerID string) error
-	RecordInstall(ctx context.Context, serial string) error
+	RecordInstall(ctx context.Context, serial string, respond store.Respond) error
+}
+
+// bonusAnswer is the answer stored with a campaign bonus's idempotency
+// key: the answer a bonus would get were it posted through the API.
+func bonusAnswer(r store.Posted) (store.Answer, error) {
+	body, err := json.Marshal(map[string]any{"transaction_id": r.Transaction.ID, "points": r.Transaction.Points})
+	return store.Answer{Status: http.StatusCreated, Body: body}, err
 }
 
 // linkSource is the landing page's view of short links: it resolves a
@@ -50,7 +59,7 @@ func (ls linkSource) Page(ctx context.Context, token string, r *http.Request) (l
 			}
 			bonus = points
 			if on == "open" && points > 0 {
-				if _, err := s.store.CreditCampaignBonus(ctx, link.RecipientID); err != nil {
+				if _, err := s.store.CreditCampaignBonus(ctx, link.RecipientID, bonusAnswer); err != nil {
 					return landing.Page{}, err
 				}
 				if link, err = s.store.ResolveLink(ctx, token); err != nil { // the balance moved
@@ -72,7 +81,7 @@ func (ls linkSource) Page(ctx context.Context, token string, r *http.Request) (l
 		BackgroundColor: prog.BackgroundColor, ForegroundColor: prog.ForegroundColor, CardNumber: card.Number,
 		Balance: card.Balance, BonusPoints: bonus, PassURL: s.shortURL + "/c/" + token + "/pass.pkpass",
 		ShortURL: s.shortURL + "/c/" + token, OptedOut: card.Customer.OptedOut}
-	if s.googleSaveURL != nil && card.Status == store.CardActive {
+	if s.googleSaveURL != nil && card.Status == loyalty.CardActive {
 		p.GoogleSaveURL = s.googleSaveURL(card)
 	}
 	if card.Customer.SMSConsent || card.Customer.OptedOut {

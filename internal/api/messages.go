@@ -8,11 +8,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
 type messageStore interface {
-	SetCardMessage(ctx context.Context, merchantID, serial, text string) (store.Card, error)
+	SetCardMessage(ctx context.Context, merchantID, serial, text string) (loyalty.Card, error)
 	SetProgramMessage(ctx context.Context, merchantID, programID, text string) (int64, error)
 }
 

@@ -20,10 +20,10 @@ import (
 )
 
 type programStore interface {
-	CreateProgram(ctx context.Context, p *store.Program) error
-	Program(ctx context.Context, merchantID, id string) (store.Program, error)
-	Programs(ctx context.Context, merchantID string, after store.Cursor, limit int) ([]store.Program, error)
-	UpdateProgram(ctx context.Context, merchantID, id string, change func(*store.Program) error) (store.Program, error)
+	CreateProgram(ctx context.Context, p *loyalty.Program) error
+	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
+	Programs(ctx context.Context, merchantID string, after store.Cursor, limit int) ([]loyalty.Program, error)
+	UpdateProgram(ctx context.Context, merchantID, id string, change func(*loyalty.Program) error) (loyalty.Program, error)
 	SetProgramImages(ctx context.Context, merchantID, programID, kind string, files map[string][]byte) error
 }
 
@@ -87,14 +87,14 @@ var (
 )
 
 // newProgram is a program with the defaults that a create fills in.
-func newProgram(merchantID string) store.Program {
-	return store.Program{MerchantID: merchantID, EarnRateBP: 500, BarcodeFormat: passes.BarcodeQR,
-		TierBasis: loyalty.BasisPoints,
-		Locale:    passes.LocaleRU, BackgroundColor: "#1f2937", ForegroundColor: "#ffffff", LabelColor: "#cbd5e1"}
+func newProgram(merchantID string) loyalty.Program {
+	return loyalty.Program{MerchantID: merchantID, Kind: loyalty.KindPoints, EarnRateBP: 500,
+		BarcodeFormat: passes.BarcodeQR, TierBasis: loyalty.BasisPoints,
+		Locale: passes.LocaleRU, BackgroundColor: "#1f2937", ForegroundColor: "#ffffff", LabelColor: "#cbd5e1"}
 }
 
 // apply copies the fields present in in onto p and validates the result.
-func (in programInput) apply(p *store.Program) error {
+func (in programInput) apply(p *loyalty.Program) error {
 	set := func(dst *string, src *string) {
 		if src != nil {
 			*dst = strings.TrimSpace(*src)
@@ -139,7 +139,7 @@ func (in programInput) apply(p *store.Program) error {
 	return validateProgram(p)
 }
 
-func validateProgram(p *store.Program) error {
+func validateProgram(p *loyalty.Program) error {
 	text := []struct {
 		field, value string
 		min, max     int
@@ -169,12 +169,9 @@ func validateProgram(p *store.Program) error {
 	if !slices.Contains(locales, p.Locale) {
 		return invalid("locale", "locale must be one of %s", strings.Join(locales, ", "))
 	}
-	if err := loyalty.ValidateTiers(p.Tiers, p.TierBasis); err != nil {
-		field := "tiers"
-		if !strings.HasPrefix(err.Error(), "tier") || strings.HasPrefix(err.Error(), "tier_basis") {
-			field = "tier_basis"
-		}
-		return invalid(field, "%v", err)
+	var fieldErr *loyalty.FieldError
+	if err := errors.Join(loyalty.ValidateKind(p.Kind), loyalty.ValidateTiers(p.Tiers, p.TierBasis)); errors.As(err, &fieldErr) {
+		return invalid(fieldErr.Field, "%s", fieldErr.Message)
 	}
 	if p.PointsLifetimeDays < 0 || p.PointsLifetimeDays > 3650 {
 		return invalid("points_lifetime_days", "points_lifetime_days must be 0 (points never expire) to 3650")
@@ -188,7 +185,7 @@ func validateProgram(p *store.Program) error {
 	return nil
 }
 
-func toProgramJSON(p store.Program) programJSON {
+func toProgramJSON(p loyalty.Program) programJSON {
 	tiers := p.Tiers
 	if tiers == nil {
 		tiers = []loyalty.Tier{}

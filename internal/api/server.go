@@ -14,6 +14,7 @@ import (
 
 	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/landing"
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/metrics"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
@@ -38,7 +39,7 @@ type Store interface {
 
 // PassSource hands out the signed package of a card.
 type PassSource interface {
-	Pass(ctx context.Context, card store.Card) (cardpass.Pass, error)
+	Pass(ctx context.Context, card loyalty.Card) (cardpass.Pass, error)
 }
 
 // Options configures a Server.
@@ -59,7 +60,7 @@ type Options struct {
 	ShortURL string
 	// GoogleSaveURL, when Google Wallet is configured, returns the URL
 	// of a card's "Save to Google Wallet" button.
-	GoogleSaveURL func(store.Card) string
+	GoogleSaveURL func(loyalty.Card) string
 	// SMS is the campaign and SMS-callback configuration.
 	SMS SMSOptions
 	// Google serves save links (GoogleSavePath) and GoogleCallbacks checks
@@ -85,7 +86,7 @@ type Server struct {
 	// shortURL is the base of short links; googleSaveURL is nil when
 	// Google Wallet is off.
 	shortURL      string
-	googleSaveURL func(store.Card) string
+	googleSaveURL func(loyalty.Card) string
 	sms           SMSOptions
 	// google and googleCallbacks are nil when Google Wallet is off.
 	google          GoogleWallet

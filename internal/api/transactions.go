@@ -18,8 +18,8 @@ import (
 )
 
 type ledgerStore interface {
-	Post(ctx context.Context, p store.Posting, respond store.Respond) (store.Answer, bool, error)
-	Transactions(ctx context.Context, merchantID, serial string, beforeSeq int64, limit int) ([]store.Transaction, error)
+	Post(ctx context.Context, p loyalty.Posting, respond store.Respond) (store.Answer, bool, error)
+	Transactions(ctx context.Context, merchantID, serial string, beforeSeq int64, limit int) ([]loyalty.Transaction, error)
 }
 
 // transactionInput is the body of POST /cards/{serial}/transactions.
@@ -44,7 +44,7 @@ type transactionJSON struct {
 	CreatedAt      time.Time  `json:"created_at"`
 }
 
-func toTransactionJSON(t store.Transaction) transactionJSON {
+func toTransactionJSON(t loyalty.Transaction) transactionJSON {
 	return transactionJSON{ID: t.ID, Kind: t.Kind, Points: t.Points, PurchaseAmount: t.PurchaseAmount,
 		Reason: t.Reason, RefundOf: t.RefundOf, RefundedAmount: t.RefundedAmount, BalanceAfter: t.BalanceAfter,
 		ExpiresAt: t.ExpiresAt, CreatedAt: t.CreatedAt}
@@ -129,7 +129,7 @@ func (s *Server) postTransaction(c *gin.Context) error {
 	// order do not matter but any change of meaning does.
 	canonical, _ := json.Marshal(in)
 	hash := sha256.Sum256(append([]byte(serial+"\n"), canonical...))
-	p := store.Posting{MerchantID: merchantID(c), Serial: serial, Kind: in.Kind, Reason: in.Reason,
+	p := loyalty.Posting{MerchantID: merchantID(c), Serial: serial, Kind: in.Kind, Reason: in.Reason,
 		RefundOf: in.TransactionID, IdempotencyKey: key, RequestHash: hash[:]}
 	if in.PurchaseAmount != nil {
 		p.PurchaseAmount = *in.PurchaseAmount
@@ -153,20 +153,22 @@ func (s *Server) postTransaction(c *gin.Context) error {
 	return nil
 }
 
+// ledgerError maps the domain's and the ledger's refusals to answers.
 func ledgerError(err error) error {
+	var tooLarge *loyalty.RefundTooLargeError
 	switch {
-	case errors.Is(err, store.ErrInsufficientPoints):
+	case errors.Is(err, loyalty.ErrInsufficientPoints):
 		return &Error{Status: http.StatusConflict, Code: "insufficient_points", Field: "points",
 			Message: "the card does not have enough points; the balance cannot go below zero"}
 	case errors.Is(err, store.ErrIdempotencyReuse):
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused", Field: "Idempotency-Key",
 			Message: "this Idempotency-Key was used for a different request; use a new key for a new transaction"}
-	case errors.Is(err, store.ErrCardVoided):
+	case errors.Is(err, loyalty.ErrCardVoided):
 		return &Error{Status: http.StatusConflict, Code: "card_voided", Message: "the card is voided; points cannot move"}
-	case errors.Is(err, store.ErrRefundTarget):
+	case errors.Is(err, loyalty.ErrRefundTarget):
 		return invalid("transaction_id", "transaction_id must name an earn transaction of this card")
-	case errors.Is(err, store.ErrRefundTooLarge):
-		return invalid("purchase_amount", "%s", strings.TrimPrefix(err.Error(), "refund exceeds what is left of the purchase: ")+" of the purchase is left to refund")
+	case errors.As(err, &tooLarge):
+		return invalid("purchase_amount", "%d of the purchase's %d is left to refund", tooLarge.Left, tooLarge.Purchase)
 	}
 	return storeError(err, "card")
 }

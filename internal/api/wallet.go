@@ -11,13 +11,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/push/relay"
 )
 
 // walletStore is what Apple's pass web service needs of the database.
 type walletStore interface {
-	CardBySerial(ctx context.Context, serial string) (store.Card, error)
+	CardBySerial(ctx context.Context, serial string) (loyalty.Card, error)
 	Register(ctx context.Context, r store.Registration) (bool, error)
 	Unregister(ctx context.Context, deviceID, serial string) (bool, error)
 	UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since int64) ([]string, int64, error)
@@ -48,20 +49,20 @@ var errWalletUnauthorized = &Error{Status: http.StatusUnauthorized, Code: "unaut
 // walletCard checks the pass type and the Authorization token against the
 // card's own token, in constant time. Any failure is a 401, so a probe
 // cannot tell an unknown serial from a wrong token.
-func (s *Server) walletCard(c *gin.Context) (store.Card, string, error) {
+func (s *Server) walletCard(c *gin.Context) (loyalty.Card, string, error) {
 	scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
 	if !ok || !validScheme(scheme) || c.Param("passType") != s.passTypeID {
-		return store.Card{}, "", errWalletUnauthorized
+		return loyalty.Card{}, "", errWalletUnauthorized
 	}
 	card, err := s.wallet.CardBySerial(c.Request.Context(), c.Param("serial"))
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Card{}, "", errWalletUnauthorized
+		return loyalty.Card{}, "", errWalletUnauthorized
 	}
 	if err != nil {
-		return store.Card{}, "", internal(err)
+		return loyalty.Card{}, "", internal(err)
 	}
 	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(card.AuthToken)) != 1 {
-		return store.Card{}, "", errWalletUnauthorized
+		return loyalty.Card{}, "", errWalletUnauthorized
 	}
 	return card, scheme, nil
 }
@@ -117,7 +118,7 @@ func (s *Server) registerDevice(c *gin.Context) error {
 		s.log.InfoContext(c.Request.Context(), "card installed", "serial", card.SerialNumber, "channel", channel)
 		// An install is attributed to the campaigns that texted the card,
 		// and pays the bonus of those that pay on install.
-		if err := s.store.RecordInstall(c.Request.Context(), card.SerialNumber); err != nil {
+		if err := s.store.RecordInstall(c.Request.Context(), card.SerialNumber, bonusAnswer); err != nil {
 			return internal(err)
 		}
 		c.Status(http.StatusCreated)

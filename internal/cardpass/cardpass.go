@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/passes"
 )
@@ -19,7 +20,7 @@ import (
 // Store is what the service needs of the database.
 type Store interface {
 	Merchant(ctx context.Context, id string) (store.Merchant, error)
-	Program(ctx context.Context, merchantID, id string) (store.Program, error)
+	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
 	ProgramImages(ctx context.Context, programID string) (map[string][]byte, error)
 	PassFile(ctx context.Context, serial string) (store.PassFile, error)
 	PutPassFile(ctx context.Context, serial string, f store.PassFile) error
@@ -65,7 +66,7 @@ type Pass struct {
 
 // Pass returns the signed package of card. Concurrent calls for the same
 // card version share one rendering.
-func (s *Service) Pass(ctx context.Context, card store.Card) (Pass, error) {
+func (s *Service) Pass(ctx context.Context, card loyalty.Card) (Pass, error) {
 	prog, err := s.store.Program(ctx, card.MerchantID, card.ProgramID)
 	if err != nil {
 		return Pass{}, fmt.Errorf("load program of card %s: %w", card.SerialNumber, err)
@@ -85,7 +86,7 @@ func (s *Service) Pass(ctx context.Context, card store.Card) (Pass, error) {
 	return Pass{Data: v.([]byte), Modified: modified}, nil
 }
 
-func (s *Service) render(ctx context.Context, card store.Card, prog store.Program) ([]byte, error) {
+func (s *Service) render(ctx context.Context, card loyalty.Card, prog loyalty.Program) ([]byte, error) {
 	m, err := s.store.Merchant(ctx, card.MerchantID)
 	if err != nil {
 		return nil, fmt.Errorf("load merchant of card %s: %w", card.SerialNumber, err)
@@ -121,7 +122,7 @@ func (s *Service) render(ctx context.Context, card store.Card, prog store.Progra
 }
 
 // ProgramFor is the pass domain's view of a stored program.
-func ProgramFor(m store.Merchant, p store.Program, images map[string][]byte) passes.Program {
+func ProgramFor(m store.Merchant, p loyalty.Program, images map[string][]byte) passes.Program {
 	return passes.Program{
 		ID: p.ID, OrganizationName: m.Name, Name: p.Name, CurrencyLabel: p.CurrencyLabel,
 		EarnRateBP: p.EarnRateBP, Terms: p.Terms, BarcodeFormat: p.BarcodeFormat, Locale: p.Locale,
@@ -133,11 +134,11 @@ func ProgramFor(m store.Merchant, p store.Program, images map[string][]byte) pas
 
 // CardFor is the pass domain's view of a stored card. The tier shows by
 // its name; a program without tiers shows none.
-func CardFor(c store.Card, p store.Program) passes.Card {
+func CardFor(c loyalty.Card, p loyalty.Program) passes.Card {
 	return passes.Card{
 		SerialNumber: c.SerialNumber, AuthenticationToken: c.AuthToken, Number: c.Number,
 		HolderName: c.Customer.Name, Balance: c.Balance, Tier: p.Rules().TierName(c.Tier),
-		Voided: c.Status == store.CardVoided, Version: c.Version, UpdatedAt: c.UpdatedAt, Message: c.Message,
+		Voided: c.Status == loyalty.CardVoided, Version: c.Version, UpdatedAt: c.UpdatedAt, Message: c.Message,
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/api/walletobjects/v1"
 
 	"github.com/loyalpass/loyalpass/internal/cardpass"
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/passes"
 	"github.com/loyalpass/loyalpass/passes/google"
@@ -46,8 +47,8 @@ var (
 // Store is what the service needs of the database.
 type Store interface {
 	Merchant(ctx context.Context, id string) (store.Merchant, error)
-	Program(ctx context.Context, merchantID, id string) (store.Program, error)
-	CardBySerial(ctx context.Context, serial string) (store.Card, error)
+	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
+	CardBySerial(ctx context.Context, serial string) (loyalty.Card, error)
 	GoogleObject(ctx context.Context, serial string) (store.GoogleObject, error)
 	SaveGoogleObject(ctx context.Context, o store.GoogleObject, notified time.Time) error
 	GoogleNotifications(ctx context.Context, serial string, since time.Time) ([]time.Time, error)
@@ -123,7 +124,7 @@ func (s *Service) IssuerID() string { return s.issuer.ID }
 // link's JWT then names the object only, which keeps the URL well under
 // Google's 1800 characters. The link is signed now, so serve it by
 // redirect rather than storing it.
-func (s *Service) SaveURL(ctx context.Context, card store.Card) (string, error) {
+func (s *Service) SaveURL(ctx context.Context, card loyalty.Card) (string, error) {
 	objectID, err := s.issuer.ObjectID(card.SerialNumber)
 	if err != nil {
 		return "", err
@@ -145,7 +146,7 @@ func (s *Service) SaveURL(ctx context.Context, card store.Card) (string, error) 
 
 // insert makes sure Google holds the card's class and object, the object
 // as the card is now, and records it.
-func (s *Service) insert(ctx context.Context, card store.Card, objectID string) error {
+func (s *Service) insert(ctx context.Context, card loyalty.Card, objectID string) error {
 	v, err := s.view(ctx, card)
 	if err != nil {
 		return err
@@ -180,14 +181,14 @@ func (s *Service) insert(ctx context.Context, card store.Card, objectID string) 
 
 // view is a card and its program as the pass domain sees them.
 type view struct {
-	stored  store.Card
-	prog    store.Program
+	stored  loyalty.Card
+	prog    loyalty.Program
 	program passes.Program
 	card    passes.Card
 	classID string
 }
 
-func (s *Service) view(ctx context.Context, card store.Card) (view, error) {
+func (s *Service) view(ctx context.Context, card loyalty.Card) (view, error) {
 	prog, err := s.store.Program(ctx, card.MerchantID, card.ProgramID)
 	if err != nil {
 		return view{}, fmt.Errorf("load program of card %s: %w", card.SerialNumber, err)

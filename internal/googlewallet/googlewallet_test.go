@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/api/option"
 
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/internal/store/storetest"
 	"github.com/loyalpass/loyalpass/passes/google"
@@ -45,7 +46,7 @@ type fixture struct {
 	store  *store.Store
 	wallet *gwallettest.Server
 	client *failingMessages
-	card   store.Card
+	card   loyalty.Card
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -60,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := store.Program{MerchantID: m.ID, Name: "Зерно+", CurrencyLabel: "баллы", EarnRateBP: 500, BarcodeFormat: "qr", Locale: "ru"}
+	p := loyalty.Program{MerchantID: m.ID, Name: "Зерно+", CurrencyLabel: "баллы", EarnRateBP: 500, BarcodeFormat: "qr", Locale: "ru"}
 	if err := st.CreateProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}

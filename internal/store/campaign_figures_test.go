@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
 // TestCampaignPlanningFigure measures planning a campaign over 1,000,000
@@ -23,7 +25,7 @@ func TestCampaignPlanningFigure(t *testing.T) {
 	}
 	defer s.Close()
 	m, _, _ := s.EnsureMerchant(ctx, "big", "RU")
-	p := Program{MerchantID: m.ID, Name: "Big", CurrencyLabel: "баллы", BarcodeFormat: "qr", Locale: "ru"}
+	p := loyalty.Program{MerchantID: m.ID, Name: "Big", CurrencyLabel: "баллы", BarcodeFormat: "qr", Locale: "ru"}
 	if err := s.CreateProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}

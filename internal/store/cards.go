@@ -14,58 +14,6 @@ import (
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
-// Card statuses.
-const (
-	CardActive = "active"
-	CardVoided = "voided"
-)
-
-// Customer is a person, keyed by phone number within a merchant.
-type Customer struct {
-	ID               string
-	MerchantID       string
-	Phone            string // E.164
-	Name             string
-	Email            string
-	SMSConsent       bool
-	SMSConsentAt     *time.Time
-	SMSConsentSource string
-	OptedOut         bool
-	CreatedAt        time.Time
-}
-
-// Card is one customer's card in one program.
-type Card struct {
-	SerialNumber string
-	MerchantID   string
-	ProgramID    string
-	CustomerID   string
-	Number       string
-	AuthToken    string
-	Balance      int64
-	Tier         string
-	Status       string
-	Version      int64
-	// LifetimePoints and LifetimeSpend are what purchases earned and cost,
-	// net of refunds: the measures tiers are reached by.
-	LifetimePoints int64
-	LifetimeSpend  int64
-	LastPurchaseAt *time.Time
-	// ChangeSeq is the update tag of the card's last change; PassModified
-	// is its pass's Last-Modified, which grows by at least a second with
-	// every change so If-Modified-Since never hides one.
-	ChangeSeq    int64
-	PassModified time.Time
-	// Message is the lock-screen message shown on the pass.
-	Message string
-	// LinkToken is the card's own short link token (/c/{token}).
-	LinkToken string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	VoidedAt  *time.Time
-	Customer  Customer
-}
-
 // IssueCard is what IssueCard needs to know.
 type IssueCard struct {
 	MerchantID string
@@ -117,7 +65,7 @@ const (
 // IssueCard returns the customer's active card in the program, issuing one
 // (and creating the customer) if there is none. created tells which. It is
 // idempotent per phone: a repeated call never makes a second card.
-func (s *Store) IssueCard(ctx context.Context, in IssueCard) (card Card, created bool, err error) {
+func (s *Store) IssueCard(ctx context.Context, in IssueCard) (card loyalty.Card, created bool, err error) {
 	// Retried on a unique violation: a concurrent issue to the same phone
 	// (or a drawn card number that is taken) makes this one start over.
 	err = s.inTxRetry(ctx, func(tx *sql.Tx) error {
@@ -148,11 +96,11 @@ func (s *Store) IssueCard(ctx context.Context, in IssueCard) (card Card, created
 	return card, created, err
 }
 
-func (s *Store) upsertCustomer(ctx context.Context, tx *sql.Tx, in IssueCard) (Customer, error) {
+func (s *Store) upsertCustomer(ctx context.Context, tx *sql.Tx, in IssueCard) (loyalty.Customer, error) {
 	now := s.nowUTC()
 	c, err := scanCustomer(tx.QueryRowContext(ctx, selectCustomerByPhone, in.MerchantID, in.Phone))
 	if errors.Is(err, ErrNotFound) {
-		c = Customer{ID: newID("cus"), MerchantID: in.MerchantID, Phone: in.Phone, Name: in.Name,
+		c = loyalty.Customer{ID: newID("cus"), MerchantID: in.MerchantID, Phone: in.Phone, Name: in.Name,
 			Email: in.Email, CreatedAt: now}
 		if in.SMSConsent != nil {
 			c.SMSConsent, c.SMSConsentAt, c.SMSConsentSource = *in.SMSConsent, &now, "api"
@@ -179,7 +127,7 @@ func (s *Store) upsertCustomer(ctx context.Context, tx *sql.Tx, in IssueCard) (C
 
 // insertCard makes a new card in prog for the customer and credits the
 // program's welcome bonus, unless the customer already had it.
-func (s *Store) insertCard(ctx context.Context, tx *sql.Tx, prog Program, customerID string) (string, error) {
+func (s *Store) insertCard(ctx context.Context, tx *sql.Tx, prog loyalty.Program, customerID string) (string, error) {
 	now := s.nowUTC()
 	serial := strings.ToLower(rand.Text())
 	token := rand.Text() + rand.Text() // 52 characters, 256 bits
@@ -195,20 +143,24 @@ func (s *Store) insertCard(ctx context.Context, tx *sql.Tx, prog Program, custom
 	if _, err := tx.ExecContext(ctx, insertShortLink, link, serial, nil, now); err != nil {
 		return "", fmt.Errorf("insert short link: %w", err)
 	}
-	if prog.WelcomeBonus <= 0 {
-		return serial, nil
-	}
+	// Only a program with a bonus needs to know whether the customer had it.
 	var had int
-	if err := tx.QueryRowContext(ctx, countWelcome, prog.ID, customerID).Scan(&had); err != nil {
-		return "", fmt.Errorf("check welcome bonus: %w", err)
+	if prog.WelcomeBonus > 0 {
+		if err := tx.QueryRowContext(ctx, countWelcome, prog.ID, customerID).Scan(&had); err != nil {
+			return "", fmt.Errorf("check welcome bonus: %w", err)
+		}
 	}
-	if had > 0 {
+	req, ok := loyalty.WelcomeBonus(prog, had > 0)
+	if !ok {
 		return serial, nil
 	}
-	card := ledgerCard{Serial: serial, MerchantID: prog.MerchantID, ProgramID: prog.ID, CustomerID: customerID,
-		Tier: prog.Rules().FirstTier(), Status: CardActive, Version: 1}
-	line := line{Kind: loyalty.Welcome, Points: prog.WelcomeBonus, Reason: "welcome bonus", Lot: true}
-	if _, err := s.writeLine(ctx, tx, &card, prog.Rules(), line, "", now); err != nil {
+	card := loyalty.Card{SerialNumber: serial, MerchantID: prog.MerchantID, ProgramID: prog.ID, CustomerID: customerID,
+		Tier: prog.Rules().FirstTier(), Status: loyalty.CardActive, Version: 1}
+	out, err := loyalty.Post(loyalty.State{Card: card, Program: prog}, req, now)
+	if err == nil {
+		_, err = s.saveOutcome(ctx, tx, card, out)
+	}
+	if err != nil {
 		return "", fmt.Errorf("credit welcome bonus: %w", err)
 	}
 	return serial, nil
@@ -237,18 +189,18 @@ func luhnDigit(digits string) byte {
 }
 
 // Card returns the merchant's card with the given serial number.
-func (s *Store) Card(ctx context.Context, merchantID, serial string) (Card, error) {
+func (s *Store) Card(ctx context.Context, merchantID, serial string) (loyalty.Card, error) {
 	return scanCard(s.read.QueryRowContext(ctx, selectCard, merchantID, serial))
 }
 
 // CardBySerial returns a card whoever owns it (for the wallet web service,
 // which authenticates with the card's own token).
-func (s *Store) CardBySerial(ctx context.Context, serial string) (Card, error) {
+func (s *Store) CardBySerial(ctx context.Context, serial string) (loyalty.Card, error) {
 	return scanCard(s.read.QueryRowContext(ctx, selectCardBySerial, serial))
 }
 
 // CardByNumber returns the merchant's card with the given barcode number.
-func (s *Store) CardByNumber(ctx context.Context, merchantID, number string) (Card, error) {
+func (s *Store) CardByNumber(ctx context.Context, merchantID, number string) (loyalty.Card, error) {
 	return scanCard(s.read.QueryRowContext(ctx, selectCardByNumber, merchantID, number))
 }
 
@@ -259,14 +211,14 @@ type CardFilter struct {
 }
 
 // Cards lists the merchant's cards in issue order after the cursor.
-func (s *Store) Cards(ctx context.Context, merchantID string, f CardFilter, after Cursor, limit int) ([]Card, error) {
+func (s *Store) Cards(ctx context.Context, merchantID string, f CardFilter, after Cursor, limit int) ([]loyalty.Card, error) {
 	rows, err := s.read.QueryContext(ctx, listCards, merchantID, f.ProgramID, f.ProgramID, f.Status, f.Status,
 		after.Time, after.Time, after.ID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list cards: %w", err)
 	}
 	defer rows.Close()
-	var cards []Card
+	var cards []loyalty.Card
 	for rows.Next() {
 		c, err := scanCard(rows)
 		if err != nil {
@@ -279,8 +231,8 @@ func (s *Store) Cards(ctx context.Context, merchantID string, f CardFilter, afte
 
 // VoidCard marks an active card voided and raises its version. Voiding a
 // voided card changes nothing and is not an error.
-func (s *Store) VoidCard(ctx context.Context, merchantID, serial string) (Card, error) {
-	var card Card
+func (s *Store) VoidCard(ctx context.Context, merchantID, serial string) (loyalty.Card, error) {
+	var card loyalty.Card
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.nowUTC()
 		res, err := tx.ExecContext(ctx, voidCard, now, now, merchantID, serial)
@@ -298,8 +250,8 @@ func (s *Store) VoidCard(ctx context.Context, merchantID, serial string) (Card, 
 	return card, err
 }
 
-func scanCustomer(row scanner) (Customer, error) {
-	var c Customer
+func scanCustomer(row scanner) (loyalty.Customer, error) {
+	var c loyalty.Customer
 	err := row.Scan(&c.ID, &c.MerchantID, &c.Phone, &c.Name, &c.Email, &c.SMSConsent, &c.SMSConsentAt,
 		&c.SMSConsentSource, &c.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -311,8 +263,8 @@ func scanCustomer(row scanner) (Customer, error) {
 	return c, nil
 }
 
-func scanCard(row scanner) (Card, error) {
-	var c Card
+func scanCard(row scanner) (loyalty.Card, error) {
+	var c loyalty.Card
 	var modified int64
 	u := &c.Customer
 	err := row.Scan(&c.SerialNumber, &c.MerchantID, &c.ProgramID, &c.CustomerID, &c.Number, &c.AuthToken,

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -13,14 +12,8 @@ import (
 const (
 	selectCardsWithLapsedLots = `SELECT DISTINCT serial_number FROM transactions
 		WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? LIMIT ?`
-	selectLapsedLots = `SELECT id, remaining FROM transactions
-		WHERE serial_number = ? AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY seq`
 	selectLedgerCardBySerial = `SELECT serial_number, merchant_id, program_id, customer_id, balance, tier, status,
 		version, lifetime_points, lifetime_spend FROM cards WHERE serial_number = ?`
-	selectNextExpiry = `SELECT expires_at FROM transactions WHERE serial_number = ? AND remaining > 0
-		AND expires_at IS NOT NULL ORDER BY expires_at LIMIT 1`
-	sumExpiringBy = `SELECT COALESCE(SUM(remaining), 0) FROM transactions WHERE serial_number = ? AND remaining > 0
-		AND expires_at IS NOT NULL AND expires_at < ?`
 )
 
 // ExpirePoints writes an expire line for every card with lots that lapsed
@@ -69,52 +62,39 @@ func (s *Store) expireCard(ctx context.Context, serial string, now time.Time) (i
 		if err := lockRows(ctx, tx, s.dialect.lockCard, serial); err != nil {
 			return err
 		}
-		var c ledgerCard
-		err := tx.QueryRowContext(ctx, selectLedgerCardBySerial, serial).Scan(&c.Serial, &c.MerchantID, &c.ProgramID,
-			&c.CustomerID, &c.Balance, &c.Tier, &c.Status, &c.Version, &c.LifetimePoints, &c.LifetimeSpend)
+		var st loyalty.State
+		c := &st.Card
+		err := tx.QueryRowContext(ctx, selectLedgerCardBySerial, serial).Scan(&c.SerialNumber, &c.MerchantID,
+			&c.ProgramID, &c.CustomerID, &c.Balance, &c.Tier, &c.Status, &c.Version, &c.LifetimePoints, &c.LifetimeSpend)
 		if err != nil {
 			return fmt.Errorf("load card: %w", err)
 		}
-		rows, err := tx.QueryContext(ctx, selectLapsedLots, serial, now)
-		if err != nil {
+		if st.Lots, err = loadLots(ctx, tx, serial); err != nil {
 			return err
 		}
-		var lots []loyalty.Lot
-		for rows.Next() {
-			var l loyalty.Lot
-			if err := rows.Scan(&l.ID, &l.Remaining); err != nil {
-				rows.Close()
-				return err
-			}
-			lots = append(lots, l)
-			expired += l.Remaining
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil || expired == 0 {
+		if st.Program, err = ledgerProgram(ctx, tx, c.ProgramID); err != nil {
 			return err
 		}
-		rules, err := programRules(ctx, tx, c.ProgramID)
-		if err != nil {
+		out, ok, err := loyalty.ExpireLapsed(st, now)
+		if err != nil || !ok {
 			return err
 		}
-		l := line{Kind: loyalty.Expire, Points: -expired, Reason: "points expired", ExpireLots: lots}
-		_, err = s.writeLine(ctx, tx, &c, rules, l, "", now)
-		return err
+		if _, err := s.saveOutcome(ctx, tx, st.Card, out); err != nil {
+			return err
+		}
+		expired = -out.Line.Points
+		return nil
 	})
 	return expired, err
 }
 
-// NextExpiry returns the points of a card that lapse first and when: the
-// points of every lot that lapses within a day of the earliest one. Zero
-// points means nothing is set to expire.
+// NextExpiry returns the points of a card that lapse first and when (see
+// loyalty.NextExpiry). Zero points means nothing is set to expire.
 func (s *Store) NextExpiry(ctx context.Context, serial string) (points int64, at time.Time, err error) {
-	err = s.read.QueryRowContext(ctx, selectNextExpiry, serial).Scan(&at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, time.Time{}, nil
-	}
+	lots, err := loadLots(ctx, s.read, serial)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("next expiry: %w", err)
 	}
-	err = s.read.QueryRowContext(ctx, sumExpiringBy, serial, at.Add(24*time.Hour)).Scan(&points)
-	return points, at, err
+	points, at = loyalty.NextExpiry(lots)
+	return points, at, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
 // SQLite commits one transaction at a time, and the commit, not the work
@@ -20,7 +22,7 @@ var errClosed = errors.New("store is closed")
 
 type postRequest struct {
 	ctx     context.Context
-	p       Posting
+	p       loyalty.Posting
 	respond Respond
 	done    chan postResult
 }
@@ -47,7 +49,7 @@ func (s *Store) stopPoster() {
 }
 
 // postGrouped hands a posting to the writer goroutine and waits for it.
-func (s *Store) postGrouped(ctx context.Context, p Posting, respond Respond) (Answer, bool, error) {
+func (s *Store) postGrouped(ctx context.Context, p loyalty.Posting, respond Respond) (Answer, bool, error) {
 	req := &postRequest{ctx: ctx, p: p, respond: respond, done: make(chan postResult, 1)}
 	select {
 	case s.posts <- req:

@@ -25,7 +25,7 @@ func twoInstances(t *testing.T, url string, now func() time.Time) [2]*Store {
 }
 
 // issueCards issues n cards in p.
-func issueCards(t *testing.T, s *Store, m Merchant, p Program, n int) []string {
+func issueCards(t *testing.T, s *Store, m Merchant, p loyalty.Program, n int) []string {
 	t.Helper()
 	serials := make([]string, n)
 	for i := range serials {
@@ -41,7 +41,7 @@ func issueCards(t *testing.T, s *Store, m Merchant, p Program, n int) []string {
 
 func earn(t *testing.T, s *Store, m Merchant, serial, key string, amount int64) {
 	t.Helper()
-	_, _, err := s.Post(context.Background(), Posting{MerchantID: m.ID, Serial: serial, Kind: loyalty.Earn,
+	_, _, err := s.Post(context.Background(), loyalty.Posting{MerchantID: m.ID, Serial: serial, Kind: loyalty.Earn,
 		PurchaseAmount: amount, IdempotencyKey: key, RequestHash: []byte(key)}, created)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestTwoInstancesExpireEachLotOnce(t *testing.T) {
 		now := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return clock }
 		inst := twoInstances(t, url, now)
 		m, p := newTestProgram(t, inst[0], "shop")
-		if _, err := inst[0].UpdateProgram(ctx, m.ID, p.ID, func(p *Program) error {
+		if _, err := inst[0].UpdateProgram(ctx, m.ID, p.ID, func(p *loyalty.Program) error {
 			p.PointsLifetimeDays = 30
 			return nil
 		}); err != nil {
@@ -190,7 +190,7 @@ func TestTwoInstancesPostToOneCard(t *testing.T) {
 			wg.Go(func() {
 				for i := range 10 {
 					key := fmt.Sprintf("w%d-%d", w, i)
-					post := Posting{MerchantID: m.ID, Serial: serials[(w+i)%2], Kind: loyalty.Earn,
+					post := loyalty.Posting{MerchantID: m.ID, Serial: serials[(w+i)%2], Kind: loyalty.Earn,
 						PurchaseAmount: 100_00, IdempotencyKey: key, RequestHash: []byte(key)}
 					if i%3 == 2 {
 						post.Kind, post.PurchaseAmount, post.Points = loyalty.Redeem, 0, 10

@@ -7,58 +7,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
-// Ledger errors callers can test for with errors.Is.
-var (
-	ErrInsufficientPoints = errors.New("insufficient points")
-	ErrIdempotencyReuse   = errors.New("idempotency key reused with a different request")
-	ErrCardVoided         = errors.New("card is voided")
-	ErrRefundTarget       = errors.New("refund target is not an earn of this card")
-	ErrRefundTooLarge     = errors.New("refund exceeds what is left of the purchase")
-)
-
-// Transaction is one line of the ledger.
-type Transaction struct {
-	ID             string
-	SerialNumber   string
-	Seq            int64 // the card's version after this line
-	Kind           string
-	Points         int64
-	PurchaseAmount int64
-	Reason         string
-	RefundOf       string
-	RefundedAmount int64 // on an earn: how much of the purchase was refunded
-	BalanceAfter   int64
-	ExpiresAt      *time.Time
-	CreatedAt      time.Time
-}
-
-// Posting asks for one ledger line on a card. Which fields matter depends
-// on Kind: earn takes PurchaseAmount; redeem takes Points (> 0); adjust
-// takes signed Points and a Reason; refund takes RefundOf and optionally
-// PurchaseAmount (zero refunds what is left of the purchase).
-type Posting struct {
-	MerchantID     string
-	Serial         string
-	Kind           string
-	PurchaseAmount int64
-	Points         int64
-	Reason         string
-	RefundOf       string
-	// IdempotencyKey and RequestHash make the posting safe to retry: the
-	// same key and hash return the stored answer and write nothing.
-	IdempotencyKey string
-	RequestHash    []byte
-}
+// ErrIdempotencyReuse refuses a posting whose idempotency key was used
+// for another request.
+var ErrIdempotencyReuse = errors.New("idempotency key reused with a different request")
 
 // Posted is the result of a posting.
 type Posted struct {
-	Transaction Transaction
-	Card        Card
+	Transaction loyalty.Transaction
+	Card        loyalty.Card
 }
 
 // Answer is the stored reply to an idempotent request.
@@ -75,16 +35,13 @@ const (
 	selectIdempotency = `SELECT request_hash, status, response FROM idempotency_keys WHERE merchant_id = ? AND key = ?`
 	insertIdempotency = `INSERT INTO idempotency_keys (merchant_id, key, request_hash, status, response, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`
-	selectEarnLine = `SELECT points, purchase_amount, refunded_amount, remaining FROM transactions
-		WHERE id = ? AND serial_number = ? AND kind = 'earn'`
-	addRefunded = `UPDATE transactions SET refunded_amount = refunded_amount + ? WHERE id = ?`
 )
 
 // Post writes one ledger line, atomically with the card's new balance,
 // tier and version, an outbox row and the idempotency answer. A replay
 // (same key, same request hash) returns the stored answer with replayed
 // true and writes nothing; the same key with another request is refused.
-func (s *Store) Post(ctx context.Context, p Posting, respond Respond) (ans Answer, replayed bool, err error) {
+func (s *Store) Post(ctx context.Context, p loyalty.Posting, respond Respond) (ans Answer, replayed bool, err error) {
 	if s.dialect.groupCommit {
 		return s.postGrouped(ctx, p, respond)
 	}
@@ -101,7 +58,7 @@ func (s *Store) Post(ctx context.Context, p Posting, respond Respond) (ans Answe
 }
 
 // postIn is Post inside a transaction the caller commits.
-func (s *Store) postIn(ctx context.Context, tx *sql.Tx, p Posting, respond Respond) (ans Answer, replayed bool, err error) {
+func (s *Store) postIn(ctx context.Context, tx *sql.Tx, p loyalty.Posting, respond Respond) (ans Answer, replayed bool, err error) {
 	var hash []byte
 	err = tx.QueryRowContext(ctx, selectIdempotency, p.MerchantID, p.IdempotencyKey).Scan(&hash, &ans.Status, &ans.Body)
 	if err == nil {
@@ -128,16 +85,9 @@ func (s *Store) postIn(ctx context.Context, tx *sql.Tx, p Posting, respond Respo
 	return ans, false, nil
 }
 
-// ledgerCard is the part of a card the ledger reads and writes.
-type ledgerCard struct {
-	Serial, MerchantID, ProgramID, CustomerID string
-	Balance                                   int64
-	Tier, Status                              string
-	Version                                   int64
-	LifetimePoints, LifetimeSpend             int64
-}
-
-func (s *Store) postLine(ctx context.Context, tx *sql.Tx, p Posting) (Posted, error) {
+// postLine loads what the domain needs to decide a posting, with the card
+// locked, asks it, and saves the outcome.
+func (s *Store) postLine(ctx context.Context, tx *sql.Tx, p loyalty.Posting) (Posted, error) {
 	if err := lockRows(ctx, tx, s.dialect.lockCard, p.Serial); err != nil {
 		return Posted{}, err
 	}
@@ -145,111 +95,60 @@ func (s *Store) postLine(ctx context.Context, tx *sql.Tx, p Posting) (Posted, er
 	if err != nil {
 		return Posted{}, err
 	}
-	if card.Status != CardActive {
-		return Posted{}, ErrCardVoided
+	st := loyalty.State{Card: card}
+	if st.Program, err = ledgerProgram(ctx, tx, card.ProgramID); err != nil {
+		return Posted{}, err
 	}
-	c := card.ledger()
-	rules, err := programRules(ctx, tx, c.ProgramID)
+	if p.Debits() {
+		if st.Lots, err = loadLots(ctx, tx, card.SerialNumber); err != nil {
+			return Posted{}, err
+		}
+	}
+	if p.RefundOf != "" {
+		if st.Earn, err = loadLine(ctx, tx, p.RefundOf, card.SerialNumber); err != nil {
+			return Posted{}, err
+		}
+	}
+	out, err := loyalty.Post(st, p, s.nowUTC())
 	if err != nil {
 		return Posted{}, err
 	}
-	l, err := s.lineFor(ctx, tx, &c, rules, p)
+	txn, err := s.saveOutcome(ctx, tx, card, out)
 	if err != nil {
 		return Posted{}, err
 	}
-	now := s.nowUTC()
-	txn, err := s.writeLine(ctx, tx, &c, rules, l, p.RefundOf, now)
-	if err != nil {
-		return Posted{}, err
-	}
-	card.Balance, card.Tier, card.Version = c.Balance, c.Tier, c.Version
-	card.LifetimePoints, card.LifetimeSpend, card.UpdatedAt = c.LifetimePoints, c.LifetimeSpend, now
-	if l.Purchase {
-		card.LastPurchaseAt = &now
-	}
-	return Posted{Transaction: txn, Card: card}, nil
+	return Posted{Transaction: txn, Card: out.Card}, nil
 }
 
-// ledger is the part of the card the ledger reads and writes.
-func (c Card) ledger() ledgerCard {
-	return ledgerCard{Serial: c.SerialNumber, MerchantID: c.MerchantID, ProgramID: c.ProgramID,
-		CustomerID: c.CustomerID, Balance: c.Balance, Tier: c.Tier, Status: c.Status, Version: c.Version,
-		LifetimePoints: c.LifetimePoints, LifetimeSpend: c.LifetimeSpend}
-}
+const (
+	selectProgramRules = `SELECT earn_rate_bp, tiers, tier_basis, tier_downgrade, points_lifetime_days
+		FROM programs WHERE id = ?`
+	selectLine = `SELECT ` + transactionColumns + ` FROM transactions WHERE id = ? AND serial_number = ?`
+)
 
-const selectProgramRules = `SELECT earn_rate_bp, tiers, tier_basis, tier_downgrade, points_lifetime_days
-	FROM programs WHERE id = ?`
-
-// programRules loads only what the ledger needs of a program.
-func programRules(ctx context.Context, tx *sql.Tx, programID string) (loyalty.Rules, error) {
-	var p Program
+// ledgerProgram loads only what the ledger needs of a program: its rules.
+func ledgerProgram(ctx context.Context, tx *sql.Tx, programID string) (loyalty.Program, error) {
+	p := loyalty.Program{ID: programID}
 	var tiers string
 	err := tx.QueryRowContext(ctx, selectProgramRules, programID).Scan(&p.EarnRateBP, &tiers, &p.TierBasis,
 		&p.TierDowngrade, &p.PointsLifetimeDays)
 	if err != nil {
-		return loyalty.Rules{}, fmt.Errorf("load program rules: %w", err)
+		return p, fmt.Errorf("load program rules: %w", err)
 	}
 	if err := json.Unmarshal([]byte(tiers), &p.Tiers); err != nil {
-		return loyalty.Rules{}, fmt.Errorf("program %s tiers: %w", programID, err)
+		return p, fmt.Errorf("program %s tiers: %w", programID, err)
 	}
-	return p.Rules(), nil
+	return p, nil
 }
 
-// line is a ledger line about to be written.
-type line struct {
-	Kind           string
-	Points         int64 // signed
-	PurchaseAmount int64
-	Reason         string
-	Lot            bool             // a credit that later debits draw on
-	FirstLot       string           // a debit takes from this lot before the others
-	Purchase       bool             // counts as the card's last purchase
-	LifetimePoints int64            // change of the card's lifetime points
-	LifetimeSpend  int64            // change of the card's lifetime spend
-	RefundedAmount int64            // for a refund: amount to add to the earn line
-	ExpireLots     []loyalty.Lot    // for expire: the lots that lapse
-	uses           []loyalty.LotUse // computed by writeLine
-}
-
-// lineFor applies the program's rules to a posting.
-func (s *Store) lineFor(ctx context.Context, tx *sql.Tx, c *ledgerCard, rules loyalty.Rules, p Posting) (line, error) {
-	switch p.Kind {
-	case loyalty.Earn:
-		pts := rules.EarnPoints(p.PurchaseAmount, c.Tier)
-		return line{Kind: p.Kind, Points: pts, PurchaseAmount: p.PurchaseAmount, Reason: p.Reason, Lot: true,
-			Purchase: true, LifetimePoints: pts, LifetimeSpend: p.PurchaseAmount}, nil
-	case loyalty.Redeem:
-		if c.Balance < p.Points {
-			return line{}, ErrInsufficientPoints
-		}
-		return line{Kind: p.Kind, Points: -p.Points, Reason: p.Reason}, nil
-	case loyalty.Adjust:
-		if c.Balance+p.Points < 0 {
-			return line{}, ErrInsufficientPoints
-		}
-		return line{Kind: p.Kind, Points: p.Points, Reason: p.Reason, Lot: p.Points > 0}, nil
-	case loyalty.Refund:
-		var earned, purchase, refunded, remaining int64
-		err := tx.QueryRowContext(ctx, selectEarnLine, p.RefundOf, c.Serial).Scan(&earned, &purchase, &refunded, &remaining)
-		if errors.Is(err, sql.ErrNoRows) {
-			return line{}, ErrRefundTarget
-		}
-		if err != nil {
-			return line{}, fmt.Errorf("load refunded earn: %w", err)
-		}
-		amount := p.PurchaseAmount
-		if amount == 0 {
-			amount = purchase - refunded
-		}
-		if amount <= 0 || amount > purchase-refunded {
-			return line{}, fmt.Errorf("%w: %d of %d is left", ErrRefundTooLarge, purchase-refunded, purchase)
-		}
-		reverse := loyalty.RefundPoints(earned, purchase, refunded, amount)
-		// Points already spent cannot be taken back: the balance never
-		// goes below zero, so the reversal stops there.
-		taken := min(reverse, c.Balance)
-		return line{Kind: p.Kind, Points: -taken, PurchaseAmount: -amount, Reason: p.Reason, FirstLot: p.RefundOf,
-			LifetimePoints: -reverse, LifetimeSpend: -amount, RefundedAmount: amount}, nil
+// loadLine loads a card's ledger line by id; nil if the card has none.
+func loadLine(ctx context.Context, tx *sql.Tx, id, serial string) (*loyalty.Transaction, error) {
+	t, err := scanTransaction(tx.QueryRowContext(ctx, selectLine, id, serial))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	return line{}, fmt.Errorf("unknown transaction kind %q", p.Kind)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
 }

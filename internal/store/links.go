@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
 const linkAlphabet = "0123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -38,7 +40,7 @@ const (
 // ShortLink is what a short link token leads to.
 type ShortLink struct {
 	Token       string
-	Card        Card
+	Card        loyalty.Card
 	RecipientID int64 // the campaign recipient it was sent to; 0 for the card's own link
 }
 

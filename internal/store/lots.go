@@ -11,13 +11,13 @@ import (
 )
 
 const (
-	// Lots are used oldest expiry first; points that never expire last.
-	selectLots = `SELECT id, remaining FROM transactions WHERE serial_number = ? AND remaining > 0
-		ORDER BY CASE WHEN id = ? THEN 0 ELSE 1 END, expires_at IS NULL, expires_at, seq`
+	// selectLots reads a card's open lots; the domain orders them.
+	selectLots      = `SELECT id, remaining, expires_at, seq FROM transactions WHERE serial_number = ? AND remaining > 0`
 	takeFromLot     = `UPDATE transactions SET remaining = remaining - ? WHERE id = ? AND remaining >= ?`
 	insertLedgerRow = `INSERT INTO transactions (id, merchant_id, program_id, customer_id, serial_number, seq, kind,
 		points, purchase_amount, reason, refund_of, balance_after, remaining, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	addRefunded = `UPDATE transactions SET refunded_amount = refunded_amount + ? WHERE id = ?`
 	// updateLedgerCard also tags the change (change_seq) and moves
 	// Last-Modified on (pass_modified, unix seconds, at least +1), in one
 	// statement: the ledger's hot path pays for every statement.
@@ -33,57 +33,23 @@ const (
 // TopicCardChanged is the outbox topic of a card whose pass changed.
 const TopicCardChanged = "card.changed"
 
-// writeLine writes l for card c: it draws debits from the card's lots,
-// inserts the line, updates the card (balance, tier, totals, version) and
-// queues the change in the outbox. c is updated to the new state.
-func (s *Store) writeLine(ctx context.Context, tx *sql.Tx, c *ledgerCard, rules loyalty.Rules, l line, refundOf string, now time.Time) (Transaction, error) {
-	if l.Points < 0 && l.ExpireLots == nil {
-		lots, err := loadLots(ctx, tx, c.Serial, l.FirstLot)
-		if err != nil {
-			return Transaction{}, err
-		}
-		l.uses = loyalty.Consume(lots, -l.Points)
+// saveOutcome saves what the domain decided for card (as it was loaded,
+// locked): it inserts the line, draws on the lots, marks a refunded earn,
+// updates the card (balance, tier, totals, version) and queues the change
+// in the outbox, all in tx. It returns the line with its new ID.
+func (s *Store) saveOutcome(ctx context.Context, tx *sql.Tx, card loyalty.Card, out loyalty.Outcome) (loyalty.Transaction, error) {
+	t, c, now := out.Line, out.Card, out.Line.CreatedAt
+	t.ID = newID("txn")
+	var refundOf any
+	if t.RefundOf != "" {
+		refundOf = t.RefundOf
 	}
-	for _, lot := range l.ExpireLots {
-		l.uses = append(l.uses, loyalty.LotUse{ID: lot.ID, Points: lot.Remaining})
-	}
-	var used int64
-	for _, u := range l.uses {
-		used += u.Points
-	}
-	if l.Points < 0 && used != -l.Points {
-		// The card's lots no longer add up to its balance: refuse rather
-		// than write a ledger that does not balance.
-		return Transaction{}, fmt.Errorf("card %s: lots hold %d points, the debit needs %d", c.Serial, used, -l.Points)
-	}
-	balance := c.Balance + l.Points
-	if balance < 0 {
-		return Transaction{}, ErrInsufficientPoints
-	}
-	lifetimePoints, lifetimeSpend := c.LifetimePoints+l.LifetimePoints, c.LifetimeSpend+l.LifetimeSpend
-	tier := rules.TierFor(c.Tier, lifetimePoints, lifetimeSpend)
-	version := c.Version + 1
-
-	t := Transaction{ID: newID("txn"), SerialNumber: c.Serial, Seq: version, Kind: l.Kind, Points: l.Points,
-		PurchaseAmount: l.PurchaseAmount, Reason: l.Reason, RefundOf: refundOf, BalanceAfter: balance, CreatedAt: now}
-	var remaining int64
-	if l.Lot {
-		remaining = l.Points
-		if rules.Lifetime > 0 {
-			exp := now.Add(rules.Lifetime)
-			t.ExpiresAt = &exp
-		}
-	}
-	var refundOfArg any
-	if refundOf != "" {
-		refundOfArg = refundOf
-	}
-	_, err := tx.ExecContext(ctx, insertLedgerRow, t.ID, c.MerchantID, c.ProgramID, c.CustomerID, c.Serial, t.Seq,
-		t.Kind, t.Points, t.PurchaseAmount, t.Reason, refundOfArg, t.BalanceAfter, remaining, t.ExpiresAt, now)
+	_, err := tx.ExecContext(ctx, insertLedgerRow, t.ID, c.MerchantID, c.ProgramID, c.CustomerID, c.SerialNumber, t.Seq,
+		t.Kind, t.Points, t.PurchaseAmount, t.Reason, refundOf, t.BalanceAfter, out.Lot, t.ExpiresAt, now)
 	if err != nil {
 		return t, fmt.Errorf("insert ledger line: %w", err)
 	}
-	for _, u := range l.uses {
+	for _, u := range out.Uses {
 		res, err := tx.ExecContext(ctx, takeFromLot, u.Points, u.ID, u.Points)
 		if err != nil {
 			return t, fmt.Errorf("draw on lot %s: %w", u.ID, err)
@@ -92,8 +58,8 @@ func (s *Store) writeLine(ctx context.Context, tx *sql.Tx, c *ledgerCard, rules 
 			return t, fmt.Errorf("lot %s holds less than %d points", u.ID, u.Points)
 		}
 	}
-	if l.RefundedAmount > 0 {
-		if _, err := tx.ExecContext(ctx, addRefunded, l.RefundedAmount, refundOf); err != nil {
+	if out.Refunded > 0 {
+		if _, err := tx.ExecContext(ctx, addRefunded, out.Refunded, t.RefundOf); err != nil {
 			return t, fmt.Errorf("mark refund: %w", err)
 		}
 	}
@@ -101,22 +67,21 @@ func (s *Store) writeLine(ctx context.Context, tx *sql.Tx, c *ledgerCard, rules 
 	if err := tx.QueryRowContext(ctx, nextChangeSeq).Scan(&seq); err != nil {
 		return t, fmt.Errorf("next update tag: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, updateLedgerCard, balance, tier, version, lifetimePoints, lifetimeSpend,
-		l.Purchase, now, now, seq, now.Unix(), now.Unix(), c.Serial, c.Version)
+	res, err := tx.ExecContext(ctx, updateLedgerCard, c.Balance, c.Tier, c.Version, c.LifetimePoints, c.LifetimeSpend,
+		out.Purchase, now, now, seq, now.Unix(), now.Unix(), c.SerialNumber, card.Version)
 	if err != nil {
 		return t, fmt.Errorf("update card: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return t, fmt.Errorf("card %s changed under the ledger", c.Serial)
+		return t, fmt.Errorf("card %s changed under the ledger", c.SerialNumber)
 	}
-	if err := queueOutbox(ctx, tx, c.MerchantID, c.Serial, version, now); err != nil {
+	if err := queueOutbox(ctx, tx, c.MerchantID, c.SerialNumber, c.Version, now); err != nil {
 		return t, err
 	}
-	if err := s.emitEvent(ctx, tx, c.MerchantID, EventBalanceChanged, map[string]any{"serial_number": c.Serial,
-		"transaction_id": t.ID, "kind": t.Kind, "points": t.Points, "balance": balance, "tier": tier}); err != nil {
+	if err := s.emitEvent(ctx, tx, c.MerchantID, EventBalanceChanged, map[string]any{"serial_number": c.SerialNumber,
+		"transaction_id": t.ID, "kind": t.Kind, "points": t.Points, "balance": c.Balance, "tier": c.Tier}); err != nil {
 		return t, err
 	}
-	c.Balance, c.Tier, c.Version, c.LifetimePoints, c.LifetimeSpend = balance, tier, version, lifetimePoints, lifetimeSpend
 	return t, nil
 }
 
@@ -166,8 +131,9 @@ func (s *Store) queueProgramChange(ctx context.Context, tx *sql.Tx, merchantID, 
 	return nil
 }
 
-func loadLots(ctx context.Context, tx *sql.Tx, serial, first string) ([]loyalty.Lot, error) {
-	rows, err := tx.QueryContext(ctx, selectLots, serial, first)
+// loadLots reads a card's open lots, in no particular order.
+func loadLots(ctx context.Context, q queryer, serial string) ([]loyalty.Lot, error) {
+	rows, err := q.QueryContext(ctx, selectLots, serial)
 	if err != nil {
 		return nil, fmt.Errorf("load lots: %w", err)
 	}
@@ -175,8 +141,12 @@ func loadLots(ctx context.Context, tx *sql.Tx, serial, first string) ([]loyalty.
 	var lots []loyalty.Lot
 	for rows.Next() {
 		var l loyalty.Lot
-		if err := rows.Scan(&l.ID, &l.Remaining); err != nil {
+		var expires sql.NullTime
+		if err := rows.Scan(&l.ID, &l.Remaining, &expires, &l.Seq); err != nil {
 			return nil, fmt.Errorf("load lots: %w", err)
+		}
+		if expires.Valid {
+			l.ExpiresAt = &expires.Time
 		}
 		lots = append(lots, l)
 	}

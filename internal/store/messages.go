@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
 const (
@@ -16,8 +18,8 @@ const (
 
 // SetCardMessage puts a lock-screen message on an active card and queues
 // the change for its devices.
-func (s *Store) SetCardMessage(ctx context.Context, merchantID, serial, text string) (Card, error) {
-	var card Card
+func (s *Store) SetCardMessage(ctx context.Context, merchantID, serial, text string) (loyalty.Card, error) {
+	var card loyalty.Card
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.nowUTC()
 		res, err := tx.ExecContext(ctx, setCardMessage, text, now, merchantID, serial)
@@ -28,7 +30,7 @@ func (s *Store) SetCardMessage(ctx context.Context, merchantID, serial, text str
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrCardVoided
+			return loyalty.ErrCardVoided
 		}
 		return s.queueCardChange(ctx, tx, merchantID, serial, card.Version, now)
 	})

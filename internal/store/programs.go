@@ -6,38 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
-
-// Program is a merchant's loyalty program as stored.
-type Program struct {
-	ID              string
-	MerchantID      string
-	Name            string
-	CurrencyLabel   string
-	EarnRateBP      int
-	WelcomeBonus    int64
-	Terms           string
-	BarcodeFormat   string
-	Locale          string
-	BackgroundColor string
-	ForegroundColor string
-	LabelColor      string
-	LogoText        string
-	// Tiers, TierBasis and TierDowngrade define the program's levels;
-	// PointsLifetimeDays > 0 makes earned points expire, first in first out.
-	Tiers              []loyalty.Tier
-	TierBasis          string
-	TierDowngrade      bool
-	PointsLifetimeDays int
-	Version            int64
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	// CustomImages lists the image kinds ("logo", …) the merchant uploaded.
-	CustomImages []string
-}
 
 const programColumns = `id, merchant_id, name, currency_label, earn_rate_bp, welcome_bonus, terms,
 	barcode_format, locale, background_color, foreground_color, label_color, logo_text,
@@ -63,11 +34,14 @@ const (
 )
 
 // CreateProgram stores a new program; it fills in ID, Version and times.
-func (s *Store) CreateProgram(ctx context.Context, p *Program) error {
+func (s *Store) CreateProgram(ctx context.Context, p *loyalty.Program) error {
 	now := s.nowUTC()
 	p.ID, p.Version, p.CreatedAt, p.UpdatedAt = newID("prg"), 1, now, now
 	if p.TierBasis == "" {
 		p.TierBasis = loyalty.BasisPoints
+	}
+	if p.Kind == "" {
+		p.Kind = loyalty.KindPoints
 	}
 	tiers, err := json.Marshal(nonNilTiers(p.Tiers))
 	if err != nil {
@@ -85,7 +59,7 @@ func (s *Store) CreateProgram(ctx context.Context, p *Program) error {
 
 // Program returns the merchant's program with the given id, or ErrNotFound
 // (also when it belongs to another merchant).
-func (s *Store) Program(ctx context.Context, merchantID, id string) (Program, error) {
+func (s *Store) Program(ctx context.Context, merchantID, id string) (loyalty.Program, error) {
 	return s.program(ctx, s.read, merchantID, id)
 }
 
@@ -94,7 +68,7 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func (s *Store) program(ctx context.Context, q queryer, merchantID, id string) (Program, error) {
+func (s *Store) program(ctx context.Context, q queryer, merchantID, id string) (loyalty.Program, error) {
 	p, err := scanProgram(q.QueryRowContext(ctx, selectProgram, merchantID, id))
 	if err != nil {
 		return p, err
@@ -104,13 +78,13 @@ func (s *Store) program(ctx context.Context, q queryer, merchantID, id string) (
 }
 
 // Programs lists the merchant's programs in creation order after the cursor.
-func (s *Store) Programs(ctx context.Context, merchantID string, after Cursor, limit int) ([]Program, error) {
+func (s *Store) Programs(ctx context.Context, merchantID string, after Cursor, limit int) ([]loyalty.Program, error) {
 	rows, err := s.read.QueryContext(ctx, listPrograms, merchantID, after.Time, after.Time, after.ID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list programs: %w", err)
 	}
 	defer rows.Close()
-	var ps []Program
+	var ps []loyalty.Program
 	for rows.Next() {
 		p, err := scanProgram(rows)
 		if err != nil {
@@ -132,8 +106,8 @@ func (s *Store) Programs(ctx context.Context, merchantID string, after Cursor, l
 // UpdateProgram applies change to the stored program inside a transaction
 // and saves the result with a new version. change may refuse by returning
 // an error, which UpdateProgram returns unchanged.
-func (s *Store) UpdateProgram(ctx context.Context, merchantID, id string, change func(*Program) error) (Program, error) {
-	var p Program
+func (s *Store) UpdateProgram(ctx context.Context, merchantID, id string, change func(*loyalty.Program) error) (loyalty.Program, error) {
+	var p loyalty.Program
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if p, err = s.program(ctx, tx, merchantID, id); err != nil {
@@ -218,12 +192,6 @@ func imageKinds(ctx context.Context, q queryer, programID string) ([]string, err
 	return kinds, rows.Err()
 }
 
-// Rules are the program's point rules.
-func (p Program) Rules() loyalty.Rules {
-	return loyalty.Rules{EarnRateBP: p.EarnRateBP, Tiers: p.Tiers, TierBasis: p.TierBasis,
-		Downgrade: p.TierDowngrade, Lifetime: time.Duration(p.PointsLifetimeDays) * 24 * time.Hour}
-}
-
 func nonNilTiers(t []loyalty.Tier) []loyalty.Tier {
 	if t == nil {
 		return []loyalty.Tier{}
@@ -233,8 +201,8 @@ func nonNilTiers(t []loyalty.Tier) []loyalty.Tier {
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanProgram(row scanner) (Program, error) {
-	var p Program
+func scanProgram(row scanner) (loyalty.Program, error) {
+	var p loyalty.Program
 	var tiers string
 	err := row.Scan(&p.ID, &p.MerchantID, &p.Name, &p.CurrencyLabel, &p.EarnRateBP, &p.WelcomeBonus,
 		&p.Terms, &p.BarcodeFormat, &p.Locale, &p.BackgroundColor, &p.ForegroundColor, &p.LabelColor,
@@ -249,5 +217,7 @@ func scanProgram(row scanner) (Program, error) {
 	if err := json.Unmarshal([]byte(tiers), &p.Tiers); err != nil {
 		return p, fmt.Errorf("program %s tiers: %w", p.ID, err)
 	}
+	// Every program is a points program until programs store their kind.
+	p.Kind = loyalty.KindPoints
 	return p, nil
 }

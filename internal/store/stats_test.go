@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
@@ -33,11 +34,11 @@ func TestOutboxStatsAndSchemaVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := time.Now().Add(-time.Second)
-	p := store.Program{MerchantID: m.ID, Name: "P", CurrencyLabel: "pts", BarcodeFormat: "qr", Locale: "en"}
+	p := loyalty.Program{MerchantID: m.ID, Name: "P", CurrencyLabel: "pts", BarcodeFormat: "qr", Locale: "en"}
 	if err := st.CreateProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.UpdateProgram(ctx, m.ID, p.ID, func(p *store.Program) error { p.Name = "Q"; return nil }); err != nil {
+	if _, err := st.UpdateProgram(ctx, m.ID, p.ID, func(p *loyalty.Program) error { p.Name = "Q"; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	depth, oldest, err = st.OutboxStats(ctx)

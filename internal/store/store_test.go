@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store/storetest"
 )
 
@@ -48,14 +49,14 @@ func newTestStore(t *testing.T) *Store {
 	return openTestStore(t, storetest.SQLiteURL(t))
 }
 
-func newTestProgram(t *testing.T, s *Store, merchant string) (Merchant, Program) {
+func newTestProgram(t *testing.T, s *Store, merchant string) (Merchant, loyalty.Program) {
 	t.Helper()
 	ctx := context.Background()
 	m, _, err := s.EnsureMerchant(ctx, merchant, "RU")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 500, BarcodeFormat: "qr", Locale: "ru"}
+	p := loyalty.Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 500, BarcodeFormat: "qr", Locale: "ru"}
 	if err := s.CreateProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestIssueCardIsIdempotentPerPhone(t *testing.T) {
 		}
 
 		// After a void the same phone gets a new card.
-		if v, err := s.VoidCard(ctx, m.ID, card.SerialNumber); err != nil || v.Status != CardVoided || v.Version != 2 {
+		if v, err := s.VoidCard(ctx, m.ID, card.SerialNumber); err != nil || v.Status != loyalty.CardVoided || v.Version != 2 {
 			t.Fatalf("void = %+v, %v", v, err)
 		}
 		again, isNew, err := s.IssueCard(ctx, in)
@@ -222,7 +223,7 @@ func TestOtherMerchantsDataIsNotFound(t *testing.T) {
 		if _, err := s.VoidCard(ctx, b.ID, card.SerialNumber); !errors.Is(err, ErrNotFound) {
 			t.Errorf("VoidCard across merchants: %v", err)
 		}
-		if c, _ := s.Card(ctx, a.ID, card.SerialNumber); c.Status != CardActive {
+		if c, _ := s.Card(ctx, a.ID, card.SerialNumber); c.Status != loyalty.CardActive {
 			t.Errorf("card status after foreign void = %q", c.Status)
 		}
 	})

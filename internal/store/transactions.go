@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
 const (
@@ -16,7 +18,7 @@ const (
 
 // Transactions lists a card's ledger newest first, starting below seq
 // beforeSeq (0 means from the newest).
-func (s *Store) Transactions(ctx context.Context, merchantID, serial string, beforeSeq int64, limit int) ([]Transaction, error) {
+func (s *Store) Transactions(ctx context.Context, merchantID, serial string, beforeSeq int64, limit int) ([]loyalty.Transaction, error) {
 	if beforeSeq <= 0 {
 		beforeSeq = 1 << 62
 	}
@@ -25,7 +27,7 @@ func (s *Store) Transactions(ctx context.Context, merchantID, serial string, bef
 		return nil, fmt.Errorf("list transactions: %w", err)
 	}
 	defer rows.Close()
-	var ts []Transaction
+	var ts []loyalty.Transaction
 	for rows.Next() {
 		t, err := scanTransaction(rows)
 		if err != nil {
@@ -36,8 +38,8 @@ func (s *Store) Transactions(ctx context.Context, merchantID, serial string, bef
 	return ts, rows.Err()
 }
 
-func scanTransaction(row scanner) (Transaction, error) {
-	var t Transaction
+func scanTransaction(row scanner) (loyalty.Transaction, error) {
+	var t loyalty.Transaction
 	var expires sql.NullTime
 	err := row.Scan(&t.ID, &t.SerialNumber, &t.Seq, &t.Kind, &t.Points, &t.PurchaseAmount, &t.Reason, &t.RefundOf,
 		&t.RefundedAmount, &t.BalanceAfter, &expires, &t.CreatedAt)

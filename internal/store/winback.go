@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -24,9 +23,10 @@ const (
 
 // CreditCampaignBonus credits a texted recipient the campaign's bonus,
 // once: the ledger line's idempotency key is the campaign and customer, so
-// a repeat (a second open, a retry after a crash) writes nothing. It
-// reports the points credited by this call.
-func (s *Store) CreditCampaignBonus(ctx context.Context, recipientID int64) (int64, error) {
+// a repeat (a second open, a retry after a crash) writes nothing; respond
+// makes the answer stored with the key, as for any posting. It reports the
+// points credited by this call.
+func (s *Store) CreditCampaignBonus(ctx context.Context, recipientID int64, respond Respond) (int64, error) {
 	var campaign, customer, serial, merchant, bonusOn, name string
 	var points int64
 	var holdout, sent, done bool
@@ -42,13 +42,10 @@ func (s *Store) CreditCampaignBonus(ctx context.Context, recipientID int64) (int
 		return 0, nil
 	}
 	key := "campaign-bonus:" + campaign + ":" + customer
-	p := Posting{MerchantID: merchant, Serial: serial, Kind: loyalty.Adjust, Points: points,
+	p := loyalty.Posting{MerchantID: merchant, Serial: serial, Kind: loyalty.Adjust, Points: points,
 		Reason: "win-back bonus: " + name, IdempotencyKey: key, RequestHash: []byte(key)}
-	_, replayed, err := s.Post(ctx, p, func(r Posted) (Answer, error) {
-		body, err := json.Marshal(map[string]any{"transaction_id": r.Transaction.ID, "points": r.Transaction.Points})
-		return Answer{Status: 201, Body: body}, err
-	})
-	if errors.Is(err, ErrCardVoided) {
+	_, replayed, err := s.Post(ctx, p, respond)
+	if errors.Is(err, loyalty.ErrCardVoided) {
 		return 0, nil
 	}
 	if err != nil {
@@ -64,8 +61,9 @@ func (s *Store) CreditCampaignBonus(ctx context.Context, recipientID int64) (int
 }
 
 // RecordInstall attributes a card's installation to its campaign
-// recipients and credits the bonuses of campaigns that pay on install.
-func (s *Store) RecordInstall(ctx context.Context, serial string) error {
+// recipients and credits the bonuses of campaigns that pay on install
+// (respond as for CreditCampaignBonus).
+func (s *Store) RecordInstall(ctx context.Context, serial string, respond Respond) error {
 	if _, err := s.write.ExecContext(ctx, markInstalled, s.nowUTC(), serial); err != nil {
 		return fmt.Errorf("mark installed: %w", err)
 	}
@@ -84,7 +82,7 @@ func (s *Store) RecordInstall(ctx context.Context, serial string) error {
 	}
 	rows.Close()
 	for _, id := range ids {
-		if _, err := s.CreditCampaignBonus(ctx, id); err != nil {
+		if _, err := s.CreditCampaignBonus(ctx, id, respond); err != nil {
 			return err
 		}
 	}

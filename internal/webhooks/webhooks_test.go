@@ -71,7 +71,7 @@ func TestDeliveries(t *testing.T) {
 	defer close(release)
 
 	m, _, _ := st.EnsureMerchant(ctx, "shop", "RU")
-	p := store.Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 1000, BarcodeFormat: "qr", Locale: "ru"}
+	p := loyalty.Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 1000, BarcodeFormat: "qr", Locale: "ru"}
 	if err := st.CreateProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestDeliveries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = st.Post(ctx, store.Posting{MerchantID: m.ID, Serial: card.SerialNumber, Kind: loyalty.Earn, PurchaseAmount: 100000,
+	_, _, err = st.Post(ctx, loyalty.Posting{MerchantID: m.ID, Serial: card.SerialNumber, Kind: loyalty.Earn, PurchaseAmount: 100000,
 		IdempotencyKey: "k", RequestHash: []byte("k")}, func(store.Posted) (store.Answer, error) { return store.Answer{Status: 201, Body: []byte("{}")}, nil })
 	if err != nil {
 		t.Fatal(err)

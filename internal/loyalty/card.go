@@ -1,0 +1,55 @@
+package loyalty
+
+import "time"
+
+// Card statuses.
+const (
+	CardActive = "active"
+	CardVoided = "voided"
+)
+
+// Customer is a person, keyed by phone number within a merchant.
+type Customer struct {
+	ID               string
+	MerchantID       string
+	Phone            string // E.164
+	Name             string
+	Email            string
+	SMSConsent       bool
+	SMSConsentAt     *time.Time
+	SMSConsentSource string
+	OptedOut         bool
+	CreatedAt        time.Time
+}
+
+// Card is one customer's card in one program.
+type Card struct {
+	SerialNumber string
+	MerchantID   string
+	ProgramID    string
+	CustomerID   string
+	Number       string
+	AuthToken    string
+	Balance      int64
+	Tier         string
+	Status       string
+	Version      int64
+	// LifetimePoints and LifetimeSpend are what purchases earned and cost,
+	// net of refunds: the measures tiers are reached by.
+	LifetimePoints int64
+	LifetimeSpend  int64
+	LastPurchaseAt *time.Time
+	// ChangeSeq is the update tag of the card's last change; PassModified
+	// is its pass's Last-Modified, which grows by at least a second with
+	// every change so If-Modified-Since never hides one.
+	ChangeSeq    int64
+	PassModified time.Time
+	// Message is the lock-screen message shown on the pass.
+	Message string
+	// LinkToken is the card's own short link token (/c/{token}).
+	LinkToken string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	VoidedAt  *time.Time
+	Customer  Customer
+}
