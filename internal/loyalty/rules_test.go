@@ -92,3 +92,27 @@ func TestValidateTiers(t *testing.T) {
 		t.Error("unknown basis accepted")
 	}
 }
+
+func TestEarnRateInheritsTheProgramsRate(t *testing.T) {
+	r := Program{EarnRateBP: 300, Tiers: []Tier{{Code: "base", Name: "Base"},
+		{Code: "silver", Name: "Silver", Threshold: 100, EarnRateBP: 0},
+		{Code: "gold", Name: "Gold", Threshold: 500, EarnRateBP: 700}}}.Rules()
+	tests := []struct {
+		tier string
+		want int
+	}{
+		{"base", 300},   // no rate of its own
+		{"silver", 300}, // 0 reads as none
+		{"gold", 700},
+		{"gone", 300}, // a tier the program no longer has
+		{"", 300},
+	}
+	for _, tt := range tests {
+		if got := r.EarnRate(tt.tier); got != tt.want {
+			t.Errorf("EarnRate(%q) = %d, want %d", tt.tier, got, tt.want)
+		}
+	}
+	if got := r.EarnPoints(100000, "silver"); got != 30 {
+		t.Errorf("1,000.00 in silver earns %d, want 30", got)
+	}
+}
