@@ -10,6 +10,8 @@ import (
 )
 
 const (
+	// selectCardsWithLapsedLots finds the cards to look at; what lapses
+	// is loyalty.ExpireLapsed's to say, card by card.
 	selectCardsWithLapsedLots = `SELECT DISTINCT serial_number FROM transactions
 		WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? LIMIT ?`
 	selectLedgerCardBySerial = `SELECT serial_number, merchant_id, program_id, customer_id, balance, tier, status,
