@@ -184,7 +184,7 @@ func TestPostKeepsTierAndTotals(t *testing.T) {
 }
 
 func TestWelcomeBonus(t *testing.T) {
-	p := Program{MerchantID: "m", WelcomeBonus: 50}
+	p := Program{WelcomeBonus: 50}
 	if req, ok := WelcomeBonus(p, false); !ok || req.Kind != Welcome || req.Points != 50 {
 		t.Fatalf("WelcomeBonus = %+v, %v", req, ok)
 	}

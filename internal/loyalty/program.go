@@ -58,5 +58,5 @@ func WelcomeBonus(p Program, hadBefore bool) (Posting, bool) {
 	if p.WelcomeBonus <= 0 || hadBefore {
 		return Posting{}, false
 	}
-	return Posting{MerchantID: p.MerchantID, Kind: Welcome, Points: p.WelcomeBonus, Reason: "welcome bonus"}, true
+	return Posting{Kind: Welcome, Points: p.WelcomeBonus, Reason: "welcome bonus"}, true
 }
