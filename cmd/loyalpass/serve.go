@@ -80,6 +80,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ShortURL:   cfg.SMS.ShortURL,
 		SMS: api.SMSOptions{Providers: providerNames(providers), DefaultProvider: cfg.SMS.Provider,
 			TwilioAuthToken: cfg.SMS.TwilioAuthToken, CallbackSecret: cfg.SMS.CallbackSecret},
+		Wallet: api.WalletOptions{MaxDevicesPerCard: int(cfg.Wallet.MaxDevicesPerCard)},
 	}
 	gc.apiOptions(&apiOpts)
 	srv := api.New(apiOpts)

@@ -71,6 +71,8 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// Readiness is what /readyz checks (readyz.go).
 	Readiness Readiness
+	// Wallet limits the pass web service (wallet.go).
+	Wallet WalletOptions
 }
 
 // Server holds the API's dependencies; Handler builds its routes.
@@ -93,6 +95,7 @@ type Server struct {
 	googleCallbacks CallbackVerifier
 	metrics         *metrics.Metrics // nil: no metrics
 	readiness       Readiness
+	maxDevices      int // devices per card
 }
 
 // New returns a Server. It does not start listening; see Handler.
@@ -105,6 +108,7 @@ func New(opts Options) *Server {
 		s.shortURL = s.publicURL
 	}
 	s.initGoogle(opts)
+	s.initWallet(opts.Wallet)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

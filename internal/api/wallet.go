@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,6 +43,23 @@ func (s *Server) walletRoutes(r *gin.Engine) {
 	w.GET("/passes/:passType/:serial", s.wrap(s.latestPass))
 	w.HEAD("/passes/:passType/:serial", s.wrap(s.latestPass))
 	w.POST("/log", s.wrap(s.deviceLog))
+}
+
+// DefaultMaxDevicesPerCard is WalletOptions.MaxDevicesPerCard's default.
+const DefaultMaxDevicesPerCard = 10
+
+// WalletOptions limits what the pass web service accepts.
+type WalletOptions struct {
+	// MaxDevicesPerCard refuses the registration of a card on one more
+	// device once this many follow it; 0 means DefaultMaxDevicesPerCard.
+	MaxDevicesPerCard int
+}
+
+func (s *Server) initWallet(o WalletOptions) {
+	if o.MaxDevicesPerCard <= 0 {
+		o.MaxDevicesPerCard = DefaultMaxDevicesPerCard
+	}
+	s.maxDevices = o.MaxDevicesPerCard
 }
 
 var errWalletUnauthorized = &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "unauthorized"}
@@ -110,7 +128,14 @@ func (s *Server) registerDevice(c *gin.Context) error {
 	}
 	created, err := s.wallet.Register(c.Request.Context(), store.Registration{DeviceID: device, PassTypeID: s.passTypeID,
 		SerialNumber: card.SerialNumber, PushToken: body.PushToken, Channel: string(channel),
-		PushServiceURL: body.PushServiceURL, UserAgent: truncate(c.GetHeader("User-Agent"), 256)})
+		PushServiceURL: body.PushServiceURL, UserAgent: truncate(c.GetHeader("User-Agent"), 256),
+		MaxDevices: s.maxDevices})
+	if errors.Is(err, store.ErrTooManyDevices) {
+		// Apple's protocol knows 201 and 200; any refusal is a 4xx, which
+		// Wallet retries with back-off and then gives up on.
+		return &Error{Status: http.StatusForbidden, Code: "too_many_devices",
+			Message: fmt.Sprintf("this card is already registered on %d devices; unregister one first", s.maxDevices)}
+	}
 	if err != nil {
 		return internal(err)
 	}

@@ -53,6 +53,7 @@ type Config struct {
 	SMS    SMS    `toml:"sms"`
 	Google Google `toml:"google"`
 	FCM    FCM    `toml:"fcm"`
+	Wallet Wallet `toml:"wallet"`
 }
 
 // SMS is the win-back texting. Secrets (auth token, password, API id and
@@ -149,6 +150,7 @@ func Default() Config {
 		Pass:                  Pass{TypeID: "pass.dev.loyalpass.card", TeamID: "LOYALDEV01"},
 		APNs:                  APNs{Enabled: "auto"},
 		SMS:                   SMS{Provider: "log"},
+		Wallet:                defaultWallet(),
 	}
 }
 
@@ -299,6 +301,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.Google.validate()...)
 	errs = append(errs, c.FCM.validate()...)
+	errs = append(errs, c.Wallet.validate()...)
 	if c.ExpiryIntervalSeconds < 1 {
 		errs = append(errs, fmt.Errorf("expiry_interval_seconds %d must be at least 1", c.ExpiryIntervalSeconds))
 	}

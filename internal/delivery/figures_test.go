@@ -115,8 +115,9 @@ func seed(t *testing.T, db *sql.DB, template string, n int, now time.Time) {
 			version, created_at, updated_at, change_seq, pass_modified)
 			SELECT ?, merchant_id, program_id, customer_id, ?, auth_token, 0, tier, 'voided', 2, created_at, updated_at, 1000000, 0
 			FROM cards WHERE serial_number = ?`,
-		`INSERT INTO devices (id, push_token, channel, push_service_url, user_agent, created_at, updated_at) VALUES (?, ?, 'apple', '', '', ?, ?)`,
-		`INSERT INTO registrations (device_id, serial_number, pass_type_id, channel, created_at, registered_at) VALUES (?, ?, 'pass.test.loyalpass', 'apple', ?, ?)`,
+		`INSERT INTO devices (id, created_at, updated_at) VALUES (?, ?, ?)`,
+		`INSERT INTO registrations (device_id, serial_number, pass_type_id, channel, push_token, created_at, registered_at)
+			VALUES (?, ?, 'pass.test.loyalpass', 'apple', ?, ?, ?)`,
 		`INSERT INTO outbox (merchant_id, topic, serial_number, card_version, payload, created_at, due_at)
 			SELECT merchant_id, ?, serial_number, 2, '{}', ?, ? FROM cards WHERE serial_number = ?`,
 	}
@@ -133,10 +134,10 @@ func seed(t *testing.T, db *sql.DB, template string, n int, now time.Time) {
 		if _, err := prepared[0].Exec(serial, fmt.Sprintf("9%012d", i), template); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := prepared[1].Exec(device, token, now, now); err != nil {
+		if _, err := prepared[1].Exec(device, now, now); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := prepared[2].Exec(device, serial, now, now); err != nil {
+		if _, err := prepared[2].Exec(device, serial, token, now, now); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := prepared[3].Exec(store.TopicCardChanged, now, now, serial); err != nil {

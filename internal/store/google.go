@@ -233,7 +233,7 @@ func (s *Store) RecordGoogleCallback(ctx context.Context, cb GoogleCallback) (ch
 			changed = n > 0
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, upsertDevice, device, "", ChannelGoogle, "", "Google Wallet", now, now); err != nil {
+		if _, err := tx.ExecContext(ctx, upsertDevice, device, now, now); err != nil {
 			return fmt.Errorf("store google device: %w", err)
 		}
 		var active bool
@@ -241,12 +241,14 @@ func (s *Store) RecordGoogleCallback(ctx context.Context, cb GoogleCallback) (ch
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			changed = true
-			_, err = tx.ExecContext(ctx, insertRegistration, device, cb.Serial, cb.ClassID, ChannelGoogle, now, now)
+			_, err = tx.ExecContext(ctx, insertRegistration, device, cb.Serial, cb.ClassID, ChannelGoogle,
+				"", "", "Google Wallet", now, now)
 		case err != nil:
 			return fmt.Errorf("load google registration: %w", err)
 		case !active:
 			changed = true
-			_, err = tx.ExecContext(ctx, reactivateRegistration, now, ChannelGoogle, device, cb.Serial)
+			_, err = tx.ExecContext(ctx, reactivateRegistration, now, ChannelGoogle, "", "", "Google Wallet",
+				device, cb.Serial)
 		}
 		if err != nil {
 			return fmt.Errorf("store google registration: %w", err)

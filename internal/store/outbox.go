@@ -94,9 +94,9 @@ type PushTarget struct {
 
 // Google Wallet installs (ChannelGoogle) are registrations without a
 // device to wake: their object is patched instead (internal/googlewallet).
-const selectTargetsPrefix = `SELECT r.device_id, r.serial_number, d.push_token, d.channel, d.push_service_url,
+const selectTargetsPrefix = `SELECT r.device_id, r.serial_number, r.push_token, r.channel, r.push_service_url,
 	r.registered_at, c.change_seq
-	FROM registrations r JOIN devices d ON d.id = r.device_id JOIN cards c ON c.serial_number = r.serial_number
+	FROM registrations r JOIN cards c ON c.serial_number = r.serial_number
 	WHERE r.unregistered_at IS NULL AND r.pushed_seq < c.change_seq AND r.channel <> 'google'`
 
 // PushTargets returns the devices that follow the given cards and have
@@ -157,7 +157,7 @@ type PushOutcome struct {
 const (
 	dropGone = `UPDATE registrations SET unregistered_at = ?
 		WHERE device_id = ? AND serial_number = ? AND unregistered_at IS NULL AND registered_at <= ?
-		AND (SELECT push_token FROM devices WHERE id = ?) = ?`
+		AND push_token = ?`
 	insertPushRow = `INSERT INTO outbox (merchant_id, topic, serial_number, payload, created_at, due_at, attempts, last_error, dead)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
@@ -178,7 +178,7 @@ func (s *Store) RecordPushes(ctx context.Context, merchantID string, outcomes []
 				if at.IsZero() {
 					at = now
 				}
-				_, err = tx.ExecContext(ctx, dropGone, now, t.DeviceID, t.Serial, at.UTC(), t.DeviceID, t.PushToken)
+				_, err = tx.ExecContext(ctx, dropGone, now, t.DeviceID, t.Serial, at.UTC(), t.PushToken)
 			case o.Retry, o.Dead:
 				payload, _ := json.Marshal(map[string]string{"device_id": t.DeviceID, "channel": t.Channel})
 				due := o.RetryAt

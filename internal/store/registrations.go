@@ -18,20 +18,32 @@ type Registration struct {
 	Channel        string // apple, walletpasses, passwallet, …
 	PushServiceURL string // PassWallet's relay
 	UserAgent      string
+	// MaxDevices caps the devices following the card; 0 means no cap.
+	MaxDevices int
 }
 
+// ErrTooManyDevices refuses a registration that would have a card
+// followed by more devices than its cap.
+var ErrTooManyDevices = errors.New("too many devices")
+
 const (
-	upsertDevice = `INSERT INTO devices (id, push_token, channel, push_service_url, user_agent, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET push_token = excluded.push_token, channel = excluded.channel,
-			push_service_url = excluded.push_service_url, user_agent = excluded.user_agent, updated_at = excluded.updated_at`
+	// upsertDevice records that a device library identifier exists. What
+	// a device is told (its push token, channel and relay) belongs to its
+	// registration for one card, so that registering for another card never
+	// changes where this card's pushes go.
+	upsertDevice = `INSERT INTO devices (id, created_at, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at`
 	selectRegistration = `SELECT unregistered_at IS NULL FROM registrations WHERE device_id = ? AND serial_number = ?`
-	insertRegistration = `INSERT INTO registrations (device_id, serial_number, pass_type_id, channel, created_at, registered_at)
-		VALUES (?, ?, ?, ?, ?, ?)`
+	// countCardDevices counts the devices following a card now; Google
+	// Wallet saves stand for the card's one Google object, not a device.
+	countCardDevices   = `SELECT COUNT(*) FROM registrations WHERE serial_number = ? AND unregistered_at IS NULL AND channel <> 'google'`
+	insertRegistration = `INSERT INTO registrations (device_id, serial_number, pass_type_id, channel, push_token,
+		push_service_url, user_agent, created_at, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	reactivateRegistration = `UPDATE registrations SET unregistered_at = NULL, registered_at = ?, channel = ?,
-		pushed_seq = 0 WHERE device_id = ? AND serial_number = ?`
-	refreshRegistration = `UPDATE registrations SET channel = ? WHERE device_id = ? AND serial_number = ?`
-	unregister          = `UPDATE registrations SET unregistered_at = ?
+		push_token = ?, push_service_url = ?, user_agent = ?, pushed_seq = 0 WHERE device_id = ? AND serial_number = ?`
+	refreshRegistration = `UPDATE registrations SET channel = ?, push_token = ?, push_service_url = ?, user_agent = ?
+		WHERE device_id = ? AND serial_number = ?`
+	unregister = `UPDATE registrations SET unregistered_at = ?
 		WHERE device_id = ? AND serial_number = ? AND unregistered_at IS NULL`
 	selectUpdatedSerials = `SELECT c.serial_number, c.change_seq FROM registrations r
 		JOIN cards c ON c.serial_number = r.serial_number
@@ -43,29 +55,51 @@ const (
 		FROM registrations WHERE serial_number = ? GROUP BY channel ORDER BY channel`
 )
 
-// Register records that a device follows a card, updating its push
-// token. created is false when the device already followed the card.
+// Register records that a device follows a card, with the push token
+// (and channel and relay) that reach the device for this card; another
+// card's registration of the same device keeps its own. created is false
+// when the device already followed the card. A device that does not
+// follow the card yet is refused with ErrTooManyDevices when r.MaxDevices
+// devices follow it already.
 func (s *Store) Register(ctx context.Context, r Registration) (created bool, err error) {
 	err = s.inTxRetry(ctx, func(tx *sql.Tx) error {
 		created = false
 		now := s.nowUTC()
-		if _, err := tx.ExecContext(ctx, upsertDevice, r.DeviceID, r.PushToken, r.Channel, r.PushServiceURL,
-			r.UserAgent, now, now); err != nil {
-			return fmt.Errorf("store device: %w", err)
+		// Concurrent registrations of one card queue here, so the cap
+		// counts every device that got in before.
+		if err := lockRows(ctx, tx, s.dialect.lockCard, r.SerialNumber); err != nil {
+			return err
 		}
 		var active bool
 		err := tx.QueryRowContext(ctx, selectRegistration, r.DeviceID, r.SerialNumber).Scan(&active)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			created = true
-			_, err = tx.ExecContext(ctx, insertRegistration, r.DeviceID, r.SerialNumber, r.PassTypeID, r.Channel, now, now)
-		case err != nil:
+		known := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("load registration: %w", err)
+		}
+		if !active && r.MaxDevices > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, countCardDevices, r.SerialNumber).Scan(&n); err != nil {
+				return fmt.Errorf("count devices of card %s: %w", r.SerialNumber, err)
+			}
+			if n >= r.MaxDevices {
+				return ErrTooManyDevices
+			}
+		}
+		if _, err := tx.ExecContext(ctx, upsertDevice, r.DeviceID, now, now); err != nil {
+			return fmt.Errorf("store device: %w", err)
+		}
+		switch {
+		case !known:
+			created = true
+			_, err = tx.ExecContext(ctx, insertRegistration, r.DeviceID, r.SerialNumber, r.PassTypeID, r.Channel,
+				r.PushToken, r.PushServiceURL, r.UserAgent, now, now)
 		case !active:
 			created = true
-			_, err = tx.ExecContext(ctx, reactivateRegistration, now, r.Channel, r.DeviceID, r.SerialNumber)
+			_, err = tx.ExecContext(ctx, reactivateRegistration, now, r.Channel, r.PushToken, r.PushServiceURL,
+				r.UserAgent, r.DeviceID, r.SerialNumber)
 		default:
-			_, err = tx.ExecContext(ctx, refreshRegistration, r.Channel, r.DeviceID, r.SerialNumber)
+			_, err = tx.ExecContext(ctx, refreshRegistration, r.Channel, r.PushToken, r.PushServiceURL, r.UserAgent,
+				r.DeviceID, r.SerialNumber)
 		}
 		if err != nil {
 			return fmt.Errorf("store registration: %w", err)
