@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/loyalpass/loyalpass/internal/config"
 	"github.com/loyalpass/loyalpass/internal/store"
@@ -68,7 +69,8 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := store.Open(ctx, store.Options{URL: cfg.Database()})
+	st, err := store.Open(ctx, store.Options{URL: cfg.Database(), DeviceLogs: store.DeviceLogLimits{
+		Retention: time.Duration(cfg.Wallet.LogRetentionDays) * 24 * time.Hour, MaxRows: int(cfg.Wallet.LogMaxRows)}})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

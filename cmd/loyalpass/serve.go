@@ -80,7 +80,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ShortURL:   cfg.SMS.ShortURL,
 		SMS: api.SMSOptions{Providers: providerNames(providers), DefaultProvider: cfg.SMS.Provider,
 			TwilioAuthToken: cfg.SMS.TwilioAuthToken, CallbackSecret: cfg.SMS.CallbackSecret},
-		Wallet: api.WalletOptions{MaxDevicesPerCard: int(cfg.Wallet.MaxDevicesPerCard)},
+		Wallet: api.WalletOptions{MaxDevicesPerCard: int(cfg.Wallet.MaxDevicesPerCard),
+			LogPerMinute: int(cfg.Wallet.LogPerMinute)},
+		TrustedProxies: cfg.TrustedProxyList(),
 	}
 	gc.apiOptions(&apiOpts)
 	srv := api.New(apiOpts)

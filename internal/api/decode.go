@@ -19,6 +19,11 @@ import (
 // JSON object of at most s.maxBody bytes, with no fields dst does not have
 // and no values of the wrong type. Every refusal names the problem.
 func (s *Server) decodeJSON(c *gin.Context, dst any) error {
+	return s.decodeJSONLimit(c, dst, s.maxBody)
+}
+
+// decodeJSONLimit is decodeJSON with a cap of limit bytes.
+func (s *Server) decodeJSONLimit(c *gin.Context, dst any, limit int64) error {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
@@ -26,11 +31,11 @@ func (s *Server) decodeJSON(c *gin.Context, dst any) error {
 				Message: "send the body as application/json"}
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
-			Message: fmt.Sprintf("the body is larger than %d bytes", s.maxBody)}
+			Message: fmt.Sprintf("the body is larger than %d bytes", limit)}
 	}
 	if err != nil {
 		return badRequest("bad_body", "", "could not read the body")

@@ -73,6 +73,11 @@ type Options struct {
 	Readiness Readiness
 	// Wallet limits the pass web service (wallet.go).
 	Wallet WalletOptions
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For names the client; by default no proxy is trusted and
+	// the client is the connection's peer (the per-client rate limits key
+	// on it, so a client must not be able to name itself).
+	TrustedProxies []string
 }
 
 // Server holds the API's dependencies; Handler builds its routes.
@@ -95,7 +100,11 @@ type Server struct {
 	googleCallbacks CallbackVerifier
 	metrics         *metrics.Metrics // nil: no metrics
 	readiness       Readiness
-	maxDevices      int // devices per card
+	// maxDevices caps the devices per card; logLimiter rate-limits the
+	// unauthenticated log endpoint per client.
+	maxDevices     int
+	logLimiter     *clientLimiter
+	trustedProxies []string
 }
 
 // New returns a Server. It does not start listening; see Handler.
@@ -109,6 +118,7 @@ func New(opts Options) *Server {
 	}
 	s.initGoogle(opts)
 	s.initWallet(opts.Wallet)
+	s.trustedProxies = opts.TrustedProxies
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -127,6 +137,11 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
+	if err := r.SetTrustedProxies(s.trustedProxies); err != nil {
+		// config.Validate refuses bad entries; trust no proxy rather than all.
+		s.log.Error("trusted proxies", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.Use(s.recoverer(), s.accessLog(), s.observeRequests())
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)

@@ -45,21 +45,40 @@ func (s *Server) walletRoutes(r *gin.Engine) {
 	w.POST("/log", s.wrap(s.deviceLog))
 }
 
-// DefaultMaxDevicesPerCard is WalletOptions.MaxDevicesPerCard's default.
-const DefaultMaxDevicesPerCard = 10
+// Defaults of WalletOptions.
+const (
+	DefaultMaxDevicesPerCard = 10
+	DefaultLogPerMinute      = 60
+)
+
+// maxLogBody caps a log request, whatever Options.MaxBody says: the log
+// endpoint takes no authentication (Apple's design).
+const maxLogBody = 64 << 10
 
 // WalletOptions limits what the pass web service accepts.
 type WalletOptions struct {
 	// MaxDevicesPerCard refuses the registration of a card on one more
 	// device once this many follow it; 0 means DefaultMaxDevicesPerCard.
 	MaxDevicesPerCard int
+	// LogPerMinute is how many log requests one client address may send
+	// a minute (in bursts of as many); 0 means DefaultLogPerMinute.
+	LogPerMinute int
+	// Now is the rate limiter's clock; nil means time.Now.
+	Now func() time.Time
 }
 
 func (s *Server) initWallet(o WalletOptions) {
 	if o.MaxDevicesPerCard <= 0 {
 		o.MaxDevicesPerCard = DefaultMaxDevicesPerCard
 	}
+	if o.LogPerMinute <= 0 {
+		o.LogPerMinute = DefaultLogPerMinute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	s.maxDevices = o.MaxDevicesPerCard
+	s.logLimiter = newClientLimiter(o.LogPerMinute, o.Now)
 }
 
 var errWalletUnauthorized = &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "unauthorized"}
@@ -227,10 +246,25 @@ type logBody struct {
 	Logs []string `json:"logs"`
 }
 
-// deviceLog stores what wallets report: their only remote diagnostics.
+// Log lines the server writes per log request, and their length: the
+// endpoint takes no authentication, so what reaches the server log is cut
+// short (the store keeps more, within its own limits).
+const (
+	logLinesPerRequest = 3
+	logLineLength      = 200
+)
+
+// deviceLog stores what wallets report: their only remote diagnostics. It
+// takes no authentication (Apple's design), so a client's requests are
+// rate-limited (429), bodies capped (413) and the store prunes old rows.
 func (s *Server) deviceLog(c *gin.Context) error {
+	if ok, wait := s.logLimiter.allow(c.ClientIP()); !ok {
+		c.Header("Retry-After", strconv.Itoa(int(max(wait.Round(time.Second), time.Second)/time.Second)))
+		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+			Message: "too many log requests from this address; try again later"}
+	}
 	var body logBody
-	if err := s.decodeJSON(c, &body); err != nil {
+	if err := s.decodeJSONLimit(c, &body, min(s.maxBody, maxLogBody)); err != nil {
 		return err
 	}
 	if len(body.Logs) > 100 {
@@ -239,8 +273,12 @@ func (s *Server) deviceLog(c *gin.Context) error {
 	if err := s.wallet.AddDeviceLogs(c.Request.Context(), truncate(c.GetHeader("User-Agent"), 256), body.Logs); err != nil {
 		return internal(err)
 	}
-	for _, m := range body.Logs {
-		s.log.InfoContext(c.Request.Context(), "device log", "message", truncate(m, 500))
+	for i, m := range body.Logs {
+		if i == logLinesPerRequest {
+			s.log.InfoContext(c.Request.Context(), "device log", "more", len(body.Logs)-i)
+			break
+		}
+		s.log.InfoContext(c.Request.Context(), "device log", "message", truncate(m, logLineLength))
 	}
 	c.Status(http.StatusOK)
 	return nil

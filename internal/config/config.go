@@ -46,6 +46,10 @@ type Config struct {
 	Country string `toml:"country" env:"COUNTRY"`
 	// ExpiryIntervalSeconds is how often lapsed points are expired.
 	ExpiryIntervalSeconds int64 `toml:"expiry_interval_seconds" env:"EXPIRY_INTERVAL_SECONDS"`
+	// TrustedProxies is a comma-separated list of the addresses or CIDRs of
+	// reverse proxies whose X-Forwarded-For names the client; empty means
+	// the client is the connection's peer.
+	TrustedProxies string `toml:"trusted_proxies" env:"TRUSTED_PROXIES"`
 
 	Pass   Pass   `toml:"pass"`
 	APNs   APNs   `toml:"apns"`
@@ -302,6 +306,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Google.validate()...)
 	errs = append(errs, c.FCM.validate()...)
 	errs = append(errs, c.Wallet.validate()...)
+	errs = append(errs, c.validateTrustedProxies()...)
 	if c.ExpiryIntervalSeconds < 1 {
 		errs = append(errs, fmt.Errorf("expiry_interval_seconds %d must be at least 1", c.ExpiryIntervalSeconds))
 	}

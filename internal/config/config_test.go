@@ -61,6 +61,11 @@ func TestValidate(t *testing.T) {
 			c.PublicURL, c.Pass.CertFile, c.Pass.KeyFile, c.Pass.P12File = "https://x.example", "a", "b", "c"
 		}, "not both"},
 		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "log_level"},
+		{"no devices per card", func(c *Config) { c.Wallet.MaxDevicesPerCard = 0 }, "wallet.max_devices_per_card"},
+		{"no log rate", func(c *Config) { c.Wallet.LogPerMinute = 0 }, "wallet.log_per_minute"},
+		{"no log retention", func(c *Config) { c.Wallet.LogRetentionDays = 0 }, "wallet.log_retention_days"},
+		{"tiny log cap", func(c *Config) { c.Wallet.LogMaxRows = 5 }, "wallet.log_max_rows"},
+		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = "10.0.0.0/8, proxy.local" }, "trusted_proxies"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -49,8 +48,7 @@ const (
 		JOIN cards c ON c.serial_number = r.serial_number
 		WHERE r.device_id = ? AND r.pass_type_id = ? AND r.unregistered_at IS NULL AND c.change_seq > ?
 		ORDER BY c.change_seq`
-	insertDeviceLog = `INSERT INTO device_logs (message, user_agent, created_at) VALUES (?, ?, ?)`
-	selectInstalls  = `SELECT channel, COUNT(*) FILTER (WHERE unregistered_at IS NULL),
+	selectInstalls = `SELECT channel, COUNT(*) FILTER (WHERE unregistered_at IS NULL),
 		COUNT(*) FILTER (WHERE unregistered_at IS NOT NULL), MIN(created_at)
 		FROM registrations WHERE serial_number = ? GROUP BY channel ORDER BY channel`
 )
@@ -181,25 +179,6 @@ func dbTime(v any) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return time.Time{}, fmt.Errorf("unexpected timestamp type %T", v)
-}
-
-// maxLogLength caps one stored device log message.
-const maxLogLength = 2000
-
-// AddDeviceLogs stores what a device reported to the log endpoint.
-func (s *Store) AddDeviceLogs(ctx context.Context, userAgent string, messages []string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.nowUTC()
-		for _, m := range messages {
-			if len(m) > maxLogLength {
-				m = strings.ToValidUTF8(m[:maxLogLength], "") + "…"
-			}
-			if _, err := tx.ExecContext(ctx, insertDeviceLog, m, userAgent, now); err != nil {
-				return fmt.Errorf("store device log: %w", err)
-			}
-		}
-		return nil
-	})
 }
 
 // Installs is a card's installations on one channel.

@@ -31,6 +31,8 @@ type Store struct {
 	read    *sql.DB
 	dialect dialect
 	now     func() time.Time
+	// logPruner bounds the device logs (devicelogs.go).
+	logPruner *deviceLogPruner
 
 	// changed is signalled (without blocking) after every commit, so the
 	// outbox worker wakes at once instead of polling.
@@ -49,6 +51,8 @@ type Options struct {
 	URL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// DeviceLogs bounds the messages the wallet log endpoint stores.
+	DeviceLogs DeviceLogLimits
 }
 
 // Open connects to the database named by opts.URL and brings its schema up
@@ -58,7 +62,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{now: now, changed: make(chan struct{}, 1)}
+	s := &Store{now: now, changed: make(chan struct{}, 1), logPruner: newDeviceLogPruner(opts.DeviceLogs)}
 	var err error
 	if IsPostgresURL(opts.URL) {
 		s.dialect = postgresDialect

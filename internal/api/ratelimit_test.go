@@ -1,0 +1,47 @@
+package api
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+func address(i int) string { return fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&255, i&255) }
+
+// TestClientLimiterMemoryIsBounded sends from more addresses than the
+// limiter remembers: it never holds more than maxLimiterKeys buckets.
+func TestClientLimiterMemoryIsBounded(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	l := newClientLimiter(2, func() time.Time { return now })
+	for i := range 3 * maxLimiterKeys {
+		l.allow(address(i))
+		if len(l.clients) > maxLimiterKeys {
+			t.Fatalf("%d buckets after %d addresses", len(l.clients), i+1)
+		}
+	}
+}
+
+// TestClientLimiterForgetsRefilledBucketsFirst fills the limiter: the
+// buckets that refilled are forgotten, a client that is being limited
+// right now is not.
+func TestClientLimiterForgetsRefilledBucketsFirst(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	l := newClientLimiter(2, func() time.Time { return now })
+	for i := range maxLimiterKeys - 1 {
+		l.allow(address(i))
+	}
+	now = now.Add(time.Minute)
+	const busy = "198.51.100.1"
+	l.allow(busy)
+	l.allow(busy)
+	if ok, wait := l.allow(busy); ok || wait != 30*time.Second {
+		t.Fatalf("third request within the minute = %v (wait %v), want refused for 30 s", ok, wait)
+	}
+	l.allow("198.51.100.2") // the table is full: forget the refilled
+	if len(l.clients) != 2 {
+		t.Fatalf("%d buckets after forgetting, want the busy one and the new one", len(l.clients))
+	}
+	if ok, _ := l.allow(busy); ok {
+		t.Fatal("forgetting reset a client that is being limited")
+	}
+}
