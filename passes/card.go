@@ -14,7 +14,8 @@ const (
 	BarcodeCode128 = "code128"
 )
 
-// Locales a program may choose for its default language.
+// Languages loyalpass ships. A program's Locale may be any language of
+// the catalogue (internal/locale); these two are the ones code names.
 const (
 	LocaleRU = "ru"
 	LocaleEN = "en"
@@ -41,7 +42,7 @@ type Program struct {
 	EarnRateBP       int    // earn rate in basis points of the purchase amount
 	Terms            string // program terms, shown on the back
 	BarcodeFormat    string // one of the Barcode* constants
-	Locale           string // LocaleRU or LocaleEN: the pass's default language
+	Locale           string // a language of the catalogue ("ru", "en"): the pass's default language
 	Design           Design
 	Version          int64 // grows when the program's look or terms change
 }
@@ -64,8 +65,20 @@ type Card struct {
 	Voided              bool
 	Version             int64
 	UpdatedAt           time.Time
-	BackFields          []Field // extra back fields (e.g. points that expire soon)
+	// EarnRateBP is the rate this card earns at, in basis points of the
+	// purchase, when it is not the program's (a tier with its own rate);
+	// 0 means the program's rate.
+	EarnRateBP int
+	// Expiring are the points that lapse next; none when Points is 0.
+	Expiring   Expiry
+	BackFields []Field // extra back fields, shown as given
 	// Message is the merchant's latest message: a back field whose change
 	// shows on the lock screen. Empty means none.
 	Message string
+}
+
+// Expiry is a number of points and the day they lapse.
+type Expiry struct {
+	Points int64
+	At     time.Time
 }

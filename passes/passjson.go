@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/loyalpass/loyalpass/internal/locale"
 )
 
 // minAuthTokenLen is the shortest authenticationToken Wallet accepts.
@@ -29,6 +31,7 @@ const (
 	keyEarn       = "earn"
 	keyBackNumber = "number_back"
 	keyMessage    = "message"
+	keyExpiring   = "expiring"
 )
 
 // passJSON is pass.json of a store card. Only the keys loyalpass sets are
@@ -86,7 +89,7 @@ type passContent struct {
 // buildPassJSON encodes pass.json for card c of program p and records the
 // fixed texts it uses in l.
 func buildPassJSON(pc passContent, p Program, c Card, l *localizer) ([]byte, error) {
-	if err := checkCard(p, c, pc.webServiceURL); err != nil {
+	if err := checkCard(p, c, pc.webServiceURL, l.cat); err != nil {
 		return nil, err
 	}
 	format := barcodeFormats[p.BarcodeFormat]
@@ -159,10 +162,14 @@ func buildPassJSON(pc passContent, p Program, c Card, l *localizer) ([]byte, err
 	if p.Terms != "" {
 		sf.BackFields = append(sf.BackFields, field{Key: keyTerms, Label: l.key(textTerms), Value: p.Terms})
 	}
-	if p.EarnRateBP > 0 {
-		sf.BackFields = append(sf.BackFields, field{Key: keyEarn, Label: l.key(textEarn), Value: l.key(earnText(p.EarnRateBP))})
+	if rate := effectiveRate(p, c); rate > 0 {
+		sf.BackFields = append(sf.BackFields, field{Key: keyEarn, Label: l.key(textEarn), Value: l.key(locale.EarnRateText(rate))})
 	}
 	sf.BackFields = append(sf.BackFields, field{Key: keyBackNumber, Label: l.key(textCardNumber), Value: c.Number})
+	if e := c.Expiring; e.Points > 0 {
+		sf.BackFields = append(sf.BackFields, field{Key: keyExpiring, Label: l.key(textExpiring),
+			Value: l.key(locale.ExpiringText(e.Points, e.At))})
+	}
 	for _, f := range c.BackFields {
 		sf.BackFields = append(sf.BackFields, field{Key: f.Key, Label: f.Label, Value: f.Value})
 	}
@@ -179,8 +186,17 @@ func buildPassJSON(pc passContent, p Program, c Card, l *localizer) ([]byte, err
 	return buf.Bytes(), nil
 }
 
+// effectiveRate is the rate card c earns at: its own (its tier's) when it
+// has one, else the program's.
+func effectiveRate(p Program, c Card) int {
+	if c.EarnRateBP > 0 {
+		return c.EarnRateBP
+	}
+	return p.EarnRateBP
+}
+
 // checkCard rejects a program or card that would make a pass Wallet drops.
-func checkCard(p Program, c Card, webServiceURL string) error {
+func checkCard(p Program, c Card, webServiceURL string, texts *locale.Catalogue) error {
 	switch {
 	case c.SerialNumber == "":
 		return errors.New("card has no serial number")
@@ -188,7 +204,7 @@ func checkCard(p Program, c Card, webServiceURL string) error {
 		return fmt.Errorf("program %s has no organization name", p.ID)
 	case p.BarcodeFormat != "" && barcodeFormats[p.BarcodeFormat] == "":
 		return fmt.Errorf("program %s: unknown barcode format %q", p.ID, p.BarcodeFormat)
-	case p.Locale != "" && p.Locale != LocaleRU && p.Locale != LocaleEN:
+	case p.Locale != "" && !texts.Has(p.Locale):
 		return fmt.Errorf("program %s: unsupported locale %q", p.ID, p.Locale)
 	case webServiceURL != "" && len(c.AuthenticationToken) < minAuthTokenLen:
 		return fmt.Errorf("card %s: authentication token shorter than %d characters", c.SerialNumber, minAuthTokenLen)

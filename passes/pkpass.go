@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loyalpass/loyalpass/certs"
+	"github.com/loyalpass/loyalpass/internal/locale"
 )
 
 // ContentType is the MIME type of a .pkpass file.
@@ -25,6 +26,7 @@ type Renderer struct {
 	m             *certs.Material
 	signer        *Signer
 	webServiceURL string
+	texts         *locale.Catalogue
 
 	defaults    []packedFile // the embedded default images
 	defaultsErr error
@@ -35,10 +37,22 @@ type Renderer struct {
 // base URL of loyalpass's Wallet web service (Wallet appends /v1/...); when
 // empty, passes carry neither webServiceURL nor authenticationToken and
 // never update.
-func NewRenderer(m *certs.Material, webServiceURL string) *Renderer {
-	r := &Renderer{m: m, signer: NewSigner(m), webServiceURL: webServiceURL}
+func NewRenderer(m *certs.Material, webServiceURL string, opts ...RendererOption) *Renderer {
+	r := &Renderer{m: m, signer: NewSigner(m), webServiceURL: webServiceURL, texts: locale.Shipped()}
+	for _, o := range opts {
+		o(r)
+	}
 	r.defaults, r.defaultsErr = loadDefaultImages()
 	return r
+}
+
+// RendererOption configures a Renderer.
+type RendererOption func(*Renderer)
+
+// WithTexts makes the Renderer take its fixed texts, and the languages it
+// writes pass.strings for, from c instead of the shipped catalogue.
+func WithTexts(c *locale.Catalogue) RendererOption {
+	return func(r *Renderer) { r.texts = c }
 }
 
 // Render returns the signed .pkpass of card c in program p.
@@ -62,11 +76,11 @@ func (r *Renderer) Render(p Program, c Card) ([]byte, error) {
 		return nil, fmt.Errorf("render pass %s: %w", c.SerialNumber, err)
 	}
 
-	locale := p.Locale
-	if locale == "" {
-		locale = LocaleEN
+	tag := p.Locale
+	if tag == "" {
+		tag = LocaleEN
 	}
-	l := newLocalizer(locale)
+	l := newLocalizer(r.texts, tag)
 	passBytes, err := buildPassJSON(passContent{
 		passTypeID:    m.PassTypeID,
 		teamID:        m.TeamID,
@@ -76,10 +90,11 @@ func (r *Renderer) Render(p Program, c Card) ([]byte, error) {
 		return nil, fmt.Errorf("render pass: %w", err)
 	}
 
-	files := make([]packedFile, 0, 1+len(images)+len(passLocales)+2)
+	tags := r.texts.Tags()
+	files := make([]packedFile, 0, 1+len(images)+len(tags)+2)
 	files = append(files, newPackedFile("pass.json", passBytes))
 	files = append(files, images...)
-	for _, loc := range passLocales {
+	for _, loc := range tags {
 		files = append(files, newPackedFile(loc+".lproj/pass.strings", l.stringsFile(loc)))
 	}
 

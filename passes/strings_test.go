@@ -5,27 +5,34 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/loyalpass/loyalpass/internal/locale"
+	"github.com/loyalpass/loyalpass/internal/locale/localetest"
 )
 
 func TestStringsFileEscapes(t *testing.T) {
-	l := newLocalizer(LocaleEN)
-	tricky := text{
-		ru: "Кавычки \" и \\ слэш\nи строка\tтаб\x01",
-		en: "Quotes \" and \\ slash\nand line\ttab\x01",
+	cat := locale.Shipped()
+	l := newLocalizer(cat, LocaleEN)
+	trickyText := map[string]string{
+		LocaleRU: "Кавычки \" и \\ слэш\nи строка\tтаб\x01",
+		LocaleEN: "Quotes \" and \\ slash\nand line\ttab\x01",
 	}
+	tricky := func(l *locale.Lang) string { return trickyText[l.Tag()] }
 	key := l.key(tricky)
 	l.key(textBalance)
-	if key != tricky.en {
+	if key != trickyText[LocaleEN] {
 		t.Fatalf("key = %q, want the English text", key)
 	}
-	for _, locale := range passLocales {
-		got := parseStrings(t, l.stringsFile(locale))
+	en := cat.Lang(LocaleEN)
+	for _, tag := range cat.Tags() {
+		got := parseStrings(t, l.stringsFile(tag))
 		want := map[string]string{
-			tricky.en:      tricky.in(locale),
-			textBalance.en: textBalance.in(locale),
+			trickyText[LocaleEN]: trickyText[tag],
+			textBalance(en):      textBalance(cat.Lang(tag)),
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s pass.strings round trip:\n got %q\nwant %q", locale, got, want)
+			t.Errorf("%s pass.strings round trip:\n got %q\nwant %q", tag, got, want)
 		}
 	}
 }
@@ -34,15 +41,19 @@ func TestStringsFileEscapes(t *testing.T) {
 // wording in the program's language, so two texts that read the same in
 // one language but differ in the other would overwrite each other.
 func TestTextsHaveDistinctKeys(t *testing.T) {
-	all := []text{textBalance, textBalanceChange, textHolder, textTier, textCardNumber, textTerms, textEarn, earnText(250)}
-	for _, locale := range passLocales {
-		seen := map[string]text{}
-		for _, tx := range all {
-			k := tx.in(locale)
-			if prev, ok := seen[k]; ok && prev != tx {
-				t.Errorf("%s: %q stands for both %v and %v", locale, k, prev, tx)
+	all := map[string]locale.Text{"balance": textBalance, "balance_change": textBalanceChange, "holder": textHolder,
+		"tier": textTier, "message": textMessage, "card_number": textCardNumber, "terms": textTerms, "earn": textEarn,
+		"expiring": textExpiring, "earn_rate": locale.EarnRateText(250),
+		"expiring_text": locale.ExpiringText(5, time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC))}
+	cat := localetest.Pseudo(t)
+	for _, tag := range cat.Tags() {
+		seen := map[string]string{}
+		for name, tx := range all {
+			k := tx(cat.Lang(tag))
+			if prev, ok := seen[k]; ok && prev != name {
+				t.Errorf("%s: %q stands for both %s and %s", tag, k, prev, name)
 			}
-			seen[k] = tx
+			seen[k] = name
 		}
 	}
 }
@@ -50,20 +61,20 @@ func TestTextsHaveDistinctKeys(t *testing.T) {
 func TestFormatPercent(t *testing.T) {
 	tests := []struct {
 		bp   int
-		sep  byte
+		tag  string
 		want string
 	}{
-		{500, '.', "5"},
-		{250, '.', "2.5"},
-		{250, ',', "2,5"},
-		{1, '.', "0.01"},
-		{1005, '.', "10.05"},
-		{10000, '.', "100"},
-		{-150, '.', "-1.5"},
+		{500, LocaleEN, "5"},
+		{250, LocaleEN, "2.5"},
+		{250, LocaleRU, "2,5"},
+		{1, LocaleEN, "0.01"},
+		{1005, LocaleEN, "10.05"},
+		{10000, LocaleEN, "100"},
+		{-150, LocaleEN, "-1.5"},
 	}
 	for _, tt := range tests {
-		if got := formatPercent(tt.bp, tt.sep); got != tt.want {
-			t.Errorf("formatPercent(%d, %q) = %q, want %q", tt.bp, tt.sep, got, tt.want)
+		if got := locale.Shipped().Lang(tt.tag).Percent(tt.bp); got != tt.want {
+			t.Errorf("Percent(%d) in %s = %q, want %q", tt.bp, tt.tag, got, tt.want)
 		}
 	}
 }

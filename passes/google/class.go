@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/api/walletobjects/v1"
 
+	"github.com/loyalpass/loyalpass/internal/locale"
 	"github.com/loyalpass/loyalpass/passes"
 )
 
@@ -27,7 +28,7 @@ func (is Issuer) LoyaltyClass(p passes.Program) (*walletobjects.LoyaltyClass, er
 	if err != nil {
 		return nil, fmt.Errorf("class of program %s: %w", p.ID, err)
 	}
-	locale, err := programLocale(p)
+	l, err := is.localizer(p)
 	if err != nil {
 		return nil, err
 	}
@@ -54,31 +55,31 @@ func (is Issuer) LoyaltyClass(p passes.Program) (*walletobjects.LoyaltyClass, er
 		ProgramLogo: &walletobjects.Image{
 			SourceUri: &walletobjects.ImageUri{Uri: is.LogoURL(p.ID)},
 			ContentDescription: &walletobjects.LocalizedString{
-				DefaultValue: &walletobjects.TranslatedString{Language: locale, Value: p.OrganizationName},
+				DefaultValue: &walletobjects.TranslatedString{Language: l.own.Tag(), Value: p.OrganizationName},
 			},
 		},
 		HexBackgroundColor:        color,
-		AccountIdLabel:            textCardNumber.in(locale),
-		LocalizedAccountIdLabel:   localized(textCardNumber, locale),
-		AccountNameLabel:          textHolder.in(locale),
-		LocalizedAccountNameLabel: localized(textHolder, locale),
+		AccountIdLabel:            l.in(textCardNumber),
+		LocalizedAccountIdLabel:   l.localized(textCardNumber),
+		AccountNameLabel:          l.in(textHolder),
+		LocalizedAccountNameLabel: l.localized(textHolder),
 	}
 	if p.Terms != "" {
 		c.TextModulesData = append(c.TextModulesData, &walletobjects.TextModuleData{
 			Id:              moduleTerms,
-			Header:          textTerms.in(locale),
-			LocalizedHeader: localized(textTerms, locale),
+			Header:          l.in(textTerms),
+			LocalizedHeader: l.localized(textTerms),
 			Body:            p.Terms,
 		})
 	}
 	if p.EarnRateBP > 0 {
-		earn := earnText(p.EarnRateBP)
+		earn := locale.EarnRateText(p.EarnRateBP)
 		c.TextModulesData = append(c.TextModulesData, &walletobjects.TextModuleData{
 			Id:              moduleEarn,
-			Header:          textEarn.in(locale),
-			LocalizedHeader: localized(textEarn, locale),
-			Body:            earn.in(locale),
-			LocalizedBody:   localized(earn, locale),
+			Header:          l.in(textEarn),
+			LocalizedHeader: l.localized(textEarn),
+			Body:            l.in(earn),
+			LocalizedBody:   l.localized(earn),
 		})
 	}
 	if is.CallbackURL != "" {

@@ -18,6 +18,7 @@ import (
 
 	"google.golang.org/api/walletobjects/v1"
 
+	"github.com/loyalpass/loyalpass/internal/locale"
 	"github.com/loyalpass/loyalpass/passes"
 )
 
@@ -47,6 +48,9 @@ type Issuer struct {
 	// CallbackURL, when set, becomes the class's callbackOptions.url, where
 	// Google posts signed save/delete events (see CallbackVerifier).
 	CallbackURL string
+	// Texts words the cards and lists their languages; nil means the
+	// shipped catalogue.
+	Texts *locale.Catalogue
 }
 
 // ClassID returns the class ID of programID.
@@ -92,63 +96,57 @@ func idChar(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
 }
 
-// text is a fixed text of the card in both languages we ship.
-type text struct{ ru, en string }
-
 // The card's fixed texts, worded as on the Apple pass. Merchant texts
 // (names, terms, the currency label) are shown as the merchant wrote them.
 var (
-	textBalance    = text{ru: "Баланс", en: "Balance"}
-	textHolder     = text{ru: "Владелец", en: "Member"}
-	textTier       = text{ru: "Уровень", en: "Tier"}
-	textCardNumber = text{ru: "Номер карты", en: "Card number"}
-	textTerms      = text{ru: "Условия программы", en: "Program terms"}
-	textEarn       = text{ru: "Как начисляются баллы", en: "How you earn points"}
+	textBalance    = locale.Msg("balance")
+	textHolder     = locale.Msg("holder")
+	textTier       = locale.Msg("tier")
+	textCardNumber = locale.Msg("card_number")
+	textTerms      = locale.Msg("terms")
+	textEarn       = locale.Msg("earn_label")
 )
 
+// texts is the catalogue the issuer words its cards from.
+func (is Issuer) texts() *locale.Catalogue {
+	if is.Texts != nil {
+		return is.Texts
+	}
+	return locale.Shipped()
+}
+
+// localizer puts the card's fixed texts in the program's language, with
+// every other language of the catalogue as a translation.
+type localizer struct {
+	cat *locale.Catalogue
+	own *locale.Lang
+}
+
+// localizer returns the localizer of p's language, Russian when unset.
+func (is Issuer) localizer(p passes.Program) (localizer, error) {
+	cat, tag := is.texts(), p.Locale
+	if tag == "" {
+		tag = passes.LocaleRU
+	}
+	if !cat.Has(tag) {
+		return localizer{}, fmt.Errorf("program %s: unsupported locale %q", p.ID, p.Locale)
+	}
+	return localizer{cat: cat, own: cat.Lang(tag)}, nil
+}
+
+// in returns t in the program's language.
+func (l localizer) in(t locale.Text) string { return t(l.own) }
+
 // localized turns t into a LocalizedString whose default is the program's
-// language and whose translation is the other one. Wallet shows the
+// language and whose translations are the others. Wallet shows the
 // translation matching the device's language, else the default.
-func localized(t text, locale string) *walletobjects.LocalizedString {
-	def := &walletobjects.TranslatedString{Language: passes.LocaleRU, Value: t.ru}
-	other := &walletobjects.TranslatedString{Language: passes.LocaleEN, Value: t.en}
-	if locale == passes.LocaleEN {
-		def, other = other, def
-	}
-	return &walletobjects.LocalizedString{DefaultValue: def, TranslatedValues: []*walletobjects.TranslatedString{other}}
-}
-
-// in returns t in locale, English for anything but Russian.
-func (t text) in(locale string) string {
-	if locale == passes.LocaleRU {
-		return t.ru
-	}
-	return t.en
-}
-
-// programLocale is p's language, Russian when unset (as on the Apple pass).
-func programLocale(p passes.Program) (string, error) {
-	switch p.Locale {
-	case "":
-		return passes.LocaleRU, nil
-	case passes.LocaleRU, passes.LocaleEN:
-		return p.Locale, nil
-	}
-	return "", fmt.Errorf("program %s: unsupported locale %q", p.ID, p.Locale)
-}
-
-// earnText describes an earn rate in basis points of the purchase:
-// 500 → "5%", 250 → "2,5%" in Russian and "2.5%" in English.
-func earnText(bp int) text {
-	whole, frac := bp/100, bp%100
-	num := func(sep string) string {
-		switch {
-		case frac == 0:
-			return fmt.Sprintf("%d", whole)
-		case frac%10 == 0:
-			return fmt.Sprintf("%d%s%d", whole, sep, frac/10)
+func (l localizer) localized(t locale.Text) *walletobjects.LocalizedString {
+	ls := &walletobjects.LocalizedString{DefaultValue: &walletobjects.TranslatedString{Language: l.own.Tag(), Value: t(l.own)}}
+	for _, tag := range l.cat.Tags() {
+		if tag != l.own.Tag() {
+			ls.TranslatedValues = append(ls.TranslatedValues,
+				&walletobjects.TranslatedString{Language: tag, Value: t(l.cat.Lang(tag))})
 		}
-		return fmt.Sprintf("%d%s%02d", whole, sep, frac)
 	}
-	return text{ru: num(",") + "% от суммы каждой покупки", en: num(".") + "% of every purchase"}
+	return ls
 }

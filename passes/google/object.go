@@ -38,7 +38,7 @@ func (is Issuer) LoyaltyObject(p passes.Program, c passes.Card) (*walletobjects.
 	if err != nil {
 		return nil, fmt.Errorf("class of program %s: %w", p.ID, err)
 	}
-	locale, err := programLocale(p)
+	l, err := is.localizer(p)
 	if err != nil {
 		return nil, err
 	}
@@ -59,8 +59,8 @@ func (is Issuer) LoyaltyObject(p passes.Program, c passes.Card) (*walletobjects.
 		},
 		TextModulesData: []*walletobjects.TextModuleData{{
 			Id:              moduleNumber,
-			Header:          textCardNumber.in(locale),
-			LocalizedHeader: localized(textCardNumber, locale),
+			Header:          l.in(textCardNumber),
+			LocalizedHeader: l.localized(textCardNumber),
 			Body:            c.Number,
 		}},
 	}
@@ -72,16 +72,16 @@ func (is Issuer) LoyaltyObject(p passes.Program, c passes.Card) (*walletobjects.
 	if p.CurrencyLabel != "" {
 		o.LoyaltyPoints.Label = p.CurrencyLabel
 	} else {
-		o.LoyaltyPoints.Label = textBalance.in(locale)
-		o.LoyaltyPoints.LocalizedLabel = localized(textBalance, locale)
+		o.LoyaltyPoints.Label = l.in(textBalance)
+		o.LoyaltyPoints.LocalizedLabel = l.localized(textBalance)
 	}
 	// The tier sits on the front next to the balance. LoyaltyObject has no
 	// rewardsTier of its own (that field is per class), so a per-card tier
 	// is a string "balance" of the secondary points.
 	if c.Tier != "" {
 		o.SecondaryLoyaltyPoints = &walletobjects.LoyaltyPoints{
-			Label:          textTier.in(locale),
-			LocalizedLabel: localized(textTier, locale),
+			Label:          l.in(textTier),
+			LocalizedLabel: l.localized(textTier),
 			Balance:        &walletobjects.LoyaltyPointsBalance{String: c.Tier},
 		}
 	}
