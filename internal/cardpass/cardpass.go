@@ -100,9 +100,9 @@ func (s *Service) render(ctx context.Context, card loyalty.Card, prog loyalty.Pr
 	if err != nil {
 		return nil, err
 	}
-	if points > 0 {
-		pc.BackFields = append(pc.BackFields, expiryField(prog.Locale, points, at))
-	}
+	// The expiry depends only on the ledger, so it changes only with the
+	// card version.
+	pc.Expiring = passes.Expiry{Points: points, At: at}
 	start := time.Now()
 	data, err := s.renderer.Render(ProgramFor(m, prog, images), pc)
 	if err != nil {
@@ -133,42 +133,13 @@ func ProgramFor(m store.Merchant, p loyalty.Program, images map[string][]byte) p
 }
 
 // CardFor is the pass domain's view of a stored card. The tier shows by
-// its name; a program without tiers shows none.
+// its name; a program without tiers shows none. The earn rate is the
+// card's own: its tier's, or the program's when the tier sets none.
 func CardFor(c loyalty.Card, p loyalty.Program) passes.Card {
+	rules := p.Rules()
 	return passes.Card{
 		SerialNumber: c.SerialNumber, AuthenticationToken: c.AuthToken, Number: c.Number,
-		HolderName: c.Customer.Name, Balance: c.Balance, Tier: p.Rules().TierName(c.Tier),
+		HolderName: c.Customer.Name, Balance: c.Balance, Tier: rules.TierName(c.Tier), EarnRateBP: rules.EarnRate(c.Tier),
 		Voided: c.Status == loyalty.CardVoided, Version: c.Version, UpdatedAt: c.UpdatedAt, Message: c.Message,
 	}
-}
-
-// expiryField is the back field that warns of the points that lapse next.
-// It depends only on the ledger, so it changes only with the card version.
-func expiryField(locale string, points int64, at time.Time) passes.Field {
-	date := at.UTC().Format("02.01.2006")
-	if locale == passes.LocaleEN {
-		return passes.Field{Key: "expiring", Label: "Points expiring",
-			Value: strconv.FormatInt(points, 10) + " points expire on " + at.UTC().Format("2 January 2006")}
-	}
-	verb := "сгорят"
-	if ruForm(points) == 0 {
-		verb = "сгорит"
-	}
-	return passes.Field{Key: "expiring", Label: "Сгорание баллов",
-		Value: strconv.FormatInt(points, 10) + " " + [3]string{"балл", "балла", "баллов"}[ruForm(points)] + " " + verb + " " + date}
-}
-
-// ruForm picks the Russian plural form of a count: 0 for 1, 21, 101 (балл),
-// 1 for 2–4, 22–24 (балла), 2 for the rest (баллов).
-func ruForm(n int64) int {
-	n %= 100
-	switch {
-	case n >= 11 && n <= 14:
-		return 2
-	case n%10 == 1:
-		return 0
-	case n%10 >= 2 && n%10 <= 4:
-		return 1
-	}
-	return 2
 }

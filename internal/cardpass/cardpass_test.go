@@ -1,21 +1,76 @@
 package cardpass
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
+	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/passes"
 )
 
-func TestExpiryFieldSpeaksRussianPlurals(t *testing.T) {
-	at := time.Date(2026, 12, 31, 10, 0, 0, 0, time.UTC)
-	for n, want := range map[int64]string{
-		1: "1 балл сгорит 31.12.2026", 21: "21 балл сгорит 31.12.2026", 3: "3 балла сгорят 31.12.2026",
-		11: "11 баллов сгорят 31.12.2026", 112: "112 баллов сгорят 31.12.2026", 120: "120 баллов сгорят 31.12.2026",
-	} {
-		if got := expiryField("ru", n, at).Value; got != want {
-			t.Errorf("%d: %q, want %q", n, got, want)
+var _ Store = (*store.Store)(nil)
+
+// The wording of the expiring points ("3 балла сгорят 31.12.2026") is
+// the catalogue's: internal/locale TestExpiring.
+
+func TestCardForShowsTheTiersRate(t *testing.T) {
+	prog := loyalty.Program{EarnRateBP: 300, Tiers: []loyalty.Tier{
+		{Code: "base", Name: "Base", Threshold: 0},
+		{Code: "silver", Name: "Silver", Threshold: 1000, EarnRateBP: 0}, // inherits the program's
+		{Code: "gold", Name: "Gold", Threshold: 5000, EarnRateBP: 700},
+	}}
+	for tier, want := range map[string]int{"base": 300, "silver": 300, "gold": 700, "gone": 300} {
+		if got := CardFor(loyalty.Card{Tier: tier}, prog).EarnRateBP; got != want {
+			t.Errorf("tier %s: EarnRateBP = %d, want %d", tier, got, want)
 		}
 	}
-	if got := expiryField("en", 5, at).Value; got != "5 points expire on 31 December 2026" {
-		t.Errorf("en: %q", got)
+}
+
+func TestPassCarriesTheExpiringPoints(t *testing.T) {
+	at := time.Date(2026, 12, 31, 10, 0, 0, 0, time.UTC)
+	for _, points := range []int64{0, 120} {
+		st := &fakeStore{expiring: points, at: at}
+		r := &fakeRenderer{}
+		if _, err := New(st, r, nil).Pass(context.Background(), loyalty.Card{SerialNumber: "s1", Version: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if want := (passes.Expiry{Points: points, At: at}); r.card.Expiring != want {
+			t.Errorf("Expiring = %+v, want %+v", r.card.Expiring, want)
+		}
+		if len(r.card.BackFields) != 0 {
+			t.Errorf("BackFields = %+v, want none: the pass words the expiry itself", r.card.BackFields)
+		}
 	}
+}
+
+type fakeStore struct {
+	expiring int64
+	at       time.Time
+}
+
+func (f *fakeStore) Merchant(context.Context, string) (store.Merchant, error) {
+	return store.Merchant{Name: "Shop"}, nil
+}
+func (f *fakeStore) Program(context.Context, string, string) (loyalty.Program, error) {
+	return loyalty.Program{Locale: "ru"}, nil
+}
+func (f *fakeStore) ProgramImages(context.Context, string) (map[string][]byte, error) {
+	return nil, nil
+}
+func (f *fakeStore) PassFile(context.Context, string) (store.PassFile, error) {
+	return store.PassFile{}, errors.New("none")
+}
+func (f *fakeStore) PutPassFile(context.Context, string, store.PassFile) error { return nil }
+func (f *fakeStore) NextExpiry(context.Context, string) (int64, time.Time, error) {
+	return f.expiring, f.at, nil
+}
+
+type fakeRenderer struct{ card passes.Card }
+
+func (r *fakeRenderer) Render(_ passes.Program, c passes.Card) ([]byte, error) {
+	r.card = c
+	return []byte("pkpass"), nil
 }
