@@ -107,12 +107,12 @@ func testPage() Page {
 
 // newTestServer mounts a Handler over src on a gin engine and returns the
 // engine and the buffer its log goes to.
-func newTestServer(t *testing.T, src Source) (http.Handler, *syncBuffer) {
+func newTestServer(t *testing.T, src Source, opts ...Option) (http.Handler, *syncBuffer) {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	logs := &syncBuffer{}
 	r := gin.New()
-	New(src, slog.New(slog.NewJSONHandler(logs, nil))).Register(r)
+	New(src, slog.New(slog.NewJSONHandler(logs, nil)), opts...).Register(r)
 	return r, logs
 }
 

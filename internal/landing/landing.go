@@ -3,7 +3,8 @@
 // the phone (Apple Wallet on iOS, Google Wallet and a .pkpass download for
 // Android wallet apps on Android, both plus a QR code on a desktop), a hint
 // to leave an app's built-in browser, and the SMS opt-out. Pages are rendered
-// on the server in Russian or English and need no JavaScript.
+// on the server in the languages of the text catalogue (internal/locale),
+// Russian and English as shipped, and need no JavaScript.
 package landing
 
 import (
@@ -16,6 +17,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/loyalpass/loyalpass/internal/locale"
 )
 
 // ErrNotFound is what a Source returns (possibly wrapped) for a token it does
@@ -28,8 +31,8 @@ type Page struct {
 	Token string
 	// ProgramName and OrganizationName head the page and the card.
 	ProgramName, OrganizationName string
-	// Locale is the program's default language, "ru" or "en"; the
-	// browser's Accept-Language overrides it.
+	// Locale is the program's default language ("ru", "en", any language
+	// of the catalogue); the browser's Accept-Language overrides it.
 	Locale string
 	// BackgroundColor and ForegroundColor colour the card, as "#rrggbb";
 	// anything else falls back to neutral colours.
@@ -71,6 +74,16 @@ type Handler struct {
 	src   Source
 	log   *slog.Logger
 	pages pages
+	texts *locale.Catalogue
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithTexts makes the pages speak the languages of c, with its texts,
+// instead of the shipped catalogue's.
+func WithTexts(c *locale.Catalogue) Option {
+	return func(h *Handler) { h.texts = c }
 }
 
 // maxTokenLen bounds the tokens passed to the Source; longer ones are
@@ -85,11 +98,16 @@ const qrSize = 256
 
 // New returns a Handler over src. A nil log discards. It panics only if the
 // embedded templates do not parse, which the package tests rule out.
-func New(src Source, log *slog.Logger) *Handler {
+func New(src Source, log *slog.Logger, opts ...Option) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{src: src, log: log.With(slog.String("component", "landing")), pages: mustParsePages()}
+	h := &Handler{src: src, log: log.With(slog.String("component", "landing")), pages: mustParsePages(),
+		texts: locale.Shipped()}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // Register adds the routes to r: GET /c/:token (the page), GET
@@ -239,8 +257,8 @@ func (h *Handler) logError(c *gin.Context, op string, err error, token string) {
 		slog.String("op", op), slog.String("err", msg))
 }
 
-func (h *Handler) lang(c *gin.Context, programLocale string) string {
-	return pickLocale(c.GetHeader("Accept-Language"), programLocale)
+func (h *Handler) lang(c *gin.Context, programLocale string) *locale.Lang {
+	return h.texts.Lang(pickLocale(h.texts, c.GetHeader("Accept-Language"), programLocale))
 }
 
 // validToken rules out what no short link looks like before the Source is

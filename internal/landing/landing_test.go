@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/assets"
+	"github.com/loyalpass/loyalpass/internal/locale"
 )
 
 func TestCardContent(t *testing.T) {
@@ -79,7 +80,7 @@ func TestLanguage(t *testing.T) {
 	}
 	h, _ := newTestServer(t, newFakeSource())
 	for _, tt := range tests {
-		if got := pickLocale(tt.accept, tt.program); got != tt.want {
+		if got := pickLocale(locale.Shipped(), tt.accept, tt.program); got != tt.want {
 			t.Errorf("pickLocale(%q, %q) = %q, want %q", tt.accept, tt.program, got, tt.want)
 		}
 	}
@@ -121,23 +122,16 @@ func TestNumbersAndPlurals(t *testing.T) {
 		{"en", -1000, "-1,000\u00a0points"},
 	}
 	for _, tt := range tests {
-		if got := points(tt.lang, tt.n); got != tt.want {
+		if got := locale.Shipped().Lang(tt.lang).Points(tt.n); got != tt.want {
 			t.Errorf("points(%s, %d) = %q, want %q", tt.lang, tt.n, got, tt.want)
 		}
 	}
 }
 
 func TestCatalogueComplete(t *testing.T) {
-	for key := range catalogue["ru"] {
-		if catalogue["en"][key] == "" {
-			t.Errorf("%q has no English text", key)
-		}
-	}
-	for key := range catalogue["en"] {
-		if catalogue["ru"][key] == "" {
-			t.Errorf("%q has no Russian text", key)
-		}
-	}
+	// Every shipped language has every key: internal/locale
+	// TestShippedLanguagesHaveEveryKey.
+	texts := locale.Shipped().Lang("ru").Texts()
 	// Every key the templates use must exist (missingkey=error also
 	// catches it, but only on the paths a test renders).
 	for _, name := range []string{"layout", "card", "optout", "message"} {
@@ -146,7 +140,7 @@ func TestCatalogueComplete(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range regexp.MustCompile(`\.T\.(\w+)`).FindAllStringSubmatch(data, -1) {
-			if _, ok := catalogue["ru"][m[1]]; !ok {
+			if _, ok := texts[m[1]]; !ok {
 				t.Errorf("%s.html uses unknown text %q", name, m[1])
 			}
 		}

@@ -4,16 +4,19 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/loyalpass/loyalpass/internal/locale"
 )
 
 // defaultLocale is used when neither the browser nor the program names a
 // language we speak: loyalpass is made for Russian retail first.
 const defaultLocale = "ru"
 
-// pickLocale returns "ru" or "en": the supported language the browser ranks
-// highest in its Accept-Language header (q-values honoured, q=0 meaning
-// "not this one"), else the program's own locale, else defaultLocale.
-func pickLocale(acceptLanguage, programLocale string) string {
+// pickLocale returns a language of cat ("ru", "en", …): the one the
+// browser ranks highest in its Accept-Language header (q-values honoured,
+// q=0 meaning "not this one"), else the program's own locale, else
+// defaultLocale.
+func pickLocale(cat *locale.Catalogue, acceptLanguage, programLocale string) string {
 	type choice struct {
 		lang string
 		q    float64
@@ -23,7 +26,7 @@ func pickLocale(acceptLanguage, programLocale string) string {
 	for i, part := range strings.Split(acceptLanguage, ",") {
 		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		lang := primarySubtag(tag)
-		if _, ok := catalogue[lang]; !ok {
+		if !cat.Has(lang) {
 			continue
 		}
 		q := 1.0
@@ -46,7 +49,7 @@ func pickLocale(acceptLanguage, programLocale string) string {
 		sort.SliceStable(choices, func(a, b int) bool { return choices[a].q > choices[b].q })
 		return choices[0].lang
 	}
-	if lang := primarySubtag(programLocale); catalogue[lang] != nil {
+	if lang := primarySubtag(programLocale); cat.Has(lang) {
 		return lang
 	}
 	return defaultLocale
@@ -59,56 +62,4 @@ func primarySubtag(tag string) string {
 		tag = tag[:i]
 	}
 	return strings.ToLower(tag)
-}
-
-// formatInt groups the digits of n the way each language writes them:
-// "1 250" (with a no-break space, so it never wraps) in Russian, "1,250"
-// in English.
-func formatInt(lang string, n int64) string {
-	sep := ","
-	if lang == "ru" {
-		sep = "\u00a0"
-	}
-	digits := strconv.FormatInt(n, 10)
-	sign := ""
-	if strings.HasPrefix(digits, "-") {
-		sign, digits = "-", digits[1:]
-	}
-	var b strings.Builder
-	b.WriteString(sign)
-	for i, d := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(d)
-	}
-	return b.String()
-}
-
-// points returns "1 250 баллов" or "1,250 points", with the plural form
-// the number needs.
-func points(lang string, n int64) string {
-	return formatInt(lang, n) + "\u00a0" + catalogue[lang][pluralKey(lang, n)]
-}
-
-// pluralKey picks the catalogue key of the word "point" for n: Russian has
-// three forms (1 балл, 2 балла, 5 баллов; 21 балл, 11 баллов), English two.
-func pluralKey(lang string, n int64) string {
-	if n < 0 {
-		n = -n
-	}
-	if lang != "ru" {
-		if n == 1 {
-			return "points_one"
-		}
-		return "points_many"
-	}
-	switch mod10, mod100 := n%10, n%100; {
-	case mod10 == 1 && mod100 != 11:
-		return "points_one"
-	case mod10 >= 2 && mod10 <= 4 && (mod100 < 12 || mod100 > 14):
-		return "points_few"
-	default:
-		return "points_many"
-	}
 }

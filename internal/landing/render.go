@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/assets"
+	"github.com/loyalpass/loyalpass/internal/locale"
 )
 
 // pages holds one template set per page; each page file defines "body"
@@ -99,8 +100,8 @@ const (
 	defaultFG = "#ffffff"
 )
 
-func newLayout(lang, title, bg, fg string) layout {
-	return layout{Lang: lang, T: catalogue[lang], Title: title, BG: cssColor(bg, defaultBG), FG: cssColor(fg, defaultFG)}
+func newLayout(lang *locale.Lang, title, bg, fg string) layout {
+	return layout{Lang: lang.Tag(), T: lang.Texts(), Title: title, BG: cssColor(bg, defaultBG), FG: cssColor(fg, defaultFG)}
 }
 
 // cssColor returns s if it is a "#rrggbb" colour, else def.
@@ -136,8 +137,7 @@ type cardView struct {
 	OptedOut                                bool
 }
 
-func newCardView(p Page, cl client, lang, base string) *cardView {
-	t := catalogue[lang]
+func newCardView(p Page, cl client, lang *locale.Lang, base string) *cardView {
 	title := p.ProgramName
 	if title == "" {
 		title = p.OrganizationName
@@ -147,7 +147,7 @@ func newCardView(p Page, cl client, lang, base string) *cardView {
 		Program:    p.ProgramName,
 		Org:        p.OrganizationName,
 		CardNumber: p.CardNumber,
-		Balance:    points(lang, p.Balance),
+		Balance:    lang.Points(p.Balance),
 		PassURL:    p.PassURL, GoogleSaveURL: p.GoogleSaveURL, ShortURL: p.ShortURL,
 		QRSrc:     base + "/qr.png",
 		OptOutURL: p.OptOutURL, OptedOut: p.OptedOut,
@@ -156,22 +156,22 @@ func newCardView(p Page, cl client, lang, base string) *cardView {
 		v.Org = ""
 	}
 	if p.BonusPoints > 0 {
-		v.Bonus = "+" + points(lang, p.BonusPoints)
+		v.Bonus = "+" + lang.Points(p.BonusPoints)
 	}
 	hasPass, hasGoogle := p.PassURL != "", p.GoogleSaveURL != ""
 	// A desktop app's "in-app browser" is a link previewer: nothing to say.
 	if cl.inApp && cl.device != deviceDesktop {
 		v.InApp = true
-		v.InAppWhy = t["inapp_why"]
+		v.InAppWhy = lang.Text("inapp_why")
 		if cl.app != "" {
-			v.InAppWhy = fmt.Sprintf(t["inapp_why_named"], cl.app)
+			v.InAppWhy = lang.Text("inapp_why_named", "app", cl.app)
 		}
 		switch cl.device {
 		case deviceIOS:
-			v.InAppHow = t["inapp_how_ios"]
+			v.InAppHow = lang.Text("inapp_how_ios")
 			v.AppleAnyway = hasPass
 		case deviceAndroid:
-			v.InAppHow = t["inapp_how_android"]
+			v.InAppHow = lang.Text("inapp_how_android")
 			v.GoogleAnyway, v.PKPassAnyway = hasGoogle, hasPass
 		}
 		return v
@@ -197,10 +197,10 @@ type optoutView struct {
 	Body, Action, Back string
 }
 
-func newOptoutView(p Page, lang, base string) *optoutView {
+func newOptoutView(p Page, lang *locale.Lang, base string) *optoutView {
 	return &optoutView{
-		layout: newLayout(lang, catalogue[lang]["optout_title"], p.BackgroundColor, p.ForegroundColor),
-		Body:   fmt.Sprintf(catalogue[lang]["optout_body"], orgName(p)),
+		layout: newLayout(lang, lang.Text("optout_title"), p.BackgroundColor, p.ForegroundColor),
+		Body:   lang.Text("optout_body", "org", orgName(p)),
 		Action: base + "/optout",
 		Back:   base,
 	}
@@ -213,15 +213,14 @@ type messageView struct {
 	Heading, Body, Back string
 }
 
-func newMessageView(lang, headingKey, bodyKey string) *messageView {
-	t := catalogue[lang]
-	return &messageView{layout: newLayout(lang, t[headingKey], "", ""), Heading: t[headingKey], Body: t[bodyKey]}
+func newMessageView(lang *locale.Lang, headingKey, bodyKey string) *messageView {
+	heading := lang.Text(headingKey)
+	return &messageView{layout: newLayout(lang, heading, "", ""), Heading: heading, Body: lang.Text(bodyKey)}
 }
 
-func optedOutView(p Page, lang, base string) *messageView {
-	t := catalogue[lang]
+func optedOutView(p Page, lang *locale.Lang, base string) *messageView {
 	v := newMessageView(lang, "optout_done_title", "optout_done_body")
-	v.Body = fmt.Sprintf(t["optout_done_body"], orgName(p))
+	v.Body = lang.Text("optout_done_body", "org", orgName(p))
 	v.BG, v.FG = cssColor(p.BackgroundColor, defaultBG), cssColor(p.ForegroundColor, defaultFG)
 	v.Back = base
 	return v
