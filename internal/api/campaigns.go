@@ -153,7 +153,7 @@ func (s *Server) toCampaign(in campaignInput, merchantID string) (store.Campaign
 	case c.BonusOn != "open" && c.BonusOn != "install":
 		return c, invalid("bonus_on", "bonus_on must be open (the link is opened) or install (the card is installed)")
 	case !strings.Contains(c.Template, "{link}"):
-		return c, invalid("template", "template must contain {link}; it may use {name} and {bonus}")
+		return c, invalid("template", "template must contain {link}; it may use {name}, {bonus} and {points}")
 	case c.HoldoutBP < 0 || c.HoldoutBP > 5000:
 		return c, invalid("holdout_percent", "holdout_percent must be 0 to 50")
 	case c.QuietStart < 0 || c.QuietStart > 23 || c.QuietEnd < 0 || c.QuietEnd > 23:

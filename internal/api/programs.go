@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/loyalpass/loyalpass/internal/locale"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/passes"
@@ -82,7 +83,6 @@ type designJSON struct {
 var (
 	colorRE        = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 	barcodeFormats = []string{passes.BarcodeQR, passes.BarcodePDF417, passes.BarcodeAztec, passes.BarcodeCode128}
-	locales        = []string{passes.LocaleRU, passes.LocaleEN}
 	imageKinds     = []string{"icon", "logo", "strip"}
 )
 
@@ -128,10 +128,7 @@ func (in programInput) apply(p *loyalty.Program) error {
 		set(&p.LogoText, d.LogoText)
 	}
 	if p.CurrencyLabel == "" {
-		p.CurrencyLabel = map[string]string{passes.LocaleRU: "баллы"}[p.Locale]
-		if p.CurrencyLabel == "" {
-			p.CurrencyLabel = "points"
-		}
+		p.CurrencyLabel = locale.Shipped().Lang(p.Locale).Text("currency_label")
 	}
 	if p.LogoText == "" {
 		p.LogoText = p.Name
@@ -166,8 +163,8 @@ func validateProgram(p *loyalty.Program) error {
 	if !slices.Contains(barcodeFormats, p.BarcodeFormat) {
 		return invalid("barcode_format", "barcode_format must be one of %s", strings.Join(barcodeFormats, ", "))
 	}
-	if !slices.Contains(locales, p.Locale) {
-		return invalid("locale", "locale must be one of %s", strings.Join(locales, ", "))
+	if !locale.Shipped().Has(p.Locale) {
+		return invalid("locale", "locale must be one of %s", strings.Join(locale.Shipped().Tags(), ", "))
 	}
 	var fieldErr *loyalty.FieldError
 	if err := errors.Join(loyalty.ValidateKind(p.Kind), loyalty.ValidateTiers(p.Tiers, p.TierBasis)); errors.As(err, &fieldErr) {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/loyalpass/loyalpass/internal/locale"
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/phone"
 	"github.com/loyalpass/loyalpass/internal/sms"
 	"github.com/loyalpass/loyalpass/internal/store"
@@ -29,6 +31,7 @@ type Store interface {
 	MarkPhoneInvalid(ctx context.Context, customerID string) error
 	OptOutCustomer(ctx context.Context, customerID string) error
 	FinishIfDone(ctx context.Context, id string) (bool, error)
+	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
 }
 
 // Options configures a Sender.
@@ -49,6 +52,9 @@ type Options struct {
 	// "invalid_number", "opted_out", "retry" or "failed") of every text
 	// handed to a provider.
 	Observe func(provider, status string)
+	// Texts words {points} in the campaign program's language; nil means
+	// the shipped catalogue.
+	Texts *locale.Catalogue
 }
 
 // Sender texts running campaigns. It is safe to run one per instance:
@@ -74,6 +80,9 @@ func New(opts Options) *Sender {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Texts == nil {
+		opts.Texts = locale.Shipped()
 	}
 	return &Sender{opts: opts, log: opts.Log.With("component", "campaign"), budgets: map[string]float64{}}
 }
@@ -142,13 +151,22 @@ func (s *Sender) serve(ctx context.Context, c store.Campaign, elapsed time.Durat
 	if !ok {
 		return 0, fmt.Errorf("SMS provider %q is not configured", c.Provider)
 	}
+	prog, err := s.opts.Store.Program(ctx, c.MerchantID, c.ProgramID)
+	if err != nil {
+		return 0, fmt.Errorf("load program of campaign %s: %w", c.ID, err)
+	}
+	tag := prog.Locale
+	if tag == "" {
+		tag = defaultLang
+	}
+	lang := s.opts.Texts.Lang(tag)
 	recipients, err := s.opts.Store.ClaimRecipients(ctx, c.ID, n)
 	if err != nil {
 		return 0, err
 	}
 	sent := 0
 	for _, r := range recipients {
-		ok, err := s.text(ctx, c, provider, r)
+		ok, err := s.text(ctx, c, lang, provider, r)
 		if err != nil {
 			return sent, err
 		}
@@ -160,7 +178,7 @@ func (s *Sender) serve(ctx context.Context, c store.Campaign, elapsed time.Durat
 }
 
 // text sends one recipient's message, or says why not.
-func (s *Sender) text(ctx context.Context, c store.Campaign, provider sms.Provider, r store.Recipient) (bool, error) {
+func (s *Sender) text(ctx context.Context, c store.Campaign, lang *locale.Lang, provider sms.Provider, r store.Recipient) (bool, error) {
 	now := s.opts.Now()
 	if !r.Consent {
 		return false, s.opts.Store.MarkRecipient(ctx, r, "skipped", "no SMS consent or opted out", now)
@@ -172,7 +190,8 @@ func (s *Sender) text(ctx context.Context, c store.Campaign, provider sms.Provid
 	if err != nil {
 		return false, err
 	}
-	text := Render(c.Template, r.Name, c.BonusPoints, strings.TrimRight(s.opts.ShortURL, "/")+"/c/"+token)
+	text := RenderText(c.Template, Fill{Name: r.Name, Bonus: c.BonusPoints, Link: strings.TrimRight(s.opts.ShortURL, "/") + "/c/" + token,
+		Lang: lang})
 	res, err := provider.Send(ctx, sms.Message{ID: "r" + strconv.FormatInt(r.ID, 10), To: r.Phone, Text: text,
 		StatusCallback: s.opts.StatusCallback})
 	if s.opts.Observe != nil {
@@ -207,16 +226,47 @@ func (s *Sender) text(ctx context.Context, c store.Campaign, provider sms.Provid
 	}
 }
 
-// Render fills a template's {name}, {bonus} and {link}. Without a name,
-// "{name}, " and similar lead-ins are dropped rather than left dangling.
+// Fill is what a template's placeholders are filled with.
+type Fill struct {
+	Name  string // {name}
+	Bonus int64  // {bonus}, the bare number, and {points}
+	Link  string // {link}
+	// Lang words {points}: the bonus with the word for points in the form
+	// the number needs ("21 балл", "50 баллов", "1 point"). nil means
+	// Russian, loyalpass's default program language.
+	Lang *locale.Lang
+}
+
+// Render is RenderText with {points} in Russian: for previews that know
+// no program.
 func Render(template, name string, bonus int64, link string) string {
-	if strings.TrimSpace(name) == "" {
+	return RenderText(template, Fill{Name: name, Bonus: bonus, Link: link})
+}
+
+// RenderText fills a template's {name}, {bonus}, {points} and {link}.
+// Without a name, "{name}, " and similar lead-ins are dropped rather than
+// left dangling.
+func RenderText(template string, f Fill) string {
+	if strings.TrimSpace(f.Name) == "" {
 		for _, lead := range []string{"{name}, ", "{name},", "{name}! ", "{name}!", " {name}"} {
 			template = strings.ReplaceAll(template, lead, "")
 		}
 	}
-	return strings.NewReplacer("{name}", name, "{bonus}", strconv.FormatInt(bonus, 10), "{link}", link).Replace(template)
+	pairs := []string{"{name}", f.Name, "{bonus}", strconv.FormatInt(f.Bonus, 10), "{link}", f.Link}
+	if strings.Contains(template, "{points}") {
+		lang := f.Lang
+		if lang == nil {
+			lang = locale.Shipped().Lang(defaultLang)
+		}
+		// A no-break space is outside GSM-7: one would make a Latin text
+		// UCS-2 and double its price. Cyrillic is UCS-2 anyway.
+		pairs = append(pairs, "{points}", strings.ReplaceAll(lang.Points(f.Bonus), "\u00a0", " "))
+	}
+	return strings.NewReplacer(pairs...).Replace(template)
 }
+
+// defaultLang words {points} when no program language is known.
+const defaultLang = "ru"
 
 // QuietNow reports whether it is within the campaign's quiet hours in its
 // time zone (the store's, not the phone number's: Russian mobile numbers

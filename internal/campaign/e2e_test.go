@@ -19,6 +19,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/apikey"
 	"github.com/loyalpass/loyalpass/internal/campaign"
 	"github.com/loyalpass/loyalpass/internal/cardpass"
+	"github.com/loyalpass/loyalpass/internal/locale"
 	"github.com/loyalpass/loyalpass/internal/sms"
 	"github.com/loyalpass/loyalpass/internal/sms/smstest"
 	"github.com/loyalpass/loyalpass/internal/store"
@@ -116,7 +117,10 @@ func (e *env) must(want int, method, path string, body any, header ...string) ma
 	return out
 }
 
-func (e *env) sender() *campaign.Sender {
+func (e *env) sender() *campaign.Sender { return e.senderWith(nil) }
+
+// senderWith is sender with {points} worded from texts (nil: shipped).
+func (e *env) senderWith(texts *locale.Catalogue) *campaign.Sender {
 	twilio, err := sms.NewTwilio(sms.TwilioConfig{BaseURL: e.twilio.URL, AccountSID: "AC0123456789abcdef0123456789abcdef",
 		AuthToken: "twilio-token", From: "+15005550006"})
 	if err != nil {
@@ -128,7 +132,7 @@ func (e *env) sender() *campaign.Sender {
 	}
 	return campaign.New(campaign.Options{Store: e.store, ShortURL: e.url, Now: e.clock.Now,
 		StatusCallback: e.url + "/hooks/sms/twilio",
-		Providers:      map[string]sms.Provider{"twilio": twilio, "smsru": smsru}})
+		Providers:      map[string]sms.Provider{"twilio": twilio, "smsru": smsru}, Texts: texts})
 }
 
 // customers makes n customers with cards: every one bought 200 days ago,

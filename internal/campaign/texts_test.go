@@ -1,0 +1,100 @@
+package campaign_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loyalpass/loyalpass/internal/campaign"
+	"github.com/loyalpass/loyalpass/internal/locale/localetest"
+	"github.com/loyalpass/loyalpass/internal/loyalty"
+	"github.com/loyalpass/loyalpass/internal/sms"
+	"github.com/loyalpass/loyalpass/internal/store"
+)
+
+func TestRenderText(t *testing.T) {
+	cat := localetest.Pseudo(t)
+	tests := []struct {
+		template string
+		fill     campaign.Fill
+		want     string
+	}{
+		// Templates without {points} read as they always did.
+		{"{name}, дарим {bonus} баллов: {link}", campaign.Fill{Name: "Анна", Bonus: 50, Link: "https://k.ru/c/x"},
+			"Анна, дарим 50 баллов: https://k.ru/c/x"},
+		{"{name}, дарим {bonus}: {link}", campaign.Fill{Bonus: 50, Link: "L"}, "дарим 50: L"},
+		{"Дарим {points}: {link}", campaign.Fill{Bonus: 21, Link: "L"}, "Дарим 21 балл: L"},
+		{"Дарим {points}: {link}", campaign.Fill{Bonus: 1250, Link: "L", Lang: cat.Lang("ru")}, "Дарим 1 250 баллов: L"},
+		{"Here are {points}: {link}", campaign.Fill{Bonus: 1, Link: "L", Lang: cat.Lang("en")}, "Here are 1 point: L"},
+		{"Here are {points}: {link}", campaign.Fill{Bonus: 1500, Link: "L", Lang: cat.Lang("en")}, "Here are 1,500 points: L"},
+		{"{points} {link}", campaign.Fill{Bonus: 50, Link: "L", Lang: cat.Lang("xx")}, "[50 póints] L"},
+	}
+	for _, tt := range tests {
+		got := campaign.RenderText(tt.template, tt.fill)
+		if got != tt.want {
+			t.Errorf("RenderText(%q) = %q, want %q", tt.template, got, tt.want)
+		}
+	}
+	// No no-break space: it would make an English text UCS-2.
+	if seg := sms.Count(campaign.RenderText("{points} {link}", campaign.Fill{Bonus: 1500, Lang: cat.Lang("en")})); seg.Encoding != "GSM-7" {
+		t.Errorf("English {points} is %s, want GSM-7", seg.Encoding)
+	}
+}
+
+// TestPointsInTheProgramsLanguage: the sender words {points} in the
+// language of the campaign's program, a test-only one added as one file
+// included.
+func TestPointsInTheProgramsLanguage(t *testing.T) {
+	tests := []struct {
+		locale string
+		want   string
+	}{
+		{"ru", "Дарим 21 балл: "},
+		{"en", "Дарим 21 points: "},
+		{localetest.PseudoTag, "Дарим [21 póints]: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.locale, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			apiLocale := tt.locale
+			if apiLocale == localetest.PseudoTag {
+				apiLocale = "ru" // the API takes shipped languages only; the store is set below
+			}
+			prog := e.must(201, "POST", "/api/v1/programs", map[string]any{"name": "Кофейня", "locale": apiLocale})["id"].(string)
+			if tt.locale == localetest.PseudoTag {
+				mer, _, err := e.store.EnsureMerchant(ctx, "shop", "RU")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.store.UpdateProgram(ctx, mer.ID, prog, func(p *loyalty.Program) error {
+					p.Locale = tt.locale
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.customers(prog, 3, 0)
+			id := e.must(201, "POST", "/api/v1/campaigns", map[string]any{"program_id": prog, "name": "Скучаем",
+				"bonus_points": 21, "template": "Дарим {points}: {link}", "holdout_percent": 0})["id"].(string)
+			e.must(200, "POST", "/api/v1/campaigns/"+id+"/start", nil)
+			sender := e.senderWith(localetest.Pseudo(t))
+			e.clock.Advance(time.Second)
+			if _, err := sender.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			msgs := e.twilio.Messages()
+			if len(msgs) == 0 {
+				t.Fatal("nothing texted")
+			}
+			for _, m := range msgs {
+				if !strings.HasPrefix(m.Text, tt.want) {
+					t.Errorf("text = %q, want it to start %q", m.Text, tt.want)
+				}
+			}
+		})
+	}
+}
+
+var _ campaign.Store = (*store.Store)(nil)
