@@ -1,6 +1,7 @@
-// Package assets holds the files loyalpass ships inside its binary: for now
-// the default Apple Wallet images of a store card (icon, logo and strip at
-// @1x, @2x and @3x), drawn by gen/main.go.
+// Package assets holds the files loyalpass ships inside its binary: the
+// default Apple Wallet images of a store card (icon, logo and strip at
+// @1x, @2x and @3x), drawn by gen/main.go; the landing page templates
+// (Landing); and the message files of each language (Locales).
 package assets
 
 import (
