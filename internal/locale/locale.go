@@ -11,6 +11,7 @@
 package locale
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,7 +117,7 @@ func loadLang(fsys fs.FS, name, tag string) (*Lang, error) {
 		return nil, fmt.Errorf("read message file: %w", err)
 	}
 	var f file
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("message file %s: %w", name, err)
