@@ -29,7 +29,7 @@ type Store interface {
 	DeviceTarget(ctx context.Context, deviceID, serial string) ([]store.PushTarget, error)
 	ProgramTargets(ctx context.Context, programID, afterSerial string, limit int) ([]store.PushTarget, error)
 	RecordPushes(ctx context.Context, merchantID string, outcomes []store.PushOutcome) error
-	Changed() <-chan struct{}
+	OutboxQueued() <-chan struct{}
 	googleStore
 	fcmStore
 }
@@ -106,8 +106,9 @@ func defaultBackoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// Run claims and processes outbox rows until ctx ends. It wakes on the
-// store's change signal and polls otherwise, so due retries run too.
+// Run claims and processes outbox rows until ctx ends. It wakes when the
+// store queues outbox rows and polls otherwise, so due retries and rows
+// queued by other instances run too.
 func (w *Worker) Run(ctx context.Context) {
 	for {
 		n, err := w.RunOnce(ctx)
@@ -120,7 +121,7 @@ func (w *Worker) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-w.opts.Store.Changed():
+		case <-w.opts.Store.OutboxQueued():
 		case <-time.After(w.opts.Poll):
 		}
 	}

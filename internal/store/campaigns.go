@@ -127,7 +127,7 @@ func (s *Store) campaigns(ctx context.Context, q string, args ...any) ([]Campaig
 // nothing, so nobody is planned or texted twice.
 func (s *Store) StartCampaign(ctx context.Context, merchantID, id string) (Campaign, error) {
 	var c Campaign
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *writeTx) error {
 		var err error
 		if c, err = scanCampaign(tx.QueryRowContext(ctx, selectCampaign, merchantID, id)); err != nil {
 			return err
@@ -186,7 +186,7 @@ func (s *Store) SetCampaignStatus(ctx context.Context, merchantID, id, from, to 
 // FinishIfDone marks a running campaign finished once nobody is left to text.
 func (s *Store) FinishIfDone(ctx context.Context, id string) (bool, error) {
 	var finished bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *writeTx) error {
 		res, err := tx.ExecContext(ctx, finishCampaign, s.nowUTC(), id, id)
 		if err != nil {
 			return fmt.Errorf("finish campaign: %w", err)

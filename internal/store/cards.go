@@ -68,7 +68,7 @@ const (
 func (s *Store) IssueCard(ctx context.Context, in IssueCard) (card loyalty.Card, created bool, err error) {
 	// Retried on a unique violation: a concurrent issue to the same phone
 	// (or a drawn card number that is taken) makes this one start over.
-	err = s.inTxRetry(ctx, func(tx *sql.Tx) error {
+	err = s.inTxRetry(ctx, func(tx *writeTx) error {
 		created = false
 		prog, err := s.program(ctx, tx, in.MerchantID, in.ProgramID)
 		if err != nil {
@@ -96,7 +96,7 @@ func (s *Store) IssueCard(ctx context.Context, in IssueCard) (card loyalty.Card,
 	return card, created, err
 }
 
-func (s *Store) upsertCustomer(ctx context.Context, tx *sql.Tx, in IssueCard) (loyalty.Customer, error) {
+func (s *Store) upsertCustomer(ctx context.Context, tx *writeTx, in IssueCard) (loyalty.Customer, error) {
 	now := s.nowUTC()
 	c, err := scanCustomer(tx.QueryRowContext(ctx, selectCustomerByPhone, in.MerchantID, in.Phone))
 	if errors.Is(err, ErrNotFound) {
@@ -127,7 +127,7 @@ func (s *Store) upsertCustomer(ctx context.Context, tx *sql.Tx, in IssueCard) (l
 
 // insertCard makes a new card in prog for the customer and credits the
 // program's welcome bonus, unless the customer already had it.
-func (s *Store) insertCard(ctx context.Context, tx *sql.Tx, prog loyalty.Program, customerID string) (string, error) {
+func (s *Store) insertCard(ctx context.Context, tx *writeTx, prog loyalty.Program, customerID string) (string, error) {
 	now := s.nowUTC()
 	serial := strings.ToLower(rand.Text())
 	token := rand.Text() + rand.Text() // 52 characters, 256 bits
@@ -233,7 +233,7 @@ func (s *Store) Cards(ctx context.Context, merchantID string, f CardFilter, afte
 // voided card changes nothing and is not an error.
 func (s *Store) VoidCard(ctx context.Context, merchantID, serial string) (loyalty.Card, error) {
 	var card loyalty.Card
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *writeTx) error {
 		now := s.nowUTC()
 		res, err := tx.ExecContext(ctx, voidCard, now, now, merchantID, serial)
 		if err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -35,10 +34,10 @@ func (s *Store) QueueChannelRetries(ctx context.Context, merchantID string, rs [
 	if len(rs) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error { return s.queueChannelRetries(ctx, tx, merchantID, rs) })
+	return s.inTx(ctx, func(tx *writeTx) error { return s.queueChannelRetries(ctx, tx, merchantID, rs) })
 }
 
-func (s *Store) queueChannelRetries(ctx context.Context, tx *sql.Tx, merchantID string, rs []ChannelRetry) error {
+func (s *Store) queueChannelRetries(ctx context.Context, tx *writeTx, merchantID string, rs []ChannelRetry) error {
 	now := s.nowUTC()
 	for _, r := range rs {
 		payload, err := json.Marshal(struct {
@@ -55,6 +54,9 @@ func (s *Store) queueChannelRetries(ctx context.Context, tx *sql.Tx, merchantID 
 		if _, err := tx.ExecContext(ctx, insertPushRow, merchantID, TopicPushRetry, r.Serial, string(payload),
 			now, due.UTC(), 1, r.Reason, r.Dead); err != nil {
 			return fmt.Errorf("queue %s retry for card %s: %w", r.Channel, r.Serial, err)
+		}
+		if !r.Dead {
+			tx.enqueued(outboxQueue)
 		}
 	}
 	return nil

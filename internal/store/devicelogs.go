@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -85,7 +84,7 @@ const maxLogLength = 2000
 // Options.DeviceLogs.
 func (s *Store) AddDeviceLogs(ctx context.Context, userAgent string, messages []string) error {
 	now := s.nowUTC()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *writeTx) error {
 		for _, m := range messages {
 			if len(m) > maxLogLength {
 				m = strings.ToValidUTF8(m[:maxLogLength], "") + "…"

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -58,7 +57,7 @@ func (s *Store) ExpirePoints(ctx context.Context, now time.Time, limit int) (car
 
 func (s *Store) expireCard(ctx context.Context, serial string, now time.Time) (int64, error) {
 	var expired int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *writeTx) error {
 		// With the card locked, the lots read below are the committed ones:
 		// a lot another instance expired meanwhile reads as zero.
 		if err := lockRows(ctx, tx, s.dialect.lockCard, serial); err != nil {

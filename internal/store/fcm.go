@@ -51,7 +51,7 @@ const (
 // false when the token was registered already. A card of another merchant
 // is ErrNotFound.
 func (s *Store) AddFCMToken(ctx context.Context, merchantID, serial, token string) (created bool, err error) {
-	err = s.inTxRetry(ctx, func(tx *sql.Tx) error {
+	err = s.inTxRetry(ctx, func(tx *writeTx) error {
 		created = false
 		now := s.nowUTC()
 		var version int64
@@ -141,7 +141,7 @@ func (s *Store) fcmTargets(ctx context.Context, q string, args ...any) ([]FCMTar
 // RecordFCM stores the outcomes of a round of FCM sends in one
 // transaction: sent versions, dead tokens, retries and dead letters.
 func (s *Store) RecordFCM(ctx context.Context, merchantID string, outcomes []FCMOutcome) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *writeTx) error {
 		now := s.nowUTC()
 		for _, o := range outcomes {
 			t := o.Target

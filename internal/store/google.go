@@ -81,7 +81,7 @@ func (s *Store) GoogleObject(ctx context.Context, serial string) (GoogleObject, 
 // notification went out, which counts against the card's daily budget.
 // A state older than the one recorded is ignored.
 func (s *Store) SaveGoogleObject(ctx context.Context, o GoogleObject, notified time.Time) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *writeTx) error {
 		now := s.nowUTC()
 		if _, err := tx.ExecContext(ctx, upsertGoogleObject, o.Serial, o.ObjectID, o.ClassID, o.CardVersion,
 			o.ProgramVersion, o.Balance, o.Tier, o.Message, now, now); err != nil {
@@ -199,7 +199,7 @@ func GoogleDeviceID(objectID string) string { return "google:" + objectID }
 // false for a repeated nonce, a save of a card already saved, or a delete
 // of one that was not. An unknown card is ErrNotFound.
 func (s *Store) RecordGoogleCallback(ctx context.Context, cb GoogleCallback) (changed bool, err error) {
-	err = s.inTxRetry(ctx, func(tx *sql.Tx) error {
+	err = s.inTxRetry(ctx, func(tx *writeTx) error {
 		changed = false
 		now := s.nowUTC()
 		var exists int

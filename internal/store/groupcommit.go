@@ -100,11 +100,12 @@ func (s *Store) runBatch(batch []*postRequest) []postResult {
 	}
 	// The batch's work must not die with one caller's context.
 	ctx := context.Background()
-	tx, err := s.write.BeginTx(ctx, nil)
+	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return failAll(fmt.Errorf("begin: %w", err))
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer sqlTx.Rollback() //nolint:errcheck // a no-op after Commit
+	tx := &writeTx{Tx: sqlTx}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i].err = err
@@ -113,20 +114,22 @@ func (s *Store) runBatch(batch []*postRequest) []postResult {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT posting"); err != nil {
 			return failAll(fmt.Errorf("savepoint: %w", err))
 		}
+		queued := tx.queued
 		ans, replayed, err := s.postIn(ctx, tx, r.p, r.respond)
 		if err != nil {
 			if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO posting"); rbErr != nil {
 				return failAll(fmt.Errorf("rollback to savepoint: %w", rbErr))
 			}
+			tx.queued = queued // its work went with it
 		}
 		if _, err := tx.ExecContext(ctx, "RELEASE posting"); err != nil {
 			return failAll(fmt.Errorf("release savepoint: %w", err))
 		}
 		results[i] = postResult{ans: ans, replayed: replayed, err: err}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := sqlTx.Commit(); err != nil {
 		return failAll(fmt.Errorf("commit: %w", err))
 	}
-	s.signal()
+	s.wake(tx.queued)
 	return results
 }

@@ -46,7 +46,7 @@ func (s *Store) Post(ctx context.Context, p loyalty.Posting, respond Respond) (a
 		return s.postGrouped(ctx, p, respond)
 	}
 	for attempt := 0; ; attempt++ {
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err = s.inTx(ctx, func(tx *writeTx) error {
 			ans, replayed, err = s.postIn(ctx, tx, p, respond)
 			return err
 		})
@@ -58,7 +58,7 @@ func (s *Store) Post(ctx context.Context, p loyalty.Posting, respond Respond) (a
 }
 
 // postIn is Post inside a transaction the caller commits.
-func (s *Store) postIn(ctx context.Context, tx *sql.Tx, p loyalty.Posting, respond Respond) (ans Answer, replayed bool, err error) {
+func (s *Store) postIn(ctx context.Context, tx *writeTx, p loyalty.Posting, respond Respond) (ans Answer, replayed bool, err error) {
 	var hash []byte
 	err = tx.QueryRowContext(ctx, selectIdempotency, p.MerchantID, p.IdempotencyKey).Scan(&hash, &ans.Status, &ans.Body)
 	if err == nil {
@@ -87,7 +87,7 @@ func (s *Store) postIn(ctx context.Context, tx *sql.Tx, p loyalty.Posting, respo
 
 // postLine loads what the domain needs to decide a posting, with the card
 // locked, asks it, and saves the outcome.
-func (s *Store) postLine(ctx context.Context, tx *sql.Tx, p loyalty.Posting) (Posted, error) {
+func (s *Store) postLine(ctx context.Context, tx *writeTx, p loyalty.Posting) (Posted, error) {
 	if err := lockRows(ctx, tx, s.dialect.lockCard, p.Serial); err != nil {
 		return Posted{}, err
 	}
@@ -127,7 +127,7 @@ const (
 )
 
 // ledgerProgram loads only what the ledger needs of a program: its rules.
-func ledgerProgram(ctx context.Context, tx *sql.Tx, programID string) (loyalty.Program, error) {
+func ledgerProgram(ctx context.Context, tx *writeTx, programID string) (loyalty.Program, error) {
 	p := loyalty.Program{ID: programID}
 	var tiers string
 	err := tx.QueryRowContext(ctx, selectProgramRules, programID).Scan(&p.EarnRateBP, &tiers, &p.TierBasis,
@@ -142,7 +142,7 @@ func ledgerProgram(ctx context.Context, tx *sql.Tx, programID string) (loyalty.P
 }
 
 // loadLine loads a card's ledger line by id; nil if the card has none.
-func loadLine(ctx context.Context, tx *sql.Tx, id, serial string) (*loyalty.Transaction, error) {
+func loadLine(ctx context.Context, tx *writeTx, id, serial string) (*loyalty.Transaction, error) {
 	t, err := scanTransaction(tx.QueryRowContext(ctx, selectLine, id, serial))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

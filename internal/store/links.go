@@ -61,7 +61,7 @@ func (s *Store) ResolveLink(ctx context.Context, token string) (ShortLink, error
 
 // RecordOpen counts an open of a link and attributes it to its recipient.
 func (s *Store) RecordOpen(ctx context.Context, l ShortLink) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *writeTx) error {
 		now := s.nowUTC()
 		if _, err := tx.ExecContext(ctx, countOpen, now, l.Token); err != nil {
 			return fmt.Errorf("count open: %w", err)

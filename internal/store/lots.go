@@ -37,7 +37,7 @@ const TopicCardChanged = "card.changed"
 // locked): it inserts the line, draws on the lots, marks a refunded earn,
 // updates the card (balance, tier, totals, version) and queues the change
 // in the outbox, all in tx. It returns the line with its new ID.
-func (s *Store) saveOutcome(ctx context.Context, tx *sql.Tx, card loyalty.Card, out loyalty.Outcome) (loyalty.Transaction, error) {
+func (s *Store) saveOutcome(ctx context.Context, tx *writeTx, card loyalty.Card, out loyalty.Outcome) (loyalty.Transaction, error) {
 	t, c, now := out.Line, out.Card, out.Line.CreatedAt
 	t.ID = newID("txn")
 	var refundOf any
@@ -87,7 +87,7 @@ func (s *Store) saveOutcome(ctx context.Context, tx *sql.Tx, card loyalty.Card, 
 
 // queueCardChange gives a changed card its update tag and a later
 // Last-Modified, and writes the outbox row that tells the push channels.
-func (s *Store) queueCardChange(ctx context.Context, tx *sql.Tx, merchantID, serial string, version int64, now time.Time) error {
+func (s *Store) queueCardChange(ctx context.Context, tx *writeTx, merchantID, serial string, version int64, now time.Time) error {
 	var seq int64
 	if err := tx.QueryRowContext(ctx, nextChangeSeq).Scan(&seq); err != nil {
 		return fmt.Errorf("next update tag: %w", err)
@@ -99,11 +99,12 @@ func (s *Store) queueCardChange(ctx context.Context, tx *sql.Tx, merchantID, ser
 }
 
 // queueOutbox writes the outbox row of a card change.
-func queueOutbox(ctx context.Context, tx *sql.Tx, merchantID, serial string, version int64, now time.Time) error {
+func queueOutbox(ctx context.Context, tx *writeTx, merchantID, serial string, version int64, now time.Time) error {
 	payload := `{"serial_number":"` + serial + `","version":` + strconv.FormatInt(version, 10) + `}`
 	if _, err := tx.ExecContext(ctx, insertOutbox, merchantID, TopicCardChanged, serial, version, payload, now, now); err != nil {
 		return fmt.Errorf("queue card change: %w", err)
 	}
+	tx.enqueued(outboxQueue)
 	return nil
 }
 
@@ -113,7 +114,7 @@ const TopicProgramChanged = "program.changed"
 
 // queueProgramChange tags every card of a program as changed (one tag for
 // all) and queues one outbox row for the push worker to fan out.
-func (s *Store) queueProgramChange(ctx context.Context, tx *sql.Tx, merchantID, programID string, now time.Time) error {
+func (s *Store) queueProgramChange(ctx context.Context, tx *writeTx, merchantID, programID string, now time.Time) error {
 	if err := lockRows(ctx, tx, s.dialect.lockProgramCards, programID); err != nil {
 		return err
 	}
@@ -128,6 +129,7 @@ func (s *Store) queueProgramChange(ctx context.Context, tx *sql.Tx, merchantID, 
 	if _, err := tx.ExecContext(ctx, insertOutbox, merchantID, TopicProgramChanged, nil, nil, payload, now, now); err != nil {
 		return fmt.Errorf("queue program change: %w", err)
 	}
+	tx.enqueued(outboxQueue)
 	return nil
 }
 

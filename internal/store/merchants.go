@@ -36,7 +36,7 @@ const (
 // EnsureMerchant returns the merchant called name, creating it (with the
 // given country) if there is none. created tells which happened.
 func (s *Store) EnsureMerchant(ctx context.Context, name, country string) (m Merchant, created bool, err error) {
-	err = s.inTxRetry(ctx, func(tx *sql.Tx) error {
+	err = s.inTxRetry(ctx, func(tx *writeTx) error {
 		created = false
 		m, err = scanMerchant(tx.QueryRowContext(ctx, selectMerchantByName, name))
 		if !errors.Is(err, ErrNotFound) {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
@@ -20,7 +19,7 @@ const (
 // the change for its devices.
 func (s *Store) SetCardMessage(ctx context.Context, merchantID, serial, text string) (loyalty.Card, error) {
 	var card loyalty.Card
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *writeTx) error {
 		now := s.nowUTC()
 		res, err := tx.ExecContext(ctx, setCardMessage, text, now, merchantID, serial)
 		if err != nil {
@@ -41,7 +40,7 @@ func (s *Store) SetCardMessage(ctx context.Context, merchantID, serial, text str
 // returns how many cards it reached.
 func (s *Store) SetProgramMessage(ctx context.Context, merchantID, programID, text string) (int64, error) {
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *writeTx) error {
 		var exists int
 		if err := tx.QueryRowContext(ctx, programExists, merchantID, programID).Scan(&exists); err != nil {
 			return err

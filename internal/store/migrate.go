@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -72,7 +71,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *writeTx) error {
 		if err := s.lockMigrations(ctx, tx); err != nil {
 			return err
 		}
@@ -91,7 +90,7 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 func (s *Store) applyNext(ctx context.Context, ms []migration) (done bool, err error) {
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *writeTx) error {
 		if err := s.lockMigrations(ctx, tx); err != nil {
 			return err
 		}
@@ -119,7 +118,7 @@ func (s *Store) applyNext(ctx context.Context, ms []migration) (done bool, err e
 }
 
 // lockMigrations holds the dialect's migration lock until tx ends.
-func (s *Store) lockMigrations(ctx context.Context, tx *sql.Tx) error {
+func (s *Store) lockMigrations(ctx context.Context, tx *writeTx) error {
 	if s.dialect.migrationLock == "" {
 		return nil
 	}

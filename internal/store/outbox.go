@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -37,7 +36,7 @@ const (
 func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]OutboxRow, error) {
 	now := s.nowUTC()
 	var rows []OutboxRow
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *writeTx) error {
 		res, err := tx.QueryContext(ctx, s.dialect.claimOutbox, now.Add(lease), now, now, limit)
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
@@ -63,7 +62,7 @@ func (s *Store) ExtendLease(ctx context.Context, id int64, lease time.Duration) 
 
 // CompleteOutbox marks rows done.
 func (s *Store) CompleteOutbox(ctx context.Context, ids ...int64) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *writeTx) error {
 		now := s.nowUTC()
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, completeOutbox, now, id); err != nil {
@@ -165,7 +164,7 @@ const (
 // RecordPushes stores the outcomes of a round of pushes in one
 // transaction: pushed tags, dead tokens, retries and dead letters.
 func (s *Store) RecordPushes(ctx context.Context, merchantID string, outcomes []PushOutcome) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *writeTx) error {
 		now := s.nowUTC()
 		for _, o := range outcomes {
 			t := o.Target
@@ -187,6 +186,9 @@ func (s *Store) RecordPushes(ctx context.Context, merchantID string, outcomes []
 				}
 				_, err = tx.ExecContext(ctx, insertPushRow, merchantID, TopicPushRetry, t.Serial, string(payload),
 					now, due.UTC(), 1, o.Reason, o.Dead)
+				if !o.Dead {
+					tx.enqueued(outboxQueue)
+				}
 			}
 			if err != nil {
 				return fmt.Errorf("record push to %s: %w", t.DeviceID, err)

@@ -108,7 +108,7 @@ func (s *Store) Programs(ctx context.Context, merchantID string, after Cursor, l
 // an error, which UpdateProgram returns unchanged.
 func (s *Store) UpdateProgram(ctx context.Context, merchantID, id string, change func(*loyalty.Program) error) (loyalty.Program, error) {
 	var p loyalty.Program
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *writeTx) error {
 		var err error
 		if p, err = s.program(ctx, tx, merchantID, id); err != nil {
 			return err
@@ -136,7 +136,7 @@ func (s *Store) UpdateProgram(ctx context.Context, merchantID, id string, change
 // SetProgramImages replaces the files of one image kind (nil files restores
 // the default) and raises the program's version so passes re-render.
 func (s *Store) SetProgramImages(ctx context.Context, merchantID, programID, kind string, files map[string][]byte) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *writeTx) error {
 		res, err := tx.ExecContext(ctx, bumpProgramVersion, s.nowUTC(), merchantID, programID)
 		if err != nil {
 			return fmt.Errorf("bump program version: %w", err)

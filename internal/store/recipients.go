@@ -53,7 +53,7 @@ const (
 // sending, with their customer's current phone and consent.
 func (s *Store) ClaimRecipients(ctx context.Context, campaignID string, limit int) ([]Recipient, error) {
 	var out []Recipient
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *writeTx) error {
 		rows, err := tx.QueryContext(ctx, claimRecipients, campaignID, s.nowUTC(), limit)
 		if err != nil {
 			return fmt.Errorf("claim recipients: %w", err)
@@ -94,7 +94,7 @@ func (s *Store) NewRecipientLink(ctx context.Context, r Recipient) (string, erro
 
 // MarkSent records an accepted text and the customer's last texting.
 func (s *Store) MarkSent(ctx context.Context, r Recipient, providerID string, segments int, linkToken string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *writeTx) error {
 		now := s.nowUTC()
 		if _, err := tx.ExecContext(ctx, markRecipientSent, providerID, segments, linkToken, now, r.ID); err != nil {
 			return fmt.Errorf("mark sent: %w", err)
@@ -147,7 +147,7 @@ type DeliveryReport struct {
 // RecordDelivery applies a delivery report to the recipient it concerns.
 // Unknown provider ids are ignored (they may be another system's).
 func (s *Store) RecordDelivery(ctx context.Context, d DeliveryReport) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *writeTx) error {
 		var id int64
 		var customer, merchant string
 		err := tx.QueryRowContext(ctx, selectRecipientByProvider, d.ProviderID, d.Provider).Scan(&id, &customer, &merchant)

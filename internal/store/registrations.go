@@ -60,7 +60,7 @@ const (
 // follow the card yet is refused with ErrTooManyDevices when r.MaxDevices
 // devices follow it already.
 func (s *Store) Register(ctx context.Context, r Registration) (created bool, err error) {
-	err = s.inTxRetry(ctx, func(tx *sql.Tx) error {
+	err = s.inTxRetry(ctx, func(tx *writeTx) error {
 		created = false
 		now := s.nowUTC()
 		// Concurrent registrations of one card queue here, so the cap
@@ -113,7 +113,7 @@ func (s *Store) Register(ctx context.Context, r Registration) (created bool, err
 const selectCardMerchant = `SELECT merchant_id FROM cards WHERE serial_number = ?`
 
 // emitCardEvent queues an event about a card for the card's merchant.
-func (s *Store) emitCardEvent(ctx context.Context, tx *sql.Tx, serial, event string, data map[string]any) error {
+func (s *Store) emitCardEvent(ctx context.Context, tx *writeTx, serial, event string, data map[string]any) error {
 	var merchant string
 	if err := tx.QueryRowContext(ctx, selectCardMerchant, serial).Scan(&merchant); err != nil {
 		return fmt.Errorf("card merchant: %w", err)
@@ -126,7 +126,7 @@ func (s *Store) emitCardEvent(ctx context.Context, tx *sql.Tx, serial, event str
 // uninstall). It reports whether the device was following it.
 func (s *Store) Unregister(ctx context.Context, deviceID, serial string) (bool, error) {
 	var removed bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *writeTx) error {
 		res, err := tx.ExecContext(ctx, unregister, s.nowUTC(), deviceID, serial)
 		if err != nil {
 			return fmt.Errorf("unregister: %w", err)

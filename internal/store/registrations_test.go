@@ -56,7 +56,7 @@ func TestDeviceCapHoldsUnderConcurrentRegistrations(t *testing.T) {
 // as an older binary left it.
 func openAtVersion(t *testing.T, url string, v int) *Store {
 	t.Helper()
-	s := &Store{now: time.Now, changed: make(chan struct{}, 1), logPruner: newDeviceLogPruner(DeviceLogLimits{})}
+	s := &Store{now: time.Now, logPruner: newDeviceLogPruner(DeviceLogLimits{})}
 	var err error
 	if IsPostgresURL(url) {
 		s.dialect = postgresDialect

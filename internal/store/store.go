@@ -34,9 +34,8 @@ type Store struct {
 	// logPruner bounds the device logs (devicelogs.go).
 	logPruner *deviceLogPruner
 
-	// changed is signalled (without blocking) after every commit, so the
-	// outbox worker wakes at once instead of polling.
-	changed chan struct{}
+	// queued holds one wake-up per queue of durable work (queue.go).
+	queued [numQueues]chan struct{}
 
 	// The group-commit writer (groupcommit.go), when the dialect uses it.
 	posts      chan *postRequest
@@ -62,7 +61,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{now: now, changed: make(chan struct{}, 1), logPruner: newDeviceLogPruner(opts.DeviceLogs)}
+	s := &Store{now: now, logPruner: newDeviceLogPruner(opts.DeviceLogs)}
+	for q := range s.queued {
+		s.queued[q] = make(chan struct{}, 1)
+	}
 	var err error
 	if IsPostgresURL(opts.URL) {
 		s.dialect = postgresDialect
@@ -133,20 +135,22 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.PingContext(ctx)
 }
 
-// inTx runs fn in a write transaction and commits if fn returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+// inTx runs fn in a write transaction and commits if fn returns nil; a
+// commit that queued work wakes the workers of its queues.
+func (s *Store) inTx(ctx context.Context, fn func(tx *writeTx) error) error {
+	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer sqlTx.Rollback() //nolint:errcheck // a no-op after Commit
+	tx := &writeTx{Tx: sqlTx}
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	s.signal()
+	s.wake(tx.queued)
 	return nil
 }
 
@@ -154,7 +158,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // missing. Where writers run in parallel (PostgreSQL) a concurrent
 // transaction may insert the same row first; the loser fails on the
 // unique constraint and runs again, and then finds the row.
-func (s *Store) inTxRetry(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) inTxRetry(ctx context.Context, fn func(tx *writeTx) error) error {
 	for attempt := 0; ; attempt++ {
 		err := s.inTx(ctx, fn)
 		if err == nil || attempt == 2 || !s.dialect.isUniqueViolation(err) {
@@ -165,7 +169,7 @@ func (s *Store) inTxRetry(ctx context.Context, fn func(tx *sql.Tx) error) error 
 
 // lockRows runs one of the dialect's locking statements (a no-op where
 // the dialect needs none).
-func lockRows(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+func lockRows(ctx context.Context, tx *writeTx, query string, args ...any) error {
 	if query == "" {
 		return nil
 	}
@@ -173,16 +177,6 @@ func lockRows(ctx context.Context, tx *sql.Tx, query string, args ...any) error 
 		return fmt.Errorf("lock: %w", err)
 	}
 	return nil
-}
-
-// Changed is signalled after writes; a worker waits on it between polls.
-func (s *Store) Changed() <-chan struct{} { return s.changed }
-
-func (s *Store) signal() {
-	select {
-	case s.changed <- struct{}{}:
-	default:
-	}
 }
 
 // newID returns a random identifier with a readable prefix, e.g. "prg_…".

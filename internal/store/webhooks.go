@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -102,7 +101,7 @@ func (s *Store) WebhookEndpoints(ctx context.Context, merchantID string) ([]Webh
 
 // DeleteWebhookEndpoint removes an endpoint and its deliveries.
 func (s *Store) DeleteWebhookEndpoint(ctx context.Context, merchantID, id string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *writeTx) error {
 		res, err := tx.ExecContext(ctx, deleteWebhookEndpoint, merchantID, id)
 		if err != nil {
 			return fmt.Errorf("delete webhook endpoint: %w", err)
@@ -117,7 +116,7 @@ func (s *Store) DeleteWebhookEndpoint(ctx context.Context, merchantID, id string
 
 // emitEvent queues an event for the merchant's subscribed endpoints, in
 // the transaction of the change it reports (a no-op without endpoints).
-func (s *Store) emitEvent(ctx context.Context, tx *sql.Tx, merchantID, event string, data map[string]any) error {
+func (s *Store) emitEvent(ctx context.Context, tx *writeTx, merchantID, event string, data map[string]any) error {
 	// Most merchants have no endpoints: one index probe, and nothing to encode.
 	var endpoints int
 	if err := tx.QueryRowContext(ctx, hasWebhookEndpoint, merchantID).Scan(&endpoints); err != nil {
@@ -131,8 +130,12 @@ func (s *Store) emitEvent(ctx context.Context, tx *sql.Tx, merchantID, event str
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, queueEvent, event, string(body), now, now, merchantID, "%,"+event+",%"); err != nil {
+	res, err := tx.ExecContext(ctx, queueEvent, event, string(body), now, now, merchantID, "%,"+event+",%")
+	if err != nil {
 		return fmt.Errorf("queue webhook %s: %w", event, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		tx.enqueued(webhookQueue)
 	}
 	return nil
 }
@@ -140,14 +143,14 @@ func (s *Store) emitEvent(ctx context.Context, tx *sql.Tx, merchantID, event str
 // emit is emitEvent in a transaction of its own, for changes made outside
 // one (installs, delivery reports).
 func (s *Store) emit(ctx context.Context, merchantID, event string, data map[string]any) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return s.emitEvent(ctx, tx, merchantID, event, data) })
+	return s.inTx(ctx, func(tx *writeTx) error { return s.emitEvent(ctx, tx, merchantID, event, data) })
 }
 
 // ClaimWebhooks leases up to limit due deliveries with their endpoint.
 func (s *Store) ClaimWebhooks(ctx context.Context, limit int, lease time.Duration) ([]WebhookDelivery, error) {
 	now := s.nowUTC()
 	var out []WebhookDelivery
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *writeTx) error {
 		rows, err := tx.QueryContext(ctx, s.dialect.claimWebhooks, now.Add(lease), now, now, limit)
 		if err != nil {
 			return fmt.Errorf("claim webhooks: %w", err)

@@ -30,7 +30,7 @@ const SignatureHeader = "Loyalpass-Signature"
 type Store interface {
 	ClaimWebhooks(ctx context.Context, limit int, lease time.Duration) ([]store.WebhookDelivery, error)
 	FinishWebhook(ctx context.Context, id int64, status string, httpStatus int, lastErr string, retryAt time.Time) error
-	Changed() <-chan struct{}
+	WebhooksQueued() <-chan struct{}
 }
 
 // Options configures a Sender.
@@ -128,7 +128,7 @@ func (s *Sender) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.opts.Store.Changed():
+		case <-s.opts.Store.WebhooksQueued():
 		case <-time.After(s.opts.Poll):
 		}
 	}

@@ -1,0 +1,53 @@
+package store
+
+import "database/sql"
+
+// A worker sleeps until its queue gets work. Only a commit that wrote
+// work wakes it: a claim, a completion or any other write does not, or
+// two workers whose empty claims woke each other would spin forever on
+// an idle server. The wake-up is a hint for this process; workers still
+// poll for work that falls due later or that another instance queued.
+
+// queue names a kind of durable work that a worker waits for.
+type queue int
+
+const (
+	outboxQueue  queue = iota // outbox rows: pushes, Google patches, FCM messages
+	webhookQueue              // webhook deliveries
+	numQueues
+)
+
+// queues is the set of queues a transaction wrote work to.
+type queues [numQueues]bool
+
+// writeTx is a write transaction that remembers which queues it wrote
+// work to, so that its commit wakes exactly their workers.
+type writeTx struct {
+	*sql.Tx
+	queued queues
+}
+
+// enqueued records that the transaction wrote work to q.
+func (tx *writeTx) enqueued(q queue) { tx.queued[q] = true }
+
+// OutboxQueued receives after a commit that queued outbox rows; the
+// delivery worker waits on it between polls.
+func (s *Store) OutboxQueued() <-chan struct{} { return s.queued[outboxQueue] }
+
+// WebhooksQueued receives after a commit that queued webhook deliveries;
+// the webhook sender waits on it between polls.
+func (s *Store) WebhooksQueued() <-chan struct{} { return s.queued[webhookQueue] }
+
+// wake tells the workers of the given queues, without blocking: a
+// wake-up already pending covers this one too.
+func (s *Store) wake(qs queues) {
+	for q, queued := range qs {
+		if !queued {
+			continue
+		}
+		select {
+		case s.queued[q] <- struct{}{}:
+		default:
+		}
+	}
+}
