@@ -19,7 +19,7 @@ import (
 // newDeliveryWorker builds the outbox worker with the push channels the
 // configuration turns on.
 func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, gc googleChannels, met *metrics.Metrics, log *slog.Logger) (*delivery.Worker, error) {
-	opts := delivery.Options{Store: st, PassTypeID: m.PassTypeID, Log: log, Observe: met.Push}
+	opts := delivery.Options{Store: st, PassTypeID: m.PassTypeID, Log: log, Observe: met.Push, Grace: shutdownGrace}
 	gc.deliveryOptions(&opts)
 	if cfg.APNsOn() {
 		ao := apns.Options{Topic: m.PassTypeID, Host: cfg.APNs.Host}

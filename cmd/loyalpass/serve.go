@@ -23,7 +23,8 @@ import (
 	"github.com/loyalpass/loyalpass/passes"
 )
 
-// shutdownGrace is how long in-flight requests get to finish on SIGTERM.
+// shutdownGrace is how long, on SIGTERM, requests in flight and the
+// pushes, webhook posts and texts already under way get to finish.
 const shutdownGrace = 20 * time.Second
 
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -101,8 +102,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log.Info("loyalpass is serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"database", databaseKind(cfg.Database()), "version", buildVersion())
 
-	// Background work stops with workCtx and is waited for before the
-	// store closes.
+	// Background work stops claiming when workCtx ends (with ctx, on
+	// SIGTERM), finishes what it holds within shutdownGrace, and is waited
+	// for before the store closes.
 	workCtx, stopWork := context.WithCancel(ctx)
 	var work sync.WaitGroup
 	defer work.Wait()
@@ -118,9 +120,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		shortURL = cfg.PublicURL
 	}
 	sender := campaign.New(campaign.Options{Store: st, Providers: providers, ShortURL: shortURL, Log: log,
-		StatusCallback: cfg.PublicURL + "/hooks/sms/twilio", Observe: met.SMS})
+		StatusCallback: cfg.PublicURL + "/hooks/sms/twilio", Observe: met.SMS, Grace: shutdownGrace})
 	work.Go(func() { sender.Run(workCtx) })
-	hooks := webhooks.New(webhooks.Options{Store: st, Log: log})
+	hooks := webhooks.New(webhooks.Options{Store: st, Log: log, Grace: shutdownGrace})
 	work.Go(func() { hooks.Run(workCtx) })
 
 	errc := make(chan error, 1)
@@ -130,7 +132,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing requests in flight", "grace", shutdownGrace)
+	log.Info("shutting down: finishing requests, pushes and webhook posts in flight", "grace", shutdownGrace)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	if err := httpSrv.Shutdown(sctx); err != nil {
@@ -139,6 +141,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	work.Wait()
 	log.Info("stopped")
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/loyalpass/loyalpass/internal/drain"
 	"github.com/loyalpass/loyalpass/internal/locale"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/phone"
@@ -28,6 +29,7 @@ type Store interface {
 	NewRecipientLink(ctx context.Context, r store.Recipient) (string, error)
 	MarkSent(ctx context.Context, r store.Recipient, providerID string, segments int, linkToken string) error
 	MarkRecipient(ctx context.Context, r store.Recipient, status, reason string, due time.Time) error
+	ReleaseRecipient(ctx context.Context, r store.Recipient) error
 	MarkPhoneInvalid(ctx context.Context, customerID string) error
 	OptOutCustomer(ctx context.Context, customerID string) error
 	FinishIfDone(ctx context.Context, id string) (bool, error)
@@ -48,6 +50,9 @@ type Options struct {
 	Tick time.Duration
 	// MaxAttempts bounds retries of transient provider failures (default 3).
 	MaxAttempts int
+	// Grace is how long, once Run's context ends, a text in flight gets to
+	// finish (default 20 s).
+	Grace time.Duration
 	// Observe, when set, is told the provider and status ("sent",
 	// "invalid_number", "opted_out", "retry" or "failed") of every text
 	// handed to a provider.
@@ -75,6 +80,9 @@ func New(opts Options) *Sender {
 	if opts.Tick <= 0 {
 		opts.Tick = time.Second
 	}
+	if opts.Grace <= 0 {
+		opts.Grace = 20 * time.Second
+	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 3
 	}
@@ -87,12 +95,16 @@ func New(opts Options) *Sender {
 	return &Sender{opts: opts, log: opts.Log.With("component", "campaign"), budgets: map[string]float64{}}
 }
 
-// Run serves running campaigns every tick until ctx ends.
+// Run serves running campaigns every tick until ctx ends. Then it texts
+// nobody new: the text in flight gets Grace to finish, and recipients
+// claimed but not yet texted are given back for the next start.
 func (s *Sender) Run(ctx context.Context) {
+	work, cancel := drain.Context(ctx, s.opts.Grace)
+	defer cancel()
 	t := time.NewTicker(s.opts.Tick)
 	defer t.Stop()
 	for {
-		if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.round(ctx, work); err != nil && ctx.Err() == nil {
 			s.log.Error("campaign round failed", "err", err)
 		}
 		select {
@@ -106,7 +118,13 @@ func (s *Sender) Run(ctx context.Context) {
 // RunOnce gives every running campaign the texts its rate allows since the
 // last round, and reports how many texts went out.
 func (s *Sender) RunOnce(ctx context.Context) (int, error) {
-	campaigns, err := s.opts.Store.RunningCampaigns(ctx)
+	return s.round(ctx, ctx)
+}
+
+// round takes recipients while claim lasts and texts them under work,
+// which outlives claim so that a stop lets the text in flight finish.
+func (s *Sender) round(claim, ctx context.Context) (int, error) {
+	campaigns, err := s.opts.Store.RunningCampaigns(claim)
 	if err != nil {
 		return 0, err
 	}
@@ -123,7 +141,10 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 		if QuietNow(c, now) {
 			continue
 		}
-		n, err := s.serve(ctx, c, elapsed)
+		if claim.Err() != nil {
+			return sent, nil
+		}
+		n, err := s.serve(claim, ctx, c, elapsed)
 		sent += n
 		if err != nil {
 			return sent, fmt.Errorf("campaign %s: %w", c.ID, err)
@@ -137,7 +158,7 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 
 // serve sends what the campaign's rate allows: a token bucket filled at
 // SendRate per minute, holding at most a minute's worth.
-func (s *Sender) serve(ctx context.Context, c store.Campaign, elapsed time.Duration) (int, error) {
+func (s *Sender) serve(claim, ctx context.Context, c store.Campaign, elapsed time.Duration) (int, error) {
 	s.mu.Lock()
 	budget := s.budgets[c.ID] + float64(c.SendRate)*elapsed.Minutes()
 	budget = min(budget, float64(max(c.SendRate, 1)))
@@ -160,12 +181,15 @@ func (s *Sender) serve(ctx context.Context, c store.Campaign, elapsed time.Durat
 		tag = defaultLang
 	}
 	lang := s.opts.Texts.Lang(tag)
-	recipients, err := s.opts.Store.ClaimRecipients(ctx, c.ID, n)
+	recipients, err := s.opts.Store.ClaimRecipients(claim, c.ID, n)
 	if err != nil {
 		return 0, err
 	}
 	sent := 0
-	for _, r := range recipients {
+	for i, r := range recipients {
+		if claim.Err() != nil {
+			return sent, s.release(ctx, recipients[i:])
+		}
 		ok, err := s.text(ctx, c, lang, provider, r)
 		if err != nil {
 			return sent, err
@@ -175,6 +199,16 @@ func (s *Sender) serve(ctx context.Context, c store.Campaign, elapsed time.Durat
 		}
 	}
 	return sent, nil
+}
+
+// release gives back recipients claimed but not texted before a stop.
+func (s *Sender) release(ctx context.Context, rs []store.Recipient) error {
+	for _, r := range rs {
+		if err := s.opts.Store.ReleaseRecipient(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // text sends one recipient's message, or says why not.

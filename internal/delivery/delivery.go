@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/loyalpass/loyalpass/internal/drain"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/push"
 	"github.com/loyalpass/loyalpass/push/relay"
@@ -61,7 +62,10 @@ type Options struct {
 	// Backoff is the wait before attempt n+1 after n failed attempts;
 	// default 5 s × 2^(n-1) with jitter, at most an hour.
 	Backoff func(attempt int) time.Duration
-	Now     func() time.Time
+	// Grace is how long, once Run's context ends, the rows already
+	// claimed get to finish their sends and be marked done (default 20 s).
+	Grace time.Duration
+	Now   func() time.Time
 	// Observe, when set, is told each device push's channel and outcome
 	// ("delivered", "gone", "retry" or "dead"); it is called
 	// from several goroutines at once.
@@ -84,6 +88,9 @@ func New(opts Options) *Worker {
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = 20 * time.Second
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 8
@@ -108,12 +115,18 @@ func defaultBackoff(attempt int) time.Duration {
 
 // Run claims and processes outbox rows until ctx ends. It wakes when the
 // store queues outbox rows and polls otherwise, so due retries and rows
-// queued by other instances run too.
+// queued by other instances run too. Once ctx ends it claims nothing
+// more, and returns when the rows it holds are done (or Grace is up).
 func (w *Worker) Run(ctx context.Context) {
+	work, cancel := drain.Context(ctx, w.opts.Grace)
+	defer cancel()
 	for {
-		n, err := w.RunOnce(ctx)
+		n, err := w.round(ctx, work)
 		if err != nil && ctx.Err() == nil {
 			w.log.Error("outbox round failed", "err", err)
+		}
+		if ctx.Err() != nil {
+			return
 		}
 		if n > 0 && err == nil {
 			continue // more may be waiting
@@ -130,7 +143,13 @@ func (w *Worker) Run(ctx context.Context) {
 // RunOnce claims one batch of rows and processes it, returning how many
 // rows it claimed.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	rows, err := w.opts.Store.ClaimOutbox(ctx, w.opts.Batch, w.opts.Lease)
+	return w.round(ctx, ctx)
+}
+
+// round claims a batch under claim and processes it under work, which
+// outlives claim so that a stop lets claimed rows finish.
+func (w *Worker) round(claim, ctx context.Context) (int, error) {
+	rows, err := w.opts.Store.ClaimOutbox(claim, w.opts.Batch, w.opts.Lease)
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
@@ -253,7 +272,7 @@ func (w *Worker) retry(ctx context.Context, r store.OutboxRow) error {
 	case o.Dead:
 		return w.opts.Store.RescheduleOutbox(ctx, r.ID, w.opts.Now(), o.Reason, true)
 	}
-	if err := w.opts.Store.RecordPushes(ctx, r.MerchantID, outcomes); err != nil {
+	if err := w.opts.Store.RecordPushes(recording(ctx), r.MerchantID, outcomes); err != nil {
 		return err
 	}
 	return w.opts.Store.CompleteOutbox(ctx, r.ID)
@@ -263,5 +282,12 @@ func (w *Worker) pushAndRecord(ctx context.Context, merchant string, targets []s
 	if len(targets) == 0 {
 		return nil
 	}
-	return w.opts.Store.RecordPushes(ctx, merchant, w.push(ctx, targets, attempt))
+	outcomes := w.push(ctx, targets, attempt)
+	return w.opts.Store.RecordPushes(recording(ctx), merchant, outcomes)
 }
+
+// recording is the context for storing what a round of sends did: it is
+// written even if the sends were cut short by the end of a stop's grace,
+// since a device whose push went out but was not recorded would get it
+// again after the restart.
+func recording(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }

@@ -43,7 +43,8 @@ func (w *Worker) fcmCards(ctx context.Context, merchant string, serials []string
 	if err != nil || len(targets) == 0 {
 		return err
 	}
-	return w.opts.Store.RecordFCM(ctx, merchant, w.sendFCM(ctx, targets, 1))
+	outcomes := w.sendFCM(ctx, targets, 1)
+	return w.opts.Store.RecordFCM(recording(ctx), merchant, outcomes)
 }
 
 // fcmProgram sends every card of a program that its tokens have not seen,
@@ -58,7 +59,8 @@ func (w *Worker) fcmProgram(ctx context.Context, r store.OutboxRow, programID st
 		if err != nil || len(targets) == 0 {
 			return err
 		}
-		if err := w.opts.Store.RecordFCM(ctx, r.MerchantID, w.sendFCM(ctx, targets, 1)); err != nil {
+		outcomes := w.sendFCM(ctx, targets, 1)
+		if err := w.opts.Store.RecordFCM(recording(ctx), r.MerchantID, outcomes); err != nil {
 			return err
 		}
 		after = targets[len(targets)-1]
@@ -126,7 +128,7 @@ func (w *Worker) retryFCM(ctx context.Context, r store.OutboxRow, token string) 
 	if o.Retry || o.Dead {
 		return w.finishRetry(ctx, r, store.PushOutcome{Retry: o.Retry, Dead: o.Dead, RetryAt: o.RetryAt, Reason: o.Reason})
 	}
-	if err := w.opts.Store.RecordFCM(ctx, r.MerchantID, []store.FCMOutcome{o}); err != nil {
+	if err := w.opts.Store.RecordFCM(recording(ctx), r.MerchantID, []store.FCMOutcome{o}); err != nil {
 		return err
 	}
 	return w.opts.Store.CompleteOutbox(ctx, r.ID)

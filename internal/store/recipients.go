@@ -39,7 +39,9 @@ const (
 		sent_at = ? WHERE id = ? AND status = 'sending'`
 	markTexted      = `UPDATE customers SET last_texted_at = ? WHERE id = ?`
 	markRecipientAs = `UPDATE campaign_recipients SET status = ?, reason = ?, due_at = ? WHERE id = ? AND status = 'sending'`
-	abandonSending  = `UPDATE campaign_recipients SET status = 'failed',
+	releaseSending  = `UPDATE campaign_recipients SET status = 'pending', attempts = attempts - 1
+		WHERE id = ? AND status = 'sending'`
+	abandonSending = `UPDATE campaign_recipients SET status = 'failed',
 		reason = 'interrupted while sending: not sent again, so nobody gets two texts' WHERE status = 'sending'`
 	selectRecipientByProvider = `SELECT r.id, r.customer_id, c.merchant_id FROM campaign_recipients r
 		JOIN campaigns c ON c.id = r.campaign_id WHERE r.provider_id = ? AND c.provider = ?`
@@ -121,6 +123,13 @@ func (s *Store) MarkPhoneInvalid(ctx context.Context, customerID string) error {
 // number unsubscribed, or a STOP reply).
 func (s *Store) OptOutCustomer(ctx context.Context, customerID string) error {
 	_, err := s.write.ExecContext(ctx, optOutCustomer, s.nowUTC(), customerID)
+	return err
+}
+
+// ReleaseRecipient gives back a claimed recipient that was not texted
+// (the sender is stopping): pending again, its attempt not counted.
+func (s *Store) ReleaseRecipient(ctx context.Context, r Recipient) error {
+	_, err := s.write.ExecContext(ctx, releaseSending, r.ID)
 	return err
 }
 

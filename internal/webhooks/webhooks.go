@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/loyalpass/loyalpass/internal/drain"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
@@ -43,6 +44,9 @@ type Options struct {
 	Poll        time.Duration // idle poll (default 1 s)
 	Log         *slog.Logger
 	Now         func() time.Time
+	// Grace is how long, once Run's context ends, the posts in flight get
+	// to finish (default 20 s).
+	Grace time.Duration
 }
 
 // Sender delivers webhooks until its context ends.
@@ -69,6 +73,9 @@ func New(o Options) *Sender {
 	}
 	if o.Poll <= 0 {
 		o.Poll = time.Second
+	}
+	if o.Grace <= 0 {
+		o.Grace = 20 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -114,13 +121,19 @@ func Verify(secret, header string, body []byte, now time.Time, tolerance time.Du
 	return hmac.Equal([]byte(want), []byte("t="+ts+",v1="+sig))
 }
 
-// Run delivers until ctx ends, then waits for deliveries in flight.
+// Run delivers until ctx ends, then claims nothing more and waits for
+// the deliveries in flight, which get Grace to finish.
 func (s *Sender) Run(ctx context.Context) {
+	work, cancel := drain.Context(ctx, s.opts.Grace)
+	defer cancel()
 	defer s.wg.Wait()
 	for {
-		n, err := s.RunOnce(ctx)
+		n, err := s.round(ctx, work)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("webhook round failed", "err", err)
+		}
+		if ctx.Err() != nil {
+			return
 		}
 		if n > 0 && err == nil {
 			continue
@@ -139,11 +152,17 @@ func (s *Sender) Run(ctx context.Context) {
 // at most Timeout and delays no other delivery. It returns how many it
 // started.
 func (s *Sender) RunOnce(ctx context.Context) (int, error) {
+	return s.round(ctx, ctx)
+}
+
+// round claims under claim and delivers under work, which outlives claim
+// so that a stop lets posts in flight finish.
+func (s *Sender) round(claim, ctx context.Context) (int, error) {
 	free := cap(s.slots) - len(s.slots)
 	if free == 0 {
 		return 0, nil
 	}
-	ds, err := s.opts.Store.ClaimWebhooks(ctx, free, 2*s.opts.Timeout+time.Minute)
+	ds, err := s.opts.Store.ClaimWebhooks(claim, free, 2*s.opts.Timeout+time.Minute)
 	if err != nil || len(ds) == 0 {
 		return 0, err
 	}
