@@ -16,6 +16,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/landing"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/metrics"
+	"github.com/loyalpass/loyalpass/internal/netguard"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
@@ -78,6 +79,13 @@ type Options struct {
 	// the client is the connection's peer (the per-client rate limits key
 	// on it, so a client must not be able to name itself).
 	TrustedProxies []string
+	// Outbound checks the URLs devices and merchants hand in (a PassWallet
+	// pushServiceUrl, a webhook url) before they are stored; nil refuses
+	// every internal address. The senders check again when dialling.
+	Outbound *netguard.Guard
+	// Development is set when the server runs in development mode (the
+	// generated signing chain): webhook URLs may then use plain http.
+	Development bool
 }
 
 // Server holds the API's dependencies; Handler builds its routes.
@@ -105,6 +113,8 @@ type Server struct {
 	maxDevices     int
 	logLimiter     *clientLimiter
 	trustedProxies []string
+	outbound       *netguard.Guard
+	development    bool
 }
 
 // New returns a Server. It does not start listening; see Handler.
@@ -112,7 +122,8 @@ func New(opts Options) *Server {
 	s := &Server{store: opts.Store, passes: opts.Passes, log: opts.Log,
 		publicURL: strings.TrimRight(opts.PublicURL, "/"), maxBody: opts.MaxBody, ready: opts.Ready,
 		wallet: opts.Store, passTypeID: opts.PassTypeID, shortURL: strings.TrimRight(opts.ShortURL, "/"),
-		googleSaveURL: opts.GoogleSaveURL, sms: opts.SMS, metrics: opts.Metrics, readiness: opts.Readiness}
+		googleSaveURL: opts.GoogleSaveURL, sms: opts.SMS, metrics: opts.Metrics, readiness: opts.Readiness,
+		outbound: opts.Outbound, development: opts.Development}
 	if s.shortURL == "" {
 		s.shortURL = s.publicURL
 	}
@@ -121,6 +132,9 @@ func New(opts Options) *Server {
 	s.trustedProxies = opts.TrustedProxies
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.outbound == nil {
+		s.outbound = netguard.New(netguard.Options{})
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = 64 << 10

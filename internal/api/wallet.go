@@ -144,6 +144,14 @@ func (s *Server) registerDevice(c *gin.Context) error {
 		if !strings.HasPrefix(body.PushServiceURL, "https://") && !strings.HasPrefix(body.PushServiceURL, "http://") {
 			return invalid("pushServiceUrl", "PassWallet registrations need a pushServiceUrl")
 		}
+		if len(body.PushServiceURL) > 2000 {
+			return invalid("pushServiceUrl", "pushServiceUrl is too long")
+		}
+		// The relay sender checks again when dialling; this answers the
+		// obvious cases (credentials, 127.0.0.1, localhost) at once.
+		if err := s.outbound.CheckURL(body.PushServiceURL); err != nil {
+			return invalid("pushServiceUrl", "pushServiceUrl %v", err)
+		}
 	}
 	created, err := s.wallet.Register(c.Request.Context(), store.Registration{DeviceID: device, PassTypeID: s.passTypeID,
 		SerialNumber: card.SerialNumber, PushToken: body.PushToken, Channel: string(channel),

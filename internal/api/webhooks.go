@@ -54,6 +54,12 @@ func (s *Server) createWebhook(c *gin.Context) error {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || len(in.URL) > 2000 {
 		return invalid("url", "url must be an absolute https URL")
 	}
+	if u.Scheme != "https" && !s.development {
+		return invalid("url", "url must use https (plain http is accepted only in development mode)")
+	}
+	if err := s.outbound.CheckURL(in.URL); err != nil {
+		return invalid("url", "url %v", err)
+	}
 	if len(in.Events) == 0 {
 		return invalid("events", "events lists what to deliver: %s", strings.Join(store.WebhookEvents, ", "))
 	}

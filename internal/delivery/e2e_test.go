@@ -26,6 +26,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/apikey"
 	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/delivery"
+	"github.com/loyalpass/loyalpass/internal/netguard/netguardtest"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/passes"
 	"github.com/loyalpass/loyalpass/push/apns"
@@ -85,13 +86,14 @@ func newWorld(t *testing.T, apnsTimeout time.Duration) *world {
 		t.Fatal(err)
 	}
 	fakeRelays := relaytest.NewServer(t)
-	relays, err := relay.New(relay.Options{Vendors: fakeRelays.Config()})
+	relays, err := relay.New(relay.Options{Vendors: fakeRelays.Config(), Outbound: netguardtest.Loopback()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := api.New(api.Options{Store: st, PublicURL: "https://cards.example.com", PassTypeID: material.PassTypeID, Log: log,
-		Passes: cardpass.New(st, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil)})
+		Outbound: netguardtest.Loopback(), // PassWallet devices register the fake relay's loopback URL
+		Passes:   cardpass.New(st, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil)})
 	w := &world{t: t, store: st, http: srv.Handler(), apns: fakeAPNs, relays: fakeRelays, files: files,
 		typeID: material.PassTypeID, clock: clk, db: db}
 	w.worker = delivery.New(delivery.Options{Store: st, Apple: apnsClient, Relays: relays, PassTypeID: material.PassTypeID,

@@ -3,6 +3,8 @@
 // timestamp and the body (header "Loyalpass-Signature: t=…,v1=…"), and
 // retries failures with back-off for a day. Deliveries run concurrently
 // with a timeout each, so a slow or failing receiver holds up nobody else.
+// Every connection passes a netguard.Guard, so an endpoint that is, or
+// resolves to, an internal address is refused and never called.
 package webhooks
 
 import (
@@ -11,6 +13,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +24,7 @@ import (
 	"time"
 
 	"github.com/loyalpass/loyalpass/internal/drain"
+	"github.com/loyalpass/loyalpass/internal/netguard"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
@@ -36,8 +40,14 @@ type Store interface {
 
 // Options configures a Sender.
 type Options struct {
-	Store       Store
-	Client      *http.Client  // default: a client with Timeout
+	Store Store
+	// Outbound guards every connection: a merchant names the URL, so it
+	// must not reach internal addresses (default: a guard that refuses
+	// them all). Its client follows no redirect.
+	Outbound *netguard.Guard
+	// Development is set when the server runs in development mode; only
+	// then may an endpoint use plain http.
+	Development bool
 	Timeout     time.Duration // per delivery (default 10 s)
 	Concurrency int           // deliveries in flight (default 16)
 	GiveUpAfter time.Duration // retry for this long after the event (default 24 h)
@@ -51,10 +61,11 @@ type Options struct {
 
 // Sender delivers webhooks until its context ends.
 type Sender struct {
-	opts  Options
-	log   *slog.Logger
-	slots chan struct{} // one per delivery in flight
-	wg    sync.WaitGroup
+	opts   Options
+	client *http.Client
+	log    *slog.Logger
+	slots  chan struct{} // one per delivery in flight
+	wg     sync.WaitGroup
 }
 
 // New returns a Sender with defaults filled in.
@@ -62,8 +73,8 @@ func New(o Options) *Sender {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
-	if o.Client == nil {
-		o.Client = &http.Client{Timeout: o.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if o.Outbound == nil {
+		o.Outbound = netguard.New(netguard.Options{})
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 16
@@ -83,7 +94,8 @@ func New(o Options) *Sender {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Sender{opts: o, log: o.Log.With("component", "webhooks"), slots: make(chan struct{}, o.Concurrency)}
+	return &Sender{opts: o, client: o.Outbound.Client(o.Timeout), log: o.Log.With("component", "webhooks"),
+		slots: make(chan struct{}, o.Concurrency)}
 }
 
 // Sign returns the signature header value for body at time t:
@@ -179,8 +191,17 @@ func (s *Sender) round(claim, ctx context.Context) (int, error) {
 // Wait waits for the deliveries in flight.
 func (s *Sender) Wait() { s.wg.Wait() }
 
+// deliver posts d and records the outcome in words the merchant reads in
+// the delivery list ("HTTP 500", "timed out", "refused: private
+// address"), never the raw transport error: its addresses and socket
+// messages would let a merchant scan the network behind the server.
 func (s *Sender) deliver(ctx context.Context, d store.WebhookDelivery) {
 	now := s.opts.Now()
+	if reason := s.refuseURL(d.URL); reason != "" {
+		s.log.Warn("webhook endpoint refused", "endpoint", d.EndpointID, "reason", reason)
+		s.finish(ctx, d, "failed", 0, reason, now)
+		return
+	}
 	body := []byte(d.Payload)
 	status, err := s.post(ctx, d, body, now)
 	if err == nil && status >= 200 && status < 300 {
@@ -189,7 +210,16 @@ func (s *Sender) deliver(ctx context.Context, d store.WebhookDelivery) {
 	}
 	reason := fmt.Sprintf("HTTP %d", status)
 	if err != nil {
-		reason = err.Error()
+		reason = netguard.Describe(err)
+		var refused *netguard.RefusedError
+		if errors.As(err, &refused) {
+			// The name resolved to an internal address: a policy, not a
+			// passing fault, so there is nothing to retry.
+			s.log.Warn("webhook endpoint refused", "endpoint", d.EndpointID, "reason", reason, "addr", refused.Addr)
+			s.finish(ctx, d, "failed", 0, reason, now)
+			return
+		}
+		s.log.Debug("webhook delivery failed", "endpoint", d.EndpointID, "reason", reason, "err", err)
 	}
 	// Back-off: 30 s, 1 min, 2 min … at most an hour, for a day.
 	wait := min(30*time.Second<<min(d.Attempts-1, 7), time.Hour)
@@ -199,6 +229,24 @@ func (s *Sender) deliver(ctx context.Context, d store.WebhookDelivery) {
 		return
 	}
 	s.finish(ctx, d, "pending", status, reason, now.Add(wait))
+}
+
+// refuseURL says why an endpoint's stored URL may not be called (it was
+// stored before the rules, or in development mode), or "".
+func (s *Sender) refuseURL(raw string) string {
+	err := s.opts.Outbound.CheckURL(raw)
+	var refused *netguard.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		return refused.Error()
+	case errors.Is(err, netguard.ErrCredentials):
+		return "refused: credentials in URL"
+	case err != nil:
+		return "refused: not an http(s) URL"
+	case !s.opts.Development && !strings.HasPrefix(strings.ToLower(raw), "https://"):
+		return "refused: https required"
+	}
+	return ""
 }
 
 func (s *Sender) post(ctx context.Context, d store.WebhookDelivery, body []byte, now time.Time) (int, error) {
@@ -213,9 +261,9 @@ func (s *Sender) post(ctx context.Context, d store.WebhookDelivery, body []byte,
 	req.Header.Set("Loyalpass-Event", d.Event)
 	req.Header.Set("Loyalpass-Delivery", strconv.FormatInt(d.ID, 10))
 	req.Header.Set(SignatureHeader, Sign(d.Secret, now, body))
-	res, err := s.opts.Client.Do(req)
+	res, err := s.client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("post: %w", err)
+		return 0, err
 	}
 	defer res.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))

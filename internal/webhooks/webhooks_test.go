@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
+	"github.com/loyalpass/loyalpass/internal/netguard/netguardtest"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/internal/webhooks"
 )
@@ -93,7 +94,8 @@ func TestDeliveries(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s := webhooks.New(webhooks.Options{Store: st, Timeout: 300 * time.Millisecond, Now: clk.Now})
+	s := webhooks.New(webhooks.Options{Store: st, Timeout: 300 * time.Millisecond, Now: clk.Now,
+		Outbound: netguardtest.Loopback(), Development: true}) // the receivers are plain http on loopback
 	round := func() {
 		for {
 			n, err := s.RunOnce(ctx)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loyalpass/loyalpass/internal/netguard/netguardtest"
 	"github.com/loyalpass/loyalpass/push"
 	"github.com/loyalpass/loyalpass/push/relay"
 	"github.com/loyalpass/loyalpass/push/relay/relaytest"
@@ -157,7 +158,8 @@ func TestTransportErrorsRetry(t *testing.T) {
 		}
 		base := "http://" + ln.Addr().String()
 		ln.Close()
-		r, err := relay.New(relay.Options{Vendors: map[relay.Vendor]relay.Config{relay.Passworks: {BaseURL: base, APIKey: "k"}}})
+		r, err := relay.New(relay.Options{Vendors: map[relay.Vendor]relay.Config{relay.Passworks: {BaseURL: base, APIKey: "k"}},
+			Outbound: netguardtest.Loopback()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,8 +176,9 @@ func TestTransportErrorsRetry(t *testing.T) {
 		}))
 		defer hang.Close()
 		r, err := relay.New(relay.Options{
-			Timeout: 100 * time.Millisecond,
-			Vendors: map[relay.Vendor]relay.Config{relay.PassHub: {BaseURL: hang.URL, APIKey: "k"}},
+			Timeout:  100 * time.Millisecond,
+			Vendors:  map[relay.Vendor]relay.Config{relay.PassHub: {BaseURL: hang.URL, APIKey: "k"}},
+			Outbound: netguardtest.Loopback(),
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/loyalpass/loyalpass/internal/netguard"
 	"github.com/loyalpass/loyalpass/push"
 )
 
@@ -63,6 +64,10 @@ type Options struct {
 	Concurrency int
 	// Now is the clock for Retry-After dates (default time.Now).
 	Now func() time.Time
+	// Outbound guards every connection to a relay: PassWallet's relay is
+	// whatever URL a device registered, so it must not reach internal
+	// addresses. Default: a guard that refuses them all.
+	Outbound *netguard.Guard
 }
 
 const (
@@ -73,6 +78,7 @@ const (
 // Relays sends pushes to the vendor relays. It is safe for concurrent use.
 type Relays struct {
 	client      *http.Client
+	guard       *netguard.Guard
 	vendors     map[Vendor]Config
 	concurrency int
 	now         func() time.Time
@@ -109,12 +115,14 @@ func New(opts Options) (*Relays, error) {
 	if r.now == nil {
 		r.now = time.Now
 	}
-	r.client = &http.Client{
-		Timeout: timeout,
-		// A redirect would carry custom key headers (x-api-key) to
-		// whatever host it names; relays have no reason to redirect.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	r.guard = opts.Outbound
+	if r.guard == nil {
+		r.guard = netguard.New(netguard.Options{})
 	}
+	// The guarded client follows no redirect: one would carry custom key
+	// headers (x-api-key) to whatever host it names, and relays have no
+	// reason to redirect.
+	r.client = r.guard.Client(timeout)
 	return r, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/loyalpass/loyalpass/internal/netguard/netguardtest"
 	"github.com/loyalpass/loyalpass/push"
 	"github.com/loyalpass/loyalpass/push/relay"
 	"github.com/loyalpass/loyalpass/push/relay/relaytest"
@@ -17,6 +18,9 @@ func newRelays(t *testing.T, srv *relaytest.Server, opts relay.Options) *relay.R
 	t.Helper()
 	if opts.Vendors == nil {
 		opts.Vendors = srv.Config()
+	}
+	if opts.Outbound == nil {
+		opts.Outbound = netguardtest.Loopback() // the fake listens on loopback
 	}
 	r, err := relay.New(opts)
 	if err != nil {

@@ -7,13 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/loyalpass/loyalpass/internal/netguard"
 	"github.com/loyalpass/loyalpass/push"
 )
 
@@ -99,6 +98,11 @@ func (j *pushJob) throttledFor() (time.Duration, bool) {
 // outcome maps an HTTP answer: 2xx Delivered; 408, 429 and 5xx Retry
 // (after Retry-After when given); any other answer Failed.
 func outcome(a answer) push.Result {
+	var refused *netguard.RefusedError
+	if errors.As(a.err, &refused) {
+		// The relay's address is internal: asking again will not help.
+		return push.Result{Outcome: push.Failed, Reason: refused.Error()}
+	}
 	if a.err != nil {
 		return push.Result{Outcome: push.Retry, Reason: describe(a.err)}
 	}
@@ -195,18 +199,17 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return min(max(d, 0), maxRetryAfter)
 }
 
-// describe names a transport error without the *url.Error wrapper.
+// describe names a transport error in words (netguard.Describe): the
+// reason is stored where the merchant reads it, and a raw dial error
+// would tell a device that registered pushServiceUrl which internal ports
+// answer.
 func describe(err error) string {
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.Canceled):
+	switch d := netguard.Describe(err); d {
+	case "canceled":
 		return "canceled: " + context.Canceled.Error()
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+	case "timed out":
 		return "timeout"
+	default:
+		return "network: " + d
 	}
-	var u *url.Error
-	if errors.As(err, &u) {
-		err = u.Err
-	}
-	return "network: " + err.Error()
 }

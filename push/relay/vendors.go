@@ -162,6 +162,10 @@ func (r *Relays) endpoint(vendor Vendor, serviceURL string) (endpoint, error) {
 		if err := checkURL(serviceURL); err != nil {
 			return endpoint{}, fmt.Errorf("relay: passwallet pushServiceUrl: %w", err)
 		}
+		// The dial-time check decides; this one spares a doomed call.
+		if err := r.guard.CheckURL(serviceURL); err != nil {
+			return endpoint{}, err
+		}
 		ep.base = serviceURL
 	case ep.base == "" && s.defaultBase == "":
 		return endpoint{}, fmt.Errorf("relay: %s is not configured (no endpoint URL)", vendor)
