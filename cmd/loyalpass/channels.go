@@ -10,15 +10,30 @@ import (
 	"github.com/loyalpass/loyalpass/internal/config"
 	"github.com/loyalpass/loyalpass/internal/delivery"
 	"github.com/loyalpass/loyalpass/internal/metrics"
+	"github.com/loyalpass/loyalpass/internal/netguard"
 	"github.com/loyalpass/loyalpass/internal/sms"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/push/apns"
 	"github.com/loyalpass/loyalpass/push/relay"
 )
 
+// newOutboundGuard builds the one guard that push relays, webhooks and the
+// API's URL checks share, opening the ranges of outbound_allow.
+func newOutboundGuard(cfg config.Config, log *slog.Logger) (*netguard.Guard, error) {
+	allow, err := cfg.OutboundAllowList()
+	if err != nil {
+		return nil, err
+	}
+	if len(allow) > 0 {
+		log.Warn("relays and webhooks may reach these internal ranges (outbound_allow)", "ranges", cfg.OutboundAllow)
+	}
+	return netguard.New(netguard.Options{Allow: allow}), nil
+}
+
 // newDeliveryWorker builds the outbox worker with the push channels the
 // configuration turns on.
-func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, gc googleChannels, met *metrics.Metrics, log *slog.Logger) (*delivery.Worker, error) {
+func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, gc googleChannels, met *metrics.Metrics,
+	outbound *netguard.Guard, log *slog.Logger) (*delivery.Worker, error) {
 	opts := delivery.Options{Store: st, PassTypeID: m.PassTypeID, Log: log, Observe: met.Push, Grace: shutdownGrace}
 	gc.deliveryOptions(&opts)
 	if cfg.APNsOn() {
@@ -60,7 +75,7 @@ func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, gc
 	if r.WalletUnionURL != "" {
 		vendors[relay.WalletUnion] = relay.Config{BaseURL: r.WalletUnionURL, APIKey: r.WalletUnionKey}
 	}
-	relays, err := relay.New(relay.Options{Vendors: vendors})
+	relays, err := relay.New(relay.Options{Vendors: vendors, Outbound: outbound})
 	if err != nil {
 		return nil, err
 	}

@@ -67,6 +67,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	outbound, err := newOutboundGuard(cfg, log)
+	if err != nil {
+		return err
+	}
 	renderer := passes.NewRenderer(material, cfg.PublicURL+"/wallet")
 	met := newMetrics(st)
 	apiOpts := api.Options{
@@ -85,6 +89,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			LogPerMinute: int(cfg.Wallet.LogPerMinute)},
 		TrustedProxies: cfg.TrustedProxyList(),
 	}
+	apiOpts.Outbound, apiOpts.Development = outbound, cfg.Development()
 	gc.apiOptions(&apiOpts)
 	srv := api.New(apiOpts)
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -110,7 +115,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer work.Wait()
 	defer stopWork()
 	work.Go(func() { expireLoop(workCtx, st, time.Duration(cfg.ExpiryIntervalSeconds)*time.Second, log) })
-	worker, err := newDeliveryWorker(cfg, material, st, gc, met, log)
+	worker, err := newDeliveryWorker(cfg, material, st, gc, met, outbound, log)
 	if err != nil {
 		return err
 	}
@@ -122,7 +127,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sender := campaign.New(campaign.Options{Store: st, Providers: providers, ShortURL: shortURL, Log: log,
 		StatusCallback: cfg.PublicURL + "/hooks/sms/twilio", Observe: met.SMS, Grace: shutdownGrace})
 	work.Go(func() { sender.Run(workCtx) })
-	hooks := webhooks.New(webhooks.Options{Store: st, Log: log, Grace: shutdownGrace})
+	hooks := webhooks.New(webhooks.Options{Store: st, Outbound: outbound, Development: cfg.Development(), Log: log,
+		Grace: shutdownGrace})
 	work.Go(func() { hooks.Run(workCtx) })
 
 	errc := make(chan error, 1)

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/loyalpass/loyalpass/internal/netguard"
 )
 
 // EnvPrefix starts every environment variable loyalpass reads.
@@ -50,6 +53,13 @@ type Config struct {
 	// reverse proxies whose X-Forwarded-For names the client; empty means
 	// the client is the connection's peer.
 	TrustedProxies string `toml:"trusted_proxies" env:"TRUSTED_PROXIES"`
+	// OutboundAllow is a comma-separated list of CIDR prefixes or
+	// addresses ("10.20.0.0/16, ::1") that push relays and webhooks may
+	// reach although they are internal. Outbound calls to loopback,
+	// private, link-local, CGNAT, multicast and cloud metadata addresses
+	// are refused otherwise, because devices and merchants choose those
+	// URLs.
+	OutboundAllow string `toml:"outbound_allow" env:"OUTBOUND_ALLOW"`
 
 	Pass   Pass   `toml:"pass"`
 	APNs   APNs   `toml:"apns"`
@@ -233,6 +243,20 @@ func (c Config) DevSigning() bool {
 	return c.Pass.CertFile == "" && c.Pass.P12File == ""
 }
 
+// Development reports whether the server runs in development mode: the
+// generated signing chain, with which an http public_url is accepted, and
+// so are http webhook URLs.
+func (c Config) Development() bool { return c.DevSigning() }
+
+// OutboundAllowList returns OutboundAllow parsed; Validate has checked it.
+func (c Config) OutboundAllowList() ([]netip.Prefix, error) {
+	p, err := netguard.ParseAllow(c.OutboundAllow)
+	if err != nil {
+		return nil, fmt.Errorf("outbound_allow: %w", err)
+	}
+	return p, nil
+}
+
 // Database returns the database URL, defaulting to SQLite under DataDir.
 func (c Config) Database() string {
 	if c.DatabaseURL != "" {
@@ -249,7 +273,7 @@ func (c Config) Validate() error {
 	switch {
 	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
 		errs = append(errs, fmt.Errorf("public_url %q must be an absolute http(s) URL", c.PublicURL))
-	case u.Scheme != "https" && !c.DevSigning():
+	case u.Scheme != "https" && !c.Development():
 		errs = append(errs, fmt.Errorf("public_url %q must use https: iPhones talk to the pass web service only over HTTPS (http is for development with the generated certificates)", c.PublicURL))
 	case u.Path != "" && u.Path != "/" || u.RawQuery != "":
 		errs = append(errs, fmt.Errorf("public_url %q must have no path or query", c.PublicURL))
@@ -302,6 +326,9 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(c.SMS.ShortURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			errs = append(errs, fmt.Errorf("sms.short_url %q must be an absolute http(s) URL", c.SMS.ShortURL))
 		}
+	}
+	if _, err := c.OutboundAllowList(); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, c.Google.validate()...)
 	errs = append(errs, c.FCM.validate()...)

@@ -66,6 +66,7 @@ func TestValidate(t *testing.T) {
 		{"no log retention", func(c *Config) { c.Wallet.LogRetentionDays = 0 }, "wallet.log_retention_days"},
 		{"tiny log cap", func(c *Config) { c.Wallet.LogMaxRows = 5 }, "wallet.log_max_rows"},
 		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = "10.0.0.0/8, proxy.local" }, "trusted_proxies"},
+		{"bad outbound allow-list", func(c *Config) { c.OutboundAllow = "127.0.0.0/8, localhost" }, "outbound_allow"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,5 +76,28 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("Validate = %v, want mention of %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestOutboundAllow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(path, []byte("outbound_allow = \"10.20.0.0/16\"\n"), 0o600)
+	cfg, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := cfg.OutboundAllowList(); err != nil || len(p) != 1 || p[0].String() != "10.20.0.0/16" {
+		t.Fatalf("from the file: %v %v", p, err)
+	}
+	cfg, err = Load(path, []string{"LOYALPASS_OUTBOUND_ALLOW=127.0.0.0/8, ::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cfg.OutboundAllowList()
+	if err != nil || len(p) != 2 || p[0].String() != "127.0.0.0/8" || p[1].String() != "::1/128" {
+		t.Fatalf("from the environment: %v %v", p, err)
+	}
+	if p, err := Default().OutboundAllowList(); err != nil || len(p) != 0 {
+		t.Fatalf("default allows %v (%v), want nothing", p, err)
 	}
 }
