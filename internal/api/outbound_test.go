@@ -71,8 +71,9 @@ func TestWebhookURLRules(t *testing.T) {
 // pushServiceUrl with credentials or aimed at loopback is refused with 422
 // and nothing is registered; the allow-list lets a loopback relay in.
 func TestPassWalletRegistrationURLRules(t *testing.T) {
+	path := "registrations_attido"
 	register := func(ts *testServer, serial, token, device, serviceURL string) int {
-		req := httptest.NewRequest("POST", "/wallet/v1/devices/"+device+"/registrations_attido/"+certstest.PassTypeID+"/"+serial,
+		req := httptest.NewRequest("POST", "/wallet/v1/devices/"+device+"/"+path+"/"+certstest.PassTypeID+"/"+serial,
 			strings.NewReader(`{"pushToken":"tok-`+device+`","pushServiceUrl":"`+serviceURL+`"}`))
 		req.Header.Set("Authorization", "AttidoPass "+token)
 		req.Header.Set("Content-Type", "application/json")
@@ -104,6 +105,12 @@ func TestPassWalletRegistrationURLRules(t *testing.T) {
 			t.Errorf("register with pushServiceUrl %q = %d, want 422", u, code)
 		}
 	}
+	// AttidoPass on Apple's plain path is PassWallet as well.
+	path = "registrations"
+	if code := register(ts, serial, token, "plain", "http://127.0.0.1:8080/PassWallet"); code != 422 {
+		t.Errorf("register on the plain path with a loopback pushServiceUrl = %d, want 422", code)
+	}
+	path = "registrations_attido"
 	if n := ts.count("registrations"); n != 0 {
 		t.Fatalf("%d registrations stored from refused URLs", n)
 	}

@@ -144,11 +144,14 @@ func (s *Server) registerDevice(c *gin.Context) error {
 		if !strings.HasPrefix(body.PushServiceURL, "https://") && !strings.HasPrefix(body.PushServiceURL, "http://") {
 			return invalid("pushServiceUrl", "PassWallet registrations need a pushServiceUrl")
 		}
+	}
+	// Any path may bring one (AttidoPass on the plain path is PassWallet
+	// too). The relay client checks again when dialling; this answers the
+	// obvious cases (credentials, 127.0.0.1, localhost) at once.
+	if body.PushServiceURL != "" {
 		if len(body.PushServiceURL) > 2000 {
 			return invalid("pushServiceUrl", "pushServiceUrl is too long")
 		}
-		// The relay sender checks again when dialling; this answers the
-		// obvious cases (credentials, 127.0.0.1, localhost) at once.
 		if err := s.outbound.CheckURL(body.PushServiceURL); err != nil {
 			return invalid("pushServiceUrl", "pushServiceUrl %v", err)
 		}

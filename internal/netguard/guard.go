@@ -67,7 +67,6 @@ func New(opts Options) *Guard {
 	t.Proxy = nil
 	t.DialContext = dialer.DialContext
 	t.DialTLSContext = nil
-	t.MaxIdleConnsPerHost = 8
 	g.transport = t
 	return g
 }

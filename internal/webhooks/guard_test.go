@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -169,5 +170,36 @@ func TestWebhookErrorsInWords(t *testing.T) {
 	}
 	if v4.Requests() != 1 {
 		t.Errorf("the listener got %d requests, want only the development-mode one", v4.Requests())
+	}
+}
+
+// TestWebhookNameResolvingInwardIsRefused: a name that passes every check
+// without DNS but resolves to loopback is refused when dialled. It uses
+// the machine's own host name where that resolves to loopback only (as in
+// most containers), and is skipped elsewhere.
+func TestWebhookNameResolvingInwardIsRefused(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil || strings.Contains(host, "localhost") {
+		t.Skipf("host name %q: %v", host, err)
+	}
+	addrs, err := net.LookupHost(host)
+	if err != nil || len(addrs) == 0 {
+		t.Skipf("host name %q does not resolve: %v", host, err)
+	}
+	for _, a := range addrs {
+		if ip := net.ParseIP(a); ip == nil || !ip.IsLoopback() {
+			t.Skipf("host name %q resolves to %v, not only to loopback", host, addrs)
+		}
+	}
+	v4 := netguardtest.Listen(t, "127.0.0.1:0")
+	w := newHookWorld(t)
+	u := "http://" + net.JoinHostPort(host, v4.Port) + "/hook"
+	w.endpoints(u)
+	w.issue(webhooks.New(webhooks.Options{Store: w.st, Timeout: 5 * time.Second, Development: true}))
+	if d := w.last(u); d.Status != "failed" || d.LastError != "refused: loopback address" {
+		t.Errorf("%s: %q %q, want failed, refused: loopback address", u, d.Status, d.LastError)
+	}
+	if v4.Conns() != 0 {
+		t.Errorf("the listener saw %d connections", v4.Conns())
 	}
 }
