@@ -75,7 +75,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestCheckAllowList(t *testing.T) {
-	allow, err := netguard.ParseAllow(" 127.0.0.0/8, ::1 ,10.20.0.0/16")
+	allow, err := netguard.ParseAllow(" 127.0.0.0/8, ::1 ,::ffff:10.20.0.0/112")
 	if err != nil {
 		t.Fatal(err)
 	}

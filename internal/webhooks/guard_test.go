@@ -111,7 +111,7 @@ func TestWebhookToLoopbackIsNeverCalled(t *testing.T) {
 	}
 
 	open := webhooks.New(webhooks.Options{Store: w.st, Timeout: 5 * time.Second, Development: true,
-		Outbound: netguard.New(netguard.Options{Allow: netguardtest.LoopbackPrefixes})})
+		Outbound: netguard.New(netguard.Options{Allow: netguardtest.LoopbackPrefixes()})})
 	w.issue(open)
 	for _, u := range urls {
 		if d := w.last(u); d.Status != "delivered" {

@@ -15,13 +15,16 @@ import (
 	"github.com/loyalpass/loyalpass/internal/netguard"
 )
 
-// LoopbackPrefixes are 127.0.0.0/8 and ::1, where tests' fakes listen.
-var LoopbackPrefixes = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+// LoopbackPrefixes returns 127.0.0.0/8 and ::1/128, where tests' fakes
+// listen.
+func LoopbackPrefixes() []netip.Prefix {
+	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+}
 
 // Loopback returns a Guard that allows loopback, as an operator's
 // outbound_allow = "127.0.0.0/8, ::1" would, for tests with local fakes.
 func Loopback() *netguard.Guard {
-	return netguard.New(netguard.Options{Allow: LoopbackPrefixes})
+	return netguard.New(netguard.Options{Allow: LoopbackPrefixes()})
 }
 
 // Listener is an HTTP server on one loopback address that answers 200 to
