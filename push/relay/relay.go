@@ -131,7 +131,8 @@ func New(opts Options) (*Relays, error) {
 // input order. serviceURL is the registration's pushServiceUrl and is used
 // by PassWallet only. After a 429 the batches not yet sent come back as
 // Retry with the relay's Retry-After, and when ctx ends so do the rest. A
-// vendor that is not configured, or a bad serviceURL, makes every result
+// vendor that is not configured, a bad serviceURL, or a relay on an
+// internal address (refused by Options.Outbound) makes every result
 // Failed.
 func (r *Relays) Push(ctx context.Context, vendor Vendor, passTypeID, serviceURL string, tokens []string) []push.Result {
 	results := make([]push.Result, len(tokens))
