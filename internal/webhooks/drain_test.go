@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
+	"github.com/loyalpass/loyalpass/internal/netguard/netguardtest"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/internal/webhooks"
 )
@@ -53,7 +54,8 @@ func TestStopLetsAPostInFlightFinish(t *testing.T) {
 		}
 	}
 
-	s := webhooks.New(webhooks.Options{Store: st, Timeout: 10 * time.Second, Grace: 10 * time.Second})
+	s := webhooks.New(webhooks.Options{Store: st, Timeout: 10 * time.Second, Grace: 10 * time.Second,
+		Outbound: netguardtest.Loopback(), Development: true}) // the receiver is plain http on loopback
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { s.Run(runCtx); close(done) }()
