@@ -17,6 +17,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/metrics"
 	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/passes"
 )
 
 // Store is what the API needs of the database.
@@ -78,6 +79,9 @@ type Options struct {
 	// the client is the connection's peer (the per-client rate limits key
 	// on it, so a client must not be able to name itself).
 	TrustedProxies []string
+	// ImageDecodeBudget bounds the memory uploaded images hold while they
+	// decode, all together; 0 means passes.DefaultDecodeBudget.
+	ImageDecodeBudget int64
 }
 
 // Server holds the API's dependencies; Handler builds its routes.
@@ -105,6 +109,7 @@ type Server struct {
 	maxDevices     int
 	logLimiter     *clientLimiter
 	trustedProxies []string
+	images         *passes.ImageScaler
 }
 
 // New returns a Server. It does not start listening; see Handler.
@@ -112,7 +117,8 @@ func New(opts Options) *Server {
 	s := &Server{store: opts.Store, passes: opts.Passes, log: opts.Log,
 		publicURL: strings.TrimRight(opts.PublicURL, "/"), maxBody: opts.MaxBody, ready: opts.Ready,
 		wallet: opts.Store, passTypeID: opts.PassTypeID, shortURL: strings.TrimRight(opts.ShortURL, "/"),
-		googleSaveURL: opts.GoogleSaveURL, sms: opts.SMS, metrics: opts.Metrics, readiness: opts.Readiness}
+		googleSaveURL: opts.GoogleSaveURL, sms: opts.SMS, metrics: opts.Metrics, readiness: opts.Readiness,
+		images: passes.NewImageScaler(opts.ImageDecodeBudget)}
 	if s.shortURL == "" {
 		s.shortURL = s.publicURL
 	}
