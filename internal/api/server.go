@@ -79,6 +79,9 @@ type Options struct {
 	// the client is the connection's peer (the per-client rate limits key
 	// on it, so a client must not be able to name itself).
 	TrustedProxies []string
+	// FCM reports whether FCM data messages are configured; while they are
+	// not, registering an app's FCM token answers 409.
+	FCM bool
 	// ImageDecodeBudget bounds the memory uploaded images hold while they
 	// decode, all together; 0 means passes.DefaultDecodeBudget.
 	ImageDecodeBudget int64
@@ -110,6 +113,7 @@ type Server struct {
 	logLimiter     *clientLimiter
 	trustedProxies []string
 	images         *passes.ImageScaler
+	fcm            bool // FCM is configured
 }
 
 // New returns a Server. It does not start listening; see Handler.
@@ -118,7 +122,7 @@ func New(opts Options) *Server {
 		publicURL: strings.TrimRight(opts.PublicURL, "/"), maxBody: opts.MaxBody, ready: opts.Ready,
 		wallet: opts.Store, passTypeID: opts.PassTypeID, shortURL: strings.TrimRight(opts.ShortURL, "/"),
 		googleSaveURL: opts.GoogleSaveURL, sms: opts.SMS, metrics: opts.Metrics, readiness: opts.Readiness,
-		images: passes.NewImageScaler(opts.ImageDecodeBudget)}
+		images: passes.NewImageScaler(opts.ImageDecodeBudget), fcm: opts.FCM}
 	if s.shortURL == "" {
 		s.shortURL = s.publicURL
 	}
