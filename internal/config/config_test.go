@@ -3,6 +3,8 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -75,5 +77,63 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("Validate = %v, want mention of %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestExampleFileListsEveryKey holds loyalpass.example.toml to every key
+// Load accepts, found by reflecting over the toml tags of Config: each is
+// set (to its default) or shown commented out ("# key = …") in its
+// section with its LOYALPASS_ variable, and the file shows no key that
+// Load would refuse.
+func TestExampleFileListsEveryKey(t *testing.T) {
+	accepted := map[string]string{} // key → environment variable
+	var walk func(prefix string, typ reflect.Type)
+	walk = func(prefix string, typ reflect.Type) {
+		for f := range typ.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+			if name == "-" || name == "" {
+				continue
+			}
+			if f.Type.Kind() == reflect.Struct {
+				walk(prefix+name+".", f.Type)
+				continue
+			}
+			accepted[prefix+name] = EnvPrefix + f.Tag.Get("env")
+		}
+	}
+	walk("", reflect.TypeFor[Config]())
+
+	b, err := os.ReadFile("../../loyalpass.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyLine := regexp.MustCompile(`^#?\s*([a-z0-9_]+)\s*=`)
+	listed := map[string]string{} // key → its lines
+	section := ""
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			section = strings.Trim(line, "[]") + "."
+			continue
+		}
+		if m := keyLine.FindStringSubmatch(line); m != nil {
+			listed[section+m[1]] += line + "\n"
+		}
+	}
+	for key, env := range accepted {
+		switch lines, ok := listed[key]; {
+		case !ok:
+			t.Errorf("loyalpass.example.toml does not list %s", key)
+		case !regexp.MustCompile(regexp.QuoteMeta(env) + `\b`).MatchString(lines):
+			t.Errorf("loyalpass.example.toml lists %s without its variable %s", key, env)
+		}
+	}
+	for key := range listed {
+		if _, ok := accepted[key]; !ok {
+			t.Errorf("loyalpass.example.toml lists %s, which the config does not accept", key)
+		}
+	}
+	if len(accepted) < 40 {
+		t.Errorf("found %d keys by reflection; the walk missed some", len(accepted))
 	}
 }
