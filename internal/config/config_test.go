@@ -68,6 +68,7 @@ func TestValidate(t *testing.T) {
 		{"no log retention", func(c *Config) { c.Wallet.LogRetentionDays = 0 }, "wallet.log_retention_days"},
 		{"tiny log cap", func(c *Config) { c.Wallet.LogMaxRows = 5 }, "wallet.log_max_rows"},
 		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = "10.0.0.0/8, proxy.local" }, "trusted_proxies"},
+		{"no public url with real certificate", func(c *Config) { c.Pass.CertFile, c.Pass.KeyFile = "a", "b" }, "public_url must be set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,5 +136,26 @@ func TestExampleFileListsEveryKey(t *testing.T) {
 	}
 	if len(accepted) < 40 {
 		t.Errorf("found %d keys by reflection; the walk missed some", len(accepted))
+	}
+}
+
+func TestListenURL(t *testing.T) {
+	tests := []struct {
+		addr string
+		port int
+		want string
+	}{
+		{":8080", 8080, "http://localhost:8080"},
+		{"127.0.0.1:18080", 18080, "http://127.0.0.1:18080"},
+		{"127.0.0.1:0", 41234, "http://127.0.0.1:41234"}, // the port actually bound
+		{"0.0.0.0:8080", 8080, "http://localhost:8080"},
+		{"[::]:8080", 8080, "http://localhost:8080"},
+		{"[::1]:9000", 9000, "http://[::1]:9000"},
+		{"cards.lan:80", 80, "http://cards.lan:80"},
+	}
+	for _, tt := range tests {
+		if got := ListenURL(tt.addr, tt.port); got != tt.want {
+			t.Errorf("ListenURL(%q, %d) = %q, want %q", tt.addr, tt.port, got, tt.want)
+		}
 	}
 }
