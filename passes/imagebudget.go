@@ -63,14 +63,18 @@ func readPNGHeader(src []byte) (pngHeader, error) {
 		colorType:  src[25],
 		interlaced: src[28] == 1,
 	}
-	for off := 33; off+8 <= len(src); off += 12 + int(binary.BigEndian.Uint32(src[off:])) {
+	// The chunks between IHDR and the first IDAT; a length past the end
+	// of src ends the walk (the decode will refuse such a file).
+	for off := 33; off+8 <= len(src); {
+		n := binary.BigEndian.Uint32(src[off:])
 		typ := string(src[off+4 : off+8])
-		if typ == "IDAT" {
+		if typ == "IDAT" || uint64(n) > uint64(len(src)) {
 			break
 		}
 		if typ == "tRNS" {
 			h.transparency = true
 		}
+		off += 12 + int(n)
 	}
 	if h.width < 1 || h.height < 1 {
 		return h, fmt.Errorf("%w: %d×%d pixels", ErrBadImage, h.width, h.height)
