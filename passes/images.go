@@ -75,14 +75,14 @@ func ScaleImage(kind string, src []byte) (map[string][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scale %s image: %w: %v", kind, ErrBadImage, err)
 	}
+	// Only @3x reads the source, which may be large; @2x and @1x are scaled
+	// down from it.
 	largest := scaleInto(prepare(img, box), box.w*3, box.h*3, box.cover)
 
 	out := make(map[string][]byte, 3)
 	// BestCompression gains little on images this size and is pathologically
 	// slow on smooth (upscaled) pixels.
 	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
-	// Only @3x reads the source, which may be large; @2x and @1x are scaled
-	// down from it.
 	for scale := 1; scale <= 3; scale++ {
 		dst := largest
 		if scale < 3 {
