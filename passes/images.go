@@ -22,11 +22,6 @@ const (
 	ImageStrip = "strip"
 )
 
-// maxImageSide bounds the pixel width and height of an uploaded image. The
-// largest file a pass needs is strip@3x at 1125×432, and a 4096×4096 image
-// decodes to 64 MiB, which is as much as one upload should cost.
-const maxImageSide = 4096
-
 // imageBox is the space Wallet allots to an image kind, in points.
 type imageBox struct {
 	w, h int
@@ -64,35 +59,30 @@ func imageFileName(kind string, scale int) string {
 // cover theirs and centre-cropped, as Wallet would crop them. It is meant to
 // run once, when a merchant uploads an image, and the result to be stored as
 // Design.Images entries. The caller bounds the size of src in bytes; errors
-// about src itself wrap ErrBadImage.
+// about src itself wrap ErrBadImage. An image over the pixel budget
+// (MaxImageSide, MaxImageDecoded) is refused from its header, before any
+// pixel is decoded, with ErrImageTooLarge. ScaleImage does not bound how
+// many images decode at once; an ImageScaler does.
 func ScaleImage(kind string, src []byte) (map[string][]byte, error) {
 	box, ok := imageBoxes[kind]
 	if !ok {
 		return nil, fmt.Errorf("scale image: unknown image kind %q", kind)
 	}
-	if !bytes.HasPrefix(src, pngSignature) {
-		return nil, fmt.Errorf("scale %s image: %w: not a PNG file", kind, ErrBadImage)
-	}
-	cfg, err := png.DecodeConfig(bytes.NewReader(src))
-	if err != nil {
-		return nil, fmt.Errorf("scale %s image: %w: %v", kind, ErrBadImage, err)
-	}
-	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > maxImageSide || cfg.Height > maxImageSide {
-		return nil, fmt.Errorf("scale %s image: %w: %d×%d pixels, want 1 to %d on each side",
-			kind, ErrBadImage, cfg.Width, cfg.Height, maxImageSide)
+	if _, err := readPNGHeader(src); err != nil {
+		return nil, fmt.Errorf("scale %s image: %w", kind, err)
 	}
 	img, err := png.Decode(bytes.NewReader(src))
 	if err != nil {
 		return nil, fmt.Errorf("scale %s image: %w: %v", kind, ErrBadImage, err)
 	}
+	// Only @3x reads the source, which may be large; @2x and @1x are scaled
+	// down from it.
+	largest := scaleInto(prepare(img, box), box.w*3, box.h*3, box.cover)
 
 	out := make(map[string][]byte, 3)
 	// BestCompression gains little on images this size and is pathologically
 	// slow on smooth (upscaled) pixels.
 	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
-	// Only @3x reads the source, which may be large; @2x and @1x are scaled
-	// down from it.
-	largest := scaleInto(img, box.w*3, box.h*3, box.cover)
 	for scale := 1; scale <= 3; scale++ {
 		dst := largest
 		if scale < 3 {
@@ -105,6 +95,27 @@ func ScaleImage(kind string, src []byte) (map[string][]byte, error) {
 		out[imageFileName(kind, scale)] = buf.Bytes()
 	}
 	return out, nil
+}
+
+// prepare turns a decoded image into what the scaler reads fast, RGBA or
+// NRGBA, and box-averages a source more than twice the size of the kind's
+// @3x box down to at most twice that size, which keeps the scaler's work
+// and scratch memory bounded by the box rather than by the upload.
+func prepare(img image.Image, box imageBox) image.Image {
+	b := img.Bounds()
+	fx, fy := float64(box.w*3)/float64(b.Dx()), float64(box.h*3)/float64(b.Dy())
+	f := math.Min(fx, fy)
+	if box.cover {
+		f = math.Max(fx, fy)
+	}
+	k := shrinkFactor(f)
+	switch img.(type) {
+	case *image.RGBA, *image.NRGBA:
+		if k == 1 {
+			return img
+		}
+	}
+	return shrink(img, k)
 }
 
 // scaleInto scales src for a w×h box: to fit inside it, or, with cover, to

@@ -120,7 +120,7 @@ func TestScaleImageRejects(t *testing.T) {
 		{"jpeg", jpg.Bytes()},
 		{"text", []byte("hello, world")},
 		{"truncated png", valid[:len(valid)/2]},
-		{"too wide", pngHeaderOnly(maxImageSide+1, 10)},
+		{"too wide", pngHeaderOnly(MaxImageSide+1, 10)},
 		{"too tall", pngHeaderOnly(10, 1<<30)},
 		{"zero width", pngHeaderOnly(0, 10)},
 	}

@@ -81,7 +81,7 @@ func newGoogleChannels(ctx context.Context, cfg config.Config, st *store.Store, 
 	return gc, nil
 }
 
-// apiOptions fills the API's Google options; an interface holding a nil
+// apiOptions fills the API's Google and FCM options; an interface holding a nil
 // pointer would not read as "off".
 func (gc googleChannels) apiOptions(o *api.Options) {
 	if gc.wallet != nil {
@@ -90,6 +90,7 @@ func (gc googleChannels) apiOptions(o *api.Options) {
 	if gc.callbacks != nil {
 		o.GoogleCallbacks = gc.callbacks
 	}
+	o.FCM = gc.fcm != nil
 }
 
 // deliveryOptions fills the worker's Google Wallet and FCM channels.

@@ -38,6 +38,16 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	// Listen first: without a configured public URL, passes, links and the
+	// web service URL point at the address actually bound.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close() // for early returns; Serve and Shutdown close it too
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = config.ListenURL(cfg.Addr, ln.Addr().(*net.TCPAddr).Port)
+	}
 
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -92,10 +102,6 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	apiOpts.Outbound, apiOpts.Development = outbound, cfg.Development()
 	gc.apiOptions(&apiOpts)
 	srv := api.New(apiOpts)
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

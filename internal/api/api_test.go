@@ -53,6 +53,7 @@ func newTestServer(t *testing.T, tweaks ...func(*api.Options)) *testServer {
 		Store:      st,
 		Passes:     cardpass.New(st, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil),
 		PublicURL:  "https://cards.example.com",
+		FCM:        true,
 		MaxBody:    4096,
 		PassTypeID: material.PassTypeID,
 		SMS:        api.SMSOptions{Providers: []string{"log"}, DefaultProvider: "log"},

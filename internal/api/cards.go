@@ -1,7 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/mail"
 	"slices"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/phone"
 	"github.com/loyalpass/loyalpass/internal/store"
@@ -234,9 +238,21 @@ func (s *Server) cardPass(c *gin.Context) error {
 		return internal(err)
 	}
 	c.Header("Content-Disposition", `attachment; filename="card-`+card.Number+`.pkpass"`)
-	c.Header("Last-Modified", pass.Modified.UTC().Format(http.TimeFormat))
-	c.Data(http.StatusOK, "application/vnd.apple.pkpass", pass.Data)
+	servePass(c, pass)
 	return nil
+}
+
+// servePass writes a signed pass with its validators, an ETag (a digest
+// of the bytes) and Last-Modified, and answers a client whose copy is
+// current by either (If-None-Match first, then If-Modified-Since) with
+// 304 and no body. Last-Modified moves by at least a second on every
+// change of the card or its program, so a change within the second of
+// the last one is not mistaken for no change.
+func servePass(c *gin.Context, pass cardpass.Pass) {
+	sum := sha256.Sum256(pass.Data)
+	c.Header("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
+	c.Header("Content-Type", "application/vnd.apple.pkpass")
+	http.ServeContent(c.Writer, c.Request, "", pass.Modified, bytes.NewReader(pass.Data))
 }
 
 const (

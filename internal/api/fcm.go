@@ -43,7 +43,14 @@ func validFCMToken(t string) bool {
 
 // addFCMToken registers a token of the merchant's app for a card: every
 // later change of the card goes to it as an FCM data message.
+// While FCM is off nothing would ever reach the token, so the
+// registration is refused rather than stored.
 func (s *Server) addFCMToken(c *gin.Context) error {
+	if !s.fcm {
+		return &Error{Status: http.StatusConflict, Code: "fcm_not_configured",
+			Message: "FCM is not configured on this server, so app tokens cannot be registered: " +
+				"set fcm.project_id and fcm.credentials_file (LOYALPASS_FCM_PROJECT_ID, LOYALPASS_FCM_CREDENTIALS_FILE)"}
+	}
 	var in fcmTokenInput
 	if err := s.decodeJSON(c, &in); err != nil {
 		return err

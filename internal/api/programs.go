@@ -283,9 +283,17 @@ func (s *Server) putProgramImage(c *gin.Context) error {
 	if err != nil {
 		return badRequest("bad_body", "", "could not read the image")
 	}
-	files, err := passes.ScaleImage(kind, data)
-	if err != nil {
+	files, err := s.images.Scale(c.Request.Context(), kind, data)
+	switch {
+	case errors.Is(err, passes.ErrImageTooLarge):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "image_too_large", Field: "image", Message: err.Error()}
+	case errors.Is(err, passes.ErrBadImage):
 		return invalid("image", "%v", err)
+	case err != nil && c.Request.Context().Err() != nil:
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
+			Message: "the image waited too long for memory to decode it in; try again", Err: err}
+	case err != nil:
+		return internal(err)
 	}
 	return s.setImages(c, kind, files)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/metrics"
 	"github.com/loyalpass/loyalpass/internal/netguard"
 	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/passes"
 )
 
 // Store is what the API needs of the database.
@@ -86,6 +87,12 @@ type Options struct {
 	// Development is set when the server runs in development mode (the
 	// generated signing chain): webhook URLs may then use plain http.
 	Development bool
+	// FCM reports whether FCM data messages are configured; while they are
+	// not, registering an app's FCM token answers 409.
+	FCM bool
+	// ImageDecodeBudget bounds the memory uploaded images hold while they
+	// decode, all together; 0 means passes.DefaultDecodeBudget.
+	ImageDecodeBudget int64
 }
 
 // Server holds the API's dependencies; Handler builds its routes.
@@ -115,6 +122,8 @@ type Server struct {
 	trustedProxies []string
 	outbound       *netguard.Guard
 	development    bool
+	images         *passes.ImageScaler
+	fcm            bool // FCM is configured
 }
 
 // New returns a Server. It does not start listening; see Handler.
@@ -123,7 +132,8 @@ func New(opts Options) *Server {
 		publicURL: strings.TrimRight(opts.PublicURL, "/"), maxBody: opts.MaxBody, ready: opts.Ready,
 		wallet: opts.Store, passTypeID: opts.PassTypeID, shortURL: strings.TrimRight(opts.ShortURL, "/"),
 		googleSaveURL: opts.GoogleSaveURL, sms: opts.SMS, metrics: opts.Metrics, readiness: opts.Readiness,
-		outbound: opts.Outbound, development: opts.Development}
+		outbound: opts.Outbound, development: opts.Development,
+		images: passes.NewImageScaler(opts.ImageDecodeBudget), fcm: opts.FCM}
 	if s.shortURL == "" {
 		s.shortURL = s.publicURL
 	}

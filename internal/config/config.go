@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -32,7 +33,9 @@ type Config struct {
 	// DataDir holds the SQLite database and the development signing chain.
 	DataDir string `toml:"data" env:"DATA"`
 	// PublicURL is where phones and merchants reach this server; passes
-	// carry PublicURL + "/wallet" as their web service URL.
+	// carry PublicURL + "/wallet" as their web service URL. Empty means
+	// http on the listen address (see ListenURL), which only development
+	// signing allows.
 	PublicURL string `toml:"public_url" env:"PUBLIC_URL"`
 	// DatabaseURL is "sqlite:PATH" or "postgres://USER@HOST:5432/DB" (for
 	// several instances on one database; the password belongs in
@@ -154,7 +157,6 @@ func Default() Config {
 	return Config{
 		Addr:                  ":8080",
 		DataDir:               "./data",
-		PublicURL:             "http://localhost:8080",
 		LogLevel:              "info",
 		LogFormat:             "text",
 		MaxBodyBytes:          64 << 10,
@@ -257,6 +259,21 @@ func (c Config) OutboundAllowList() ([]netip.Prefix, error) {
 	return p, nil
 }
 
+// ListenURL is the public URL of a server that listens on addr (the
+// configured listen address) and got port (the one actually bound, which
+// differs for port 0): http, with the host of addr, or localhost when addr
+// names no host or a wildcard one (":8080", "0.0.0.0:8080", "[::]:8080").
+func ListenURL(addr string, port int) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = ""
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(port))
+}
+
 // Database returns the database URL, defaulting to SQLite under DataDir.
 func (c Config) Database() string {
 	if c.DatabaseURL != "" {
@@ -271,6 +288,9 @@ func (c Config) Validate() error {
 	var errs []error
 	u, err := url.Parse(c.PublicURL)
 	switch {
+	case c.PublicURL == "" && !c.DevSigning():
+		errs = append(errs, errors.New("public_url must be set to the https URL iPhones reach this server at (only the generated development certificates let it default to http on the listen address)"))
+	case c.PublicURL == "":
 	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
 		errs = append(errs, fmt.Errorf("public_url %q must be an absolute http(s) URL", c.PublicURL))
 	case u.Scheme != "https" && !c.Development():

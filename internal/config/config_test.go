@@ -3,6 +3,8 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -67,6 +69,7 @@ func TestValidate(t *testing.T) {
 		{"tiny log cap", func(c *Config) { c.Wallet.LogMaxRows = 5 }, "wallet.log_max_rows"},
 		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = "10.0.0.0/8, proxy.local" }, "trusted_proxies"},
 		{"bad outbound allow-list", func(c *Config) { c.OutboundAllow = "127.0.0.0/8, localhost" }, "outbound_allow"},
+		{"no public url with real certificate", func(c *Config) { c.Pass.CertFile, c.Pass.KeyFile = "a", "b" }, "public_url must be set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,5 +102,84 @@ func TestOutboundAllow(t *testing.T) {
 	}
 	if p, err := Default().OutboundAllowList(); err != nil || len(p) != 0 {
 		t.Fatalf("default allows %v (%v), want nothing", p, err)
+	}
+}
+
+// TestExampleFileListsEveryKey holds loyalpass.example.toml to every key
+// Load accepts, found by reflecting over the toml tags of Config: each is
+// set (to its default) or shown commented out ("# key = …") in its
+// section with its LOYALPASS_ variable, and the file shows no key that
+// Load would refuse.
+func TestExampleFileListsEveryKey(t *testing.T) {
+	accepted := map[string]string{} // key → environment variable
+	var walk func(prefix string, typ reflect.Type)
+	walk = func(prefix string, typ reflect.Type) {
+		for f := range typ.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+			if name == "-" || name == "" {
+				continue
+			}
+			if f.Type.Kind() == reflect.Struct {
+				walk(prefix+name+".", f.Type)
+				continue
+			}
+			accepted[prefix+name] = EnvPrefix + f.Tag.Get("env")
+		}
+	}
+	walk("", reflect.TypeFor[Config]())
+
+	b, err := os.ReadFile("../../loyalpass.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyLine := regexp.MustCompile(`^#?\s*([a-z0-9_]+)\s*=`)
+	listed := map[string]string{} // key → its lines
+	section := ""
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			section = strings.Trim(line, "[]") + "."
+			continue
+		}
+		if m := keyLine.FindStringSubmatch(line); m != nil {
+			listed[section+m[1]] += line + "\n"
+		}
+	}
+	for key, env := range accepted {
+		switch lines, ok := listed[key]; {
+		case !ok:
+			t.Errorf("loyalpass.example.toml does not list %s", key)
+		case !regexp.MustCompile(regexp.QuoteMeta(env) + `\b`).MatchString(lines):
+			t.Errorf("loyalpass.example.toml lists %s without its variable %s", key, env)
+		}
+	}
+	for key := range listed {
+		if _, ok := accepted[key]; !ok {
+			t.Errorf("loyalpass.example.toml lists %s, which the config does not accept", key)
+		}
+	}
+	if len(accepted) < 40 {
+		t.Errorf("found %d keys by reflection; the walk missed some", len(accepted))
+	}
+}
+
+func TestListenURL(t *testing.T) {
+	tests := []struct {
+		addr string
+		port int
+		want string
+	}{
+		{":8080", 8080, "http://localhost:8080"},
+		{"127.0.0.1:18080", 18080, "http://127.0.0.1:18080"},
+		{"127.0.0.1:0", 41234, "http://127.0.0.1:41234"}, // the port actually bound
+		{"0.0.0.0:8080", 8080, "http://localhost:8080"},
+		{"[::]:8080", 8080, "http://localhost:8080"},
+		{"[::1]:9000", 9000, "http://[::1]:9000"},
+		{"cards.lan:80", 80, "http://cards.lan:80"},
+	}
+	for _, tt := range tests {
+		if got := ListenURL(tt.addr, tt.port); got != tt.want {
+			t.Errorf("ListenURL(%q, %d) = %q, want %q", tt.addr, tt.port, got, tt.want)
+		}
 	}
 }

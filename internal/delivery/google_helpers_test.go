@@ -94,7 +94,7 @@ func newGoogleWorld(t *testing.T, wrap func(delivery.FCMSender) delivery.FCMSend
 	_, material := devChain(t)
 	srv := api.New(api.Options{Store: w.store, PublicURL: "https://cards.example.com", PassTypeID: material.PassTypeID,
 		Log: log, Passes: cardpass.New(w.store, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil),
-		Google: svc, GoogleCallbacks: google.CallbackVerifier{IssuerID: testIssuerID, Keys: keys, Now: w.clock.Now}})
+		Google: svc, GoogleCallbacks: google.CallbackVerifier{IssuerID: testIssuerID, Keys: keys, Now: w.clock.Now}, FCM: true})
 	w.http = srv.Handler()
 	w.worker = delivery.New(delivery.Options{Store: w.store, Google: svc, FCM: fcmSender, PassTypeID: material.PassTypeID,
 		Log: log, MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Minute }, Now: w.clock.Now})
