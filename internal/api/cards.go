@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -106,8 +105,8 @@ func (s *Server) issueCard(c *gin.Context) error {
 			Message: "phone is not a valid phone number; write it as +79123456789 or 8 (912) 345-67-89"}
 	}
 	in.Name, in.Email = strings.TrimSpace(in.Name), strings.TrimSpace(in.Email)
-	if utf8.RuneCountInString(in.Name) > 100 {
-		return invalid("name", "name must be at most 100 characters")
+	if err := (textRule{field: "name", max: 100}).check(in.Name); err != nil {
+		return err
 	}
 	if in.Email != "" {
 		if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {

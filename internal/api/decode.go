@@ -50,15 +50,24 @@ func (s *Server) decodeJSONLimit(c *gin.Context, dst any, limit int64) error {
 		if e.Code == "unknown_field" {
 			// encoding/json names only the key; find where it sits.
 			if path := unknownFieldPath(body, reflect.TypeOf(dst)); path != "" {
-				e.Field, e.Message = path, fmt.Sprintf("unknown field %q", path)
+				e = unknownField(path)
 			}
 		}
 		return e
 	}
 	if dec.More() {
-		return badRequest("malformed_json", "", "unexpected data after the JSON object")
+		return badRequest("malformed_json", "", "there is more data after the JSON object; send exactly one object")
+	}
+	// encoding/json matches keys to fields ignoring case, so {"Kind":…}
+	// would fill "kind": names must match exactly.
+	if path := unknownFieldPath(body, reflect.TypeOf(dst)); path != "" {
+		return unknownField(path)
 	}
 	return nil
+}
+
+func unknownField(path string) *Error {
+	return badRequest("unknown_field", path, "%q is not a field of this request (field names are lower case and match exactly)", path)
 }
 
 func jsonError(err error) *Error {
@@ -66,7 +75,7 @@ func jsonError(err error) *Error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return badRequest("malformed_json", "", "malformed JSON at byte %d: %s", syntax.Offset, syntax.Error())
+		return badRequest("malformed_json", "", "the body is not valid JSON: %s at byte %d", strings.TrimPrefix(syntax.Error(), "json: "), syntax.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("malformed_json", "", "the JSON body ends too early")
 	case errors.As(err, &typ):
@@ -74,16 +83,17 @@ func jsonError(err error) *Error {
 		if field == "" {
 			return badRequest("malformed_json", "", "the body must be a JSON object, not %s", typ.Value)
 		}
-		return badRequest("wrong_type", field, "%s must be %s, not %s", field, jsonTypeName(typ.Type.String()), typ.Value)
+		return badRequest("wrong_type", field, "%s must be %s, not %s", field, jsonTypeName(typ.Type), typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return badRequest("unknown_field", field, "unknown field %q", field)
+		return unknownField(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
 	}
-	return badRequest("malformed_json", "", "malformed JSON: %s", err.Error())
+	// Other decoder errors name Go types; say what is wrong in JSON terms.
+	return badRequest("malformed_json", "", "the body is not a JSON object of the expected shape")
 }
 
-// unknownFieldPath returns the dotted path ("design.colour") of the first
-// key in body that the struct type t has no field for.
+// unknownFieldPath returns the path ("design.colour", "tiers[1].Code") of
+// the first key in body that the type t has no field for, comparing names
+// exactly.
 func unknownFieldPath(body []byte, t reflect.Type) string {
 	var v any
 	if json.Unmarshal(body, &v) != nil {
@@ -96,14 +106,29 @@ func findUnknown(v any, t reflect.Type, prefix string) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if list, ok := v.([]any); ok && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		for i, item := range list {
+			if p := findUnknown(item, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(prefix, "."), i)); p != "" {
+				return p
+			}
+		}
+		return ""
+	}
 	obj, ok := v.(map[string]any)
 	if !ok || t.Kind() != reflect.Struct {
 		return ""
 	}
 	fields := map[string]reflect.Type{}
 	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		fields[strings.ToLower(name)] = t.Field(i).Type
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+			continue
+		case name == "":
+			name = f.Name
+		}
+		fields[name] = f.Type
 	}
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
@@ -111,7 +136,7 @@ func findUnknown(v any, t reflect.Type, prefix string) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		ft, known := fields[strings.ToLower(k)]
+		ft, known := fields[k]
 		if !known {
 			return prefix + k
 		}
@@ -122,15 +147,25 @@ func findUnknown(v any, t reflect.Type, prefix string) string {
 	return ""
 }
 
-func jsonTypeName(goType string) string {
-	switch strings.TrimPrefix(goType, "*") {
-	case "string":
+// jsonTypeName says what JSON value a Go type takes, without naming the
+// Go type: clients never see our struct names.
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
 		return "a string"
-	case "bool":
+	case reflect.Bool:
 		return "true or false"
-	case "int", "int64", "int32":
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
 	default:
-		return "a " + goType
+		return "an object"
 	}
 }

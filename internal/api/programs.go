@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -137,22 +136,18 @@ func (in programInput) apply(p *loyalty.Program) error {
 }
 
 func validateProgram(p *loyalty.Program) error {
-	text := []struct {
-		field, value string
-		min, max     int
-	}{
-		{"name", p.Name, 1, 100},
-		{"currency_label", p.CurrencyLabel, 1, 30},
-		{"terms", p.Terms, 0, 4000},
-		{"design.logo_text", p.LogoText, 0, 40},
+	texts := []textValue{
+		{textRule{field: "name", min: 1, max: 100}, p.Name},
+		{textRule{field: "currency_label", min: 1, max: 30}, p.CurrencyLabel},
+		{textRule{field: "terms", max: 4000, multiline: true}, p.Terms},
+		{textRule{field: "design.logo_text", max: 40}, p.LogoText},
 	}
-	for _, t := range text {
-		if n := utf8.RuneCountInString(t.value); n < t.min || n > t.max {
-			if t.min > 0 && n == 0 {
-				return invalid(t.field, "%s is required", t.field)
-			}
-			return invalid(t.field, "%s must be at most %d characters", t.field, t.max)
-		}
+	for i, t := range p.Tiers {
+		texts = append(texts, textValue{textRule{field: fmt.Sprintf("tiers[%d].code", i), max: 32}, t.Code},
+			textValue{textRule{field: fmt.Sprintf("tiers[%d].name", i), max: 30}, t.Name})
+	}
+	if err := checkTexts(texts...); err != nil {
+		return err
 	}
 	if p.EarnRateBP < 0 || p.EarnRateBP > 10000 {
 		return invalid("earn_rate_bp", "earn_rate_bp is basis points of the purchase: 0 to 10000 (500 = 5%%)")
