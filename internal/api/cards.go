@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,6 +87,10 @@ func (s *Server) shortLink(token string) string {
 	return s.shortURL + "/c/" + token
 }
 
+// phoneShape is what a phone number is written with, as openapi.json
+// states it; phone.Normalize decides whether it is a real number.
+var phoneShape = regexp.MustCompile(`^\+?[0-9 ().-]+$`)
+
 func (s *Server) issueCard(c *gin.Context) error {
 	var in issueCardInput
 	if err := s.decodeJSON(c, &in); err != nil {
@@ -100,7 +105,7 @@ func (s *Server) issueCard(c *gin.Context) error {
 		return invalid("phone", "phone is required")
 	}
 	e164, err := phone.Normalize(in.Phone, m.Country)
-	if err != nil {
+	if n := len(strings.TrimSpace(in.Phone)); err != nil || n < 5 || n > 32 || !phoneShape.MatchString(strings.TrimSpace(in.Phone)) {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_phone", Field: "phone",
 			Message: "phone is not a valid phone number; write it as +79123456789 or 8 (912) 345-67-89"}
 	}

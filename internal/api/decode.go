@@ -49,8 +49,8 @@ func (s *Server) decodeJSONLimit(c *gin.Context, dst any, limit int64) error {
 		e := jsonError(err)
 		if e.Code == "unknown_field" {
 			// encoding/json names only the key; find where it sits.
-			if path := unknownFieldPath(body, reflect.TypeOf(dst)); path != "" {
-				e = unknownField(path)
+			if k := checkKeys(body, reflect.TypeOf(dst)); k != nil {
+				return k
 			}
 		}
 		return e
@@ -59,9 +59,10 @@ func (s *Server) decodeJSONLimit(c *gin.Context, dst any, limit int64) error {
 		return badRequest("malformed_json", "", "there is more data after the JSON object; send exactly one object")
 	}
 	// encoding/json matches keys to fields ignoring case, so {"Kind":…}
-	// would fill "kind": names must match exactly.
-	if path := unknownFieldPath(body, reflect.TypeOf(dst)); path != "" {
-		return unknownField(path)
+	// would fill "kind", and it skips null: names must match exactly and
+	// a field is either given a value or left out.
+	if k := checkKeys(body, reflect.TypeOf(dst)); k != nil {
+		return k
 	}
 	return nil
 }
@@ -91,32 +92,41 @@ func jsonError(err error) *Error {
 	return badRequest("malformed_json", "", "the body is not a JSON object of the expected shape")
 }
 
-// unknownFieldPath returns the path ("design.colour", "tiers[1].Code") of
-// the first key in body that the type t has no field for, comparing names
-// exactly.
-func unknownFieldPath(body []byte, t reflect.Type) string {
+// checkKeys refuses the first key in body that the type t has no field
+// for, comparing names exactly, or whose value is null. The error names
+// its path: "design.colour", "tiers[1].Code".
+func checkKeys(body []byte, t reflect.Type) *Error {
 	var v any
 	if json.Unmarshal(body, &v) != nil {
-		return ""
+		return nil
 	}
-	return findUnknown(v, t, "")
+	path, null := findUnknown(v, t, "")
+	switch {
+	case path == "":
+		return nil
+	case null:
+		return badRequest("wrong_type", path, "%s must not be null; leave the field out instead", path)
+	}
+	return unknownField(path)
 }
 
-func findUnknown(v any, t reflect.Type, prefix string) string {
+// findUnknown returns the path of the first unknown or null key in v and
+// whether it is null.
+func findUnknown(v any, t reflect.Type, prefix string) (path string, null bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if list, ok := v.([]any); ok && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 		for i, item := range list {
-			if p := findUnknown(item, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(prefix, "."), i)); p != "" {
-				return p
+			if p, null := findUnknown(item, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(prefix, "."), i)); p != "" {
+				return p, null
 			}
 		}
-		return ""
+		return "", false
 	}
 	obj, ok := v.(map[string]any)
 	if !ok || t.Kind() != reflect.Struct {
-		return ""
+		return "", false
 	}
 	fields := map[string]reflect.Type{}
 	for i := range t.NumField() {
@@ -137,14 +147,17 @@ func findUnknown(v any, t reflect.Type, prefix string) string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		ft, known := fields[k]
-		if !known {
-			return prefix + k
+		switch {
+		case !known:
+			return prefix + k, false
+		case obj[k] == nil:
+			return prefix + k, true
 		}
-		if p := findUnknown(obj[k], ft, prefix+k+"."); p != "" {
-			return p
+		if p, null := findUnknown(obj[k], ft, prefix+k+"."); p != "" {
+			return p, null
 		}
 	}
-	return ""
+	return "", false
 }
 
 // jsonTypeName says what JSON value a Go type takes, without naming the

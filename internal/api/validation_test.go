@@ -161,6 +161,18 @@ func TestFieldNamesMatchExactly(t *testing.T) {
 			ts.expect(t, key, tt)
 		})
 	}
+	// encoding/json skips null; the API says a field is given or left out.
+	for _, tt := range []refusal{
+		{name: "null name", method: "PATCH", path: "/api/v1/programs/" + prog, body: `{"name":null}`, field: "name"},
+		{name: "null nested", method: "PATCH", path: "/api/v1/programs/" + prog, body: `{"design":{"label_color":null}}`, field: "design.label_color"},
+		{name: "null points", method: "POST", path: "/api/v1/cards/" + serial + "/transactions",
+			body: `{"kind":"earn","purchase_amount":100,"points":null}`, field: "points"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.status, tt.code = 400, "wrong_type"
+			ts.expect(t, key, tt)
+		})
+	}
 	if n := ts.count("transactions WHERE kind = 'earn'"); n != 0 {
 		t.Errorf("a case-folded transaction was posted: %d earn lines", n)
 	}
