@@ -43,6 +43,10 @@ func (s *Server) decodeJSONLimit(c *gin.Context, dst any, limit int64) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("malformed_json", "", "the body is empty; send a JSON object")
 	}
+	if bytes.TrimSpace(body)[0] != '{' {
+		// encoding/json takes a bare null as "nothing to do".
+		return badRequest("malformed_json", "", "the body must be a JSON object")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -85,6 +86,10 @@ var (
 	imageKinds     = []string{"icon", "logo", "strip"}
 )
 
+// maxLogoText bounds the text beside the logo, which shares the pass's top
+// row with the header fields.
+const maxLogoText = 40
+
 // newProgram is a program with the defaults that a create fills in.
 func newProgram(merchantID string) loyalty.Program {
 	return loyalty.Program{MerchantID: merchantID, Kind: loyalty.KindPoints, EarnRateBP: 500,
@@ -130,7 +135,8 @@ func (in programInput) apply(p *loyalty.Program) error {
 		p.CurrencyLabel = locale.Shipped().Lang(p.Locale).Text("currency_label")
 	}
 	if p.LogoText == "" {
-		p.LogoText = p.Name
+		// The name may be longer than the logo text can be.
+		p.LogoText = string([]rune(p.Name)[:min(utf8.RuneCountInString(p.Name), maxLogoText)])
 	}
 	return validateProgram(p)
 }
@@ -140,7 +146,7 @@ func validateProgram(p *loyalty.Program) error {
 		{textRule{field: "name", min: 1, max: 100}, p.Name},
 		{textRule{field: "currency_label", min: 1, max: 30}, p.CurrencyLabel},
 		{textRule{field: "terms", max: 4000, multiline: true}, p.Terms},
-		{textRule{field: "design.logo_text", max: 40}, p.LogoText},
+		{textRule{field: "design.logo_text", max: maxLogoText}, p.LogoText},
 	}
 	for i, t := range p.Tiers {
 		texts = append(texts, textValue{textRule{field: fmt.Sprintf("tiers[%d].code", i), max: 32}, t.Code},

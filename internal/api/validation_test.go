@@ -173,6 +173,7 @@ func TestFieldNamesMatchExactly(t *testing.T) {
 			ts.expect(t, key, tt)
 		})
 	}
+	ts.expect(t, key, refusal{method: "PATCH", path: "/api/v1/programs/" + prog, body: `null`, status: 400, code: "malformed_json"})
 	if n := ts.count("transactions WHERE kind = 'earn'"); n != 0 {
 		t.Errorf("a case-folded transaction was posted: %d earn lines", n)
 	}
@@ -267,5 +268,17 @@ func TestGoTypeNamePatternBites(t *testing.T) {
 		if !goTypeName.MatchString(msg) {
 			t.Errorf("%q passes", msg)
 		}
+	}
+}
+
+// TestLongNameFitsTheLogo: a program name of 100 characters is valid, and
+// the logo text it defaults to is cut to the 40 the logo row takes.
+func TestLongNameFitsTheLogo(t *testing.T) {
+	ts := newTestServer(t)
+	key := ts.merchant("shop")
+	name := strings.Repeat("я", 100)
+	p := ts.mustDo(201, "POST", "/api/v1/programs", key, map[string]any{"name": name})
+	if p["name"] != name || p["design"].(map[string]any)["logo_text"] != strings.Repeat("я", 40) {
+		t.Fatalf("name %q, logo text %q", p["name"], p["design"].(map[string]any)["logo_text"])
 	}
 }
