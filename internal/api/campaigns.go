@@ -40,22 +40,22 @@ type SMSOptions struct {
 }
 
 type campaignInput struct {
-	ProgramID          string `json:"program_id"`
-	Name               string `json:"name"`
-	LapsedDays         *int   `json:"lapsed_days"`
-	Tier               string `json:"tier"`
-	Installed          string `json:"installed"`
-	BonusPoints        int64  `json:"bonus_points"`
-	BonusOn            string `json:"bonus_on"`
-	Template           string `json:"template"`
-	HoldoutPercent     *int   `json:"holdout_percent"`
-	QuietStart         *int   `json:"quiet_start"`
-	QuietEnd           *int   `json:"quiet_end"`
-	Timezone           string `json:"timezone"`
-	SendRate           int    `json:"send_rate"`
-	FrequencyCapDays   *int   `json:"frequency_cap_days"`
-	PurchaseWindowDays int    `json:"purchase_window_days"`
-	Provider           string `json:"provider"`
+	ProgramID          string  `json:"program_id"`
+	Name               string  `json:"name"`
+	LapsedDays         *int    `json:"lapsed_days"`
+	Tier               string  `json:"tier"`
+	Installed          *string `json:"installed"`
+	BonusPoints        int64   `json:"bonus_points"`
+	BonusOn            *string `json:"bonus_on"`
+	Template           string  `json:"template"`
+	HoldoutPercent     *int    `json:"holdout_percent"`
+	QuietStart         *int    `json:"quiet_start"`
+	QuietEnd           *int    `json:"quiet_end"`
+	Timezone           string  `json:"timezone"`
+	SendRate           int     `json:"send_rate"`
+	FrequencyCapDays   *int    `json:"frequency_cap_days"`
+	PurchaseWindowDays int     `json:"purchase_window_days"`
+	Provider           string  `json:"provider"`
 }
 
 type campaignJSON struct {
@@ -112,7 +112,7 @@ func (s *Server) campaignJSON(c store.Campaign) campaignJSON {
 // toCampaign applies defaults and checks every field.
 func (s *Server) toCampaign(in campaignInput, merchantID string) (store.Campaign, error) {
 	c := store.Campaign{MerchantID: merchantID, ProgramID: in.ProgramID, Name: strings.TrimSpace(in.Name), Tier: in.Tier,
-		Installed: in.Installed, BonusPoints: in.BonusPoints, BonusOn: in.BonusOn, Template: strings.TrimSpace(in.Template),
+		Installed: "any", BonusPoints: in.BonusPoints, BonusOn: "open", Template: strings.TrimSpace(in.Template),
 		Timezone: in.Timezone, SendRate: in.SendRate, PurchaseWindowDays: in.PurchaseWindowDays, Provider: in.Provider,
 		LapsedDays: 90, HoldoutBP: 1000, QuietStart: 21, QuietEnd: 9, FrequencyCapDays: 30}
 	setInt := func(dst *int, src *int) {
@@ -124,10 +124,16 @@ func (s *Server) toCampaign(in campaignInput, merchantID string) (store.Campaign
 	setInt(&c.QuietStart, in.QuietStart)
 	setInt(&c.QuietEnd, in.QuietEnd)
 	setInt(&c.FrequencyCapDays, in.FrequencyCapDays)
+	// An enum left out takes its default; given, it must be a listed value.
+	for dst, src := range map[*string]*string{&c.Installed: in.Installed, &c.BonusOn: in.BonusOn} {
+		if src != nil {
+			*dst = *src
+		}
+	}
 	if in.HoldoutPercent != nil {
 		c.HoldoutBP = *in.HoldoutPercent * 100
 	}
-	defaults := map[*string]string{&c.Installed: "any", &c.BonusOn: "open", &c.Timezone: "Europe/Moscow", &c.Provider: s.sms.DefaultProvider}
+	defaults := map[*string]string{&c.Timezone: "Europe/Moscow", &c.Provider: s.sms.DefaultProvider}
 	for p, v := range defaults {
 		if *p == "" {
 			*p = v

@@ -285,8 +285,12 @@ func (s *Server) putProgramImage(c *gin.Context) error {
 		return badRequest("bad_body", "", "could not read the image")
 	}
 	files, err := passes.ScaleImage(kind, data)
+	if errors.Is(err, passes.ErrBadImage) {
+		_, why, _ := strings.Cut(err.Error(), passes.ErrBadImage.Error()+": ")
+		return invalid("image", "the image cannot go on a pass: %s", why)
+	}
 	if err != nil {
-		return invalid("image", "%v", err)
+		return internal(err)
 	}
 	return s.setImages(c, kind, files)
 }

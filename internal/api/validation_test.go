@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -106,6 +107,8 @@ func TestCampaignTimezoneAndTier(t *testing.T) {
 		{name: "unknown tier", body: campaign(tiered, `,"tier":"platinum"`), status: 422, code: "invalid_field", field: "tier"},
 		{name: "base tier of a tiered program", body: campaign(tiered, `,"tier":"base"`), status: 422, code: "invalid_field", field: "tier"},
 		{name: "tier of a program without tiers", body: campaign(plain, `,"tier":"gold"`), status: 422, code: "invalid_field", field: "tier"},
+		{name: "empty installed", body: campaign(plain, `,"installed":""`), status: 422, code: "invalid_field", field: "installed"},
+		{name: "empty bonus_on", body: campaign(plain, `,"bonus_on":""`), status: 422, code: "invalid_field", field: "bonus_on"},
 		{name: "known tier", body: campaign(tiered, `,"tier":"gold","timezone":"Asia/Yekaterinburg"`), status: 201},
 		{name: "base tier", body: campaign(plain, `,"tier":"base","timezone":"UTC"`), status: 201},
 		{name: "any tier", body: campaign(plain, ``), status: 201},
@@ -242,10 +245,21 @@ func TestErrorMessagesNameNoGoTypes(t *testing.T) {
 		{"POST", "/api/v1/webhooks", `{"url":"https://hooks.example.com/","events":"card.issued"}`},
 		{"POST", "/api/v1/webhooks", `{"url":"https://hooks.example.com/","events":[1]}`},
 		{"POST", "/api/v1/webhooks", `{"url":"ftp://x","events":["card.issued"]}`},
+		{"PUT", programPath + "/images/logo", "GIF89a"},
+		{"PUT", programPath + "/images/logo", "\x89PNG\r\n\x1a\n broken"},
 	}
 	for _, b := range bodies {
 		t.Run(b.method+" "+b.path+" "+b.body, func(t *testing.T) {
-			res := ts.send(key, refusal{name: b.body, method: b.method, path: b.path, body: b.body})
+			var res response
+			if strings.HasSuffix(b.path, "/logo") {
+				req := httptest.NewRequest(b.method, b.path, strings.NewReader(b.body))
+				req.Header.Set("Authorization", "Bearer "+key)
+				req.Header.Set("Content-Type", "image/png")
+				res = response{httptest.NewRecorder()}
+				ts.http.ServeHTTP(res.ResponseRecorder, req)
+			} else {
+				res = ts.send(key, refusal{name: b.body, method: b.method, path: b.path, body: b.body})
+			}
 			if res.Code < 400 || res.Code >= 500 {
 				t.Fatalf("status = %d, want a refusal\n%s", res.Code, res.Body.String())
 			}
