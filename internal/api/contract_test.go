@@ -204,7 +204,7 @@ func contractCases(path string, op *openapi3.Operation, fx map[string]string) []
 		case p.Value.Name == "Idempotency-Key":
 			base.params["header:"+p.Value.Name] = "contract-{fresh}"
 		case p.Value.Required:
-			base.params[p.Value.In+":"+p.Value.Name] = fmt.Sprint(validSamples(p.Value.Schema.Value)[0].value)
+			base.params[p.Value.In+":"+p.Value.Name] = fmt.Sprint(validValues(p.Value.Schema.Value)[0].value)
 		}
 	}
 	var bodySchema *openapi3.Schema
@@ -212,7 +212,7 @@ func contractCases(path string, op *openapi3.Operation, fx map[string]string) []
 	if rb := op.RequestBody; rb != nil {
 		if mt := rb.Value.Content.Get("application/json"); mt != nil {
 			bodySchema = mt.Schema.Value
-			base.body, base.contentType = mustMarshal(withFixtures(validSamples(bodySchema)[0].value, fx)), "application/json"
+			base.body, base.contentType = mustMarshal(withFixtures(validValues(bodySchema)[0].value, fx)), "application/json"
 		} else {
 			image, base.body, base.contentType = true, tinyPNG(), "image/png"
 		}
@@ -230,7 +230,7 @@ func contractCases(path string, op *openapi3.Operation, fx map[string]string) []
 			continue // an id: the fixture is the value worth sending
 		}
 		if p.Name != "Idempotency-Key" { // a key is good once; the base sends fresh ones
-			for _, v := range validSamples(s) {
+			for _, v := range validValues(s) {
 				add(p.Name+"="+v.what, true, func(c *contractCase) { c.params[k] = fmt.Sprint(v.value) })
 			}
 		}
@@ -246,10 +246,10 @@ func contractCases(path string, op *openapi3.Operation, fx map[string]string) []
 		add("not a PNG", false, func(c *contractCase) { c.body = []byte("GIF89a") })
 		add("JSON for an image", false, func(c *contractCase) { c.body, c.contentType = []byte(`{}`), "application/json" })
 	case bodySchema != nil:
-		for _, v := range validSamples(bodySchema)[1:] {
+		for _, v := range validValues(bodySchema)[1:] {
 			add(v.what, true, func(c *contractCase) { c.body, c.bodyVaries = mustMarshal(withFixtures(v.value, fx)), true })
 		}
-		for _, v := range invalidSamples(bodySchema) {
+		for _, v := range invalidValues(bodySchema) {
 			add(v.what, false, func(c *contractCase) { c.body, c.bodyVaries = mustMarshal(withFixtures(v.value, fx)), true })
 		}
 		add("no body", false, func(c *contractCase) { c.body = nil })

@@ -23,23 +23,23 @@ type genValue struct {
 	value any
 }
 
-// validSamples returns values s accepts: the plainest first (the example,
+// validValues returns values s accepts: the plainest first (the example,
 // the lower bound, the first enum value, an object with only its required
 // fields), then one per edge: every enum value, both bounds, each optional
 // field added on its own.
-func validSamples(s *openapi3.Schema) []genValue {
+func validValues(s *openapi3.Schema) []genValue {
 	switch {
 	case s.Type.Is("object"):
 		base := baseObject(s)
 		out := []genValue{{"plain", base}}
 		for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
-			for _, v := range validSamples(s.Properties[name].Value) {
+			for _, v := range validValues(s.Properties[name].Value) {
 				out = append(out, genValue{name + "=" + v.what, with(base, name, v.value)})
 			}
 		}
 		return out
 	case s.Type.Is("array"):
-		items := validSamples(s.Items.Value)
+		items := validValues(s.Items.Value)
 		var out []genValue
 		if s.MinItems == 0 {
 			out = append(out, genValue{"[]", []any{}})
@@ -88,8 +88,8 @@ func validSamples(s *openapi3.Schema) []genValue {
 	return []genValue{{"empty object", map[string]any{}}}
 }
 
-// invalidSamples returns values s refuses, one per constraint.
-func invalidSamples(s *openapi3.Schema) []genValue {
+// invalidValues returns values s refuses, one per constraint.
+func invalidValues(s *openapi3.Schema) []genValue {
 	var out []genValue
 	if !s.Type.IncludesNull() {
 		out = append(out, genValue{"null", nil})
@@ -102,7 +102,7 @@ func invalidSamples(s *openapi3.Schema) []genValue {
 			out = append(out, genValue{"missing " + name, without(base, name)})
 		}
 		for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
-			for _, v := range invalidSamples(s.Properties[name].Value) {
+			for _, v := range invalidValues(s.Properties[name].Value) {
 				out = append(out, genValue{name + ": " + v.what, with(base, name, v.value)})
 			}
 		}
@@ -110,13 +110,13 @@ func invalidSamples(s *openapi3.Schema) []genValue {
 			out = append(out, genValue{"unknown field", with(base, "unexpected_field", 1)})
 			if names := slices.Sorted(maps.Keys(s.Properties)); len(names) > 0 {
 				folded := strings.ToUpper(names[0][:1]) + names[0][1:]
-				v := validSamples(s.Properties[names[0]].Value)[0].value
+				v := validValues(s.Properties[names[0]].Value)[0].value
 				out = append(out, genValue{"case-folded " + folded, with(base, folded, v)})
 			}
 		}
 	case s.Type.Is("array"):
 		out = append(out, genValue{"a string for an array", "x"})
-		item := validSamples(s.Items.Value)[0].value
+		item := validValues(s.Items.Value)[0].value
 		if s.MinItems > 0 {
 			out = append(out, genValue{"too few items", []any{}})
 		}
@@ -126,7 +126,7 @@ func invalidSamples(s *openapi3.Schema) []genValue {
 		if s.UniqueItems {
 			out = append(out, genValue{"an item twice", []any{item, item}})
 		}
-		for _, v := range invalidSamples(s.Items.Value) {
+		for _, v := range invalidValues(s.Items.Value) {
 			out = append(out, genValue{"item " + v.what, []any{v.value}})
 		}
 	case s.Type.Is("integer"):
@@ -189,7 +189,7 @@ func invalidParamValues(s *openapi3.Schema) []string {
 func baseObject(s *openapi3.Schema) map[string]any {
 	obj := map[string]any{}
 	for _, name := range s.Required {
-		obj[name] = validSamples(s.Properties[name].Value)[0].value
+		obj[name] = validValues(s.Properties[name].Value)[0].value
 	}
 	return obj
 }
