@@ -8,6 +8,10 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/loyalpass/loyalpass/internal/locale"
+	"github.com/loyalpass/loyalpass/internal/loyalty"
+	"github.com/loyalpass/loyalpass/internal/store"
 )
 
 // TestRequestSchemasNameEveryField holds each request body schema of
@@ -81,6 +85,47 @@ func compareFields(t *testing.T, at string, s *openapi3.Schema, typ reflect.Type
 	for name, ft := range fields {
 		if p := s.Properties[name]; p != nil {
 			compareFields(t, at+"."+name, p.Value, ft)
+		}
+	}
+}
+
+// TestEnumsListWhatHandlersTake holds the enums of openapi.json to the Go
+// lists the handlers check against. The contract test sees an enum value
+// the handler refuses, but not one it takes and the enum leaves out.
+func TestEnumsListWhatHandlersTake(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(openAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prop := func(schema, name string) *openapi3.Schema {
+		return doc.Components.Schemas[schema].Value.Properties[name].Value
+	}
+	param := func(path, method, name string) *openapi3.Schema {
+		return doc.Paths.Value(path).GetOperation(method).Parameters.GetByInAndName("query", name).Schema.Value
+	}
+	pathParam := func(path, method, name string) *openapi3.Schema {
+		return doc.Paths.Value(path).GetOperation(method).Parameters.GetByInAndName("path", name).Schema.Value
+	}
+	tests := []struct {
+		name   string
+		schema *openapi3.Schema
+		want   []string
+	}{
+		{"locale", prop("ProgramInput", "locale"), locale.Shipped().Tags()},
+		{"barcode_format", prop("ProgramInput", "barcode_format"), barcodeFormats},
+		{"tier_basis", prop("ProgramInput", "tier_basis"), []string{loyalty.BasisPoints, loyalty.BasisSpend}},
+		{"events", prop("WebhookInput", "events").Items.Value, store.WebhookEvents},
+		{"card status", param("/cards", "GET", "status"), cardStatuses},
+		{"image kind", pathParam("/programs/{id}/images/{kind}", "PUT", "kind"), imageKinds},
+		{"image kind (delete)", pathParam("/programs/{id}/images/{kind}", "DELETE", "kind"), imageKinds},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, v := range tt.schema.Enum {
+			got = append(got, v.(string))
+		}
+		if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(tt.want))) {
+			t.Errorf("%s: openapi.json lists %v, the handler takes %v", tt.name, got, tt.want)
 		}
 	}
 }
