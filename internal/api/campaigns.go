@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/internal/campaign"
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/sms"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
@@ -40,22 +40,22 @@ type SMSOptions struct {
 }
 
 type campaignInput struct {
-	ProgramID          string `json:"program_id"`
-	Name               string `json:"name"`
-	LapsedDays         *int   `json:"lapsed_days"`
-	Tier               string `json:"tier"`
-	Installed          string `json:"installed"`
-	BonusPoints        int64  `json:"bonus_points"`
-	BonusOn            string `json:"bonus_on"`
-	Template           string `json:"template"`
-	HoldoutPercent     *int   `json:"holdout_percent"`
-	QuietStart         *int   `json:"quiet_start"`
-	QuietEnd           *int   `json:"quiet_end"`
-	Timezone           string `json:"timezone"`
-	SendRate           int    `json:"send_rate"`
-	FrequencyCapDays   *int   `json:"frequency_cap_days"`
-	PurchaseWindowDays int    `json:"purchase_window_days"`
-	Provider           string `json:"provider"`
+	ProgramID          string  `json:"program_id"`
+	Name               string  `json:"name"`
+	LapsedDays         *int    `json:"lapsed_days"`
+	Tier               string  `json:"tier"`
+	Installed          *string `json:"installed"`
+	BonusPoints        int64   `json:"bonus_points"`
+	BonusOn            *string `json:"bonus_on"`
+	Template           string  `json:"template"`
+	HoldoutPercent     *int    `json:"holdout_percent"`
+	QuietStart         *int    `json:"quiet_start"`
+	QuietEnd           *int    `json:"quiet_end"`
+	Timezone           string  `json:"timezone"`
+	SendRate           int     `json:"send_rate"`
+	FrequencyCapDays   *int    `json:"frequency_cap_days"`
+	PurchaseWindowDays int     `json:"purchase_window_days"`
+	Provider           string  `json:"provider"`
 }
 
 type campaignJSON struct {
@@ -112,7 +112,7 @@ func (s *Server) campaignJSON(c store.Campaign) campaignJSON {
 // toCampaign applies defaults and checks every field.
 func (s *Server) toCampaign(in campaignInput, merchantID string) (store.Campaign, error) {
 	c := store.Campaign{MerchantID: merchantID, ProgramID: in.ProgramID, Name: strings.TrimSpace(in.Name), Tier: in.Tier,
-		Installed: in.Installed, BonusPoints: in.BonusPoints, BonusOn: in.BonusOn, Template: strings.TrimSpace(in.Template),
+		Installed: "any", BonusPoints: in.BonusPoints, BonusOn: "open", Template: strings.TrimSpace(in.Template),
 		Timezone: in.Timezone, SendRate: in.SendRate, PurchaseWindowDays: in.PurchaseWindowDays, Provider: in.Provider,
 		LapsedDays: 90, HoldoutBP: 1000, QuietStart: 21, QuietEnd: 9, FrequencyCapDays: 30}
 	setInt := func(dst *int, src *int) {
@@ -124,10 +124,16 @@ func (s *Server) toCampaign(in campaignInput, merchantID string) (store.Campaign
 	setInt(&c.QuietStart, in.QuietStart)
 	setInt(&c.QuietEnd, in.QuietEnd)
 	setInt(&c.FrequencyCapDays, in.FrequencyCapDays)
+	// An enum left out takes its default; given, it must be a listed value.
+	for dst, src := range map[*string]*string{&c.Installed: in.Installed, &c.BonusOn: in.BonusOn} {
+		if src != nil {
+			*dst = *src
+		}
+	}
 	if in.HoldoutPercent != nil {
 		c.HoldoutBP = *in.HoldoutPercent * 100
 	}
-	defaults := map[*string]string{&c.Installed: "any", &c.BonusOn: "open", &c.Timezone: "Europe/Moscow", &c.Provider: s.sms.DefaultProvider}
+	defaults := map[*string]string{&c.Timezone: "Europe/Moscow", &c.Provider: s.sms.DefaultProvider}
 	for p, v := range defaults {
 		if *p == "" {
 			*p = v
@@ -139,11 +145,16 @@ func (s *Server) toCampaign(in campaignInput, merchantID string) (store.Campaign
 	if c.PurchaseWindowDays == 0 {
 		c.PurchaseWindowDays = 30
 	}
+	if err := checkTexts(
+		textValue{textRule{field: "name", min: 1, max: 100}, c.Name},
+		textValue{textRule{field: "template", min: 1, max: maxTemplate, multiline: true}, c.Template},
+		textValue{textRule{field: "tier", max: 32}, c.Tier},
+	); err != nil {
+		return c, err
+	}
 	switch {
 	case c.ProgramID == "":
 		return c, invalid("program_id", "program_id is required")
-	case c.Name == "" || utf8.RuneCountInString(c.Name) > 100:
-		return c, invalid("name", "name is required (at most 100 characters)")
 	case c.LapsedDays < 1 || c.LapsedDays > 3650:
 		return c, invalid("lapsed_days", "lapsed_days (no purchase in that many days) must be 1 to 3650")
 	case !slices.Contains([]string{"any", "installed", "not_installed"}, c.Installed):
@@ -167,7 +178,8 @@ func (s *Server) toCampaign(in campaignInput, merchantID string) (store.Campaign
 	case !slices.Contains(s.sms.Providers, c.Provider):
 		return c, invalid("provider", "provider %q is not configured (configured: %s)", c.Provider, strings.Join(s.sms.Providers, ", "))
 	}
-	if _, err := time.LoadLocation(c.Timezone); err != nil {
+	// "Local" is the server's own zone, which a merchant cannot know.
+	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "Local" {
 		return c, invalid("timezone", "timezone %q is not an IANA zone such as Europe/Moscow", c.Timezone)
 	}
 	if seg := sms.Count(campaign.Render(c.Template, "Анна", c.BonusPoints, s.shortURL+"/c/xxxxxxxxxxxx")); seg.Parts > 6 {
@@ -185,13 +197,40 @@ func (s *Server) createCampaign(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.Program(c.Request.Context(), camp.MerchantID, camp.ProgramID); err != nil {
+	prog, err := s.store.Program(c.Request.Context(), camp.MerchantID, camp.ProgramID)
+	if err != nil {
 		return storeError(err, "program")
+	}
+	if err := checkCampaignTier(camp.Tier, prog); err != nil {
+		return err
 	}
 	if err := s.store.CreateCampaign(c.Request.Context(), &camp); err != nil {
 		return internal(err)
 	}
 	c.JSON(http.StatusCreated, s.campaignJSON(camp))
+	return nil
+}
+
+// maxTemplate bounds a campaign text; the segment limit in toCampaign is
+// the real bound and is usually reached first.
+const maxTemplate = 1000
+
+// checkCampaignTier refuses an audience tier the program does not have:
+// such a campaign would reach nobody.
+func checkCampaignTier(tier string, p loyalty.Program) error {
+	if tier == "" {
+		return nil
+	}
+	codes := []string{loyalty.BaseTier}
+	if len(p.Tiers) > 0 {
+		codes = codes[:0]
+		for _, t := range p.Tiers {
+			codes = append(codes, t.Code)
+		}
+	}
+	if !slices.Contains(codes, tier) {
+		return invalid("tier", "tier %q is not a tier of program %s; its tiers are %s", tier, p.ID, strings.Join(codes, ", "))
+	}
 	return nil
 }
 

@@ -7,11 +7,11 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -91,6 +91,10 @@ func (s *Server) shortLink(token string) string {
 	return s.shortURL + "/c/" + token
 }
 
+// phoneShape is what a phone number is written with, as openapi.json
+// states it; phone.Normalize decides whether it is a real number.
+var phoneShape = regexp.MustCompile(`^\+?[0-9 ().-]+$`)
+
 func (s *Server) issueCard(c *gin.Context) error {
 	var in issueCardInput
 	if err := s.decodeJSON(c, &in); err != nil {
@@ -105,13 +109,13 @@ func (s *Server) issueCard(c *gin.Context) error {
 		return invalid("phone", "phone is required")
 	}
 	e164, err := phone.Normalize(in.Phone, m.Country)
-	if err != nil {
+	if n := len(strings.TrimSpace(in.Phone)); err != nil || n < 5 || n > 32 || !phoneShape.MatchString(strings.TrimSpace(in.Phone)) {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_phone", Field: "phone",
 			Message: "phone is not a valid phone number; write it as +79123456789 or 8 (912) 345-67-89"}
 	}
 	in.Name, in.Email = strings.TrimSpace(in.Name), strings.TrimSpace(in.Email)
-	if utf8.RuneCountInString(in.Name) > 100 {
-		return invalid("name", "name must be at most 100 characters")
+	if err := (textRule{field: "name", max: 100}).check(in.Name); err != nil {
+		return err
 	}
 	if in.Email != "" {
 		if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {

@@ -43,22 +43,36 @@ func (s *Server) decodeJSONLimit(c *gin.Context, dst any, limit int64) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("malformed_json", "", "the body is empty; send a JSON object")
 	}
+	if bytes.TrimSpace(body)[0] != '{' {
+		// encoding/json takes a bare null as "nothing to do".
+		return badRequest("malformed_json", "", "the body must be a JSON object")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		e := jsonError(err)
 		if e.Code == "unknown_field" {
 			// encoding/json names only the key; find where it sits.
-			if path := unknownFieldPath(body, reflect.TypeOf(dst)); path != "" {
-				e.Field, e.Message = path, fmt.Sprintf("unknown field %q", path)
+			if k := checkKeys(body, reflect.TypeOf(dst)); k != nil {
+				return k
 			}
 		}
 		return e
 	}
 	if dec.More() {
-		return badRequest("malformed_json", "", "unexpected data after the JSON object")
+		return badRequest("malformed_json", "", "there is more data after the JSON object; send exactly one object")
+	}
+	// encoding/json matches keys to fields ignoring case, so {"Kind":…}
+	// would fill "kind", and it skips null: names must match exactly and
+	// a field is either given a value or left out.
+	if k := checkKeys(body, reflect.TypeOf(dst)); k != nil {
+		return k
 	}
 	return nil
+}
+
+func unknownField(path string) *Error {
+	return badRequest("unknown_field", path, "%q is not a field of this request (field names are lower case and match exactly)", path)
 }
 
 func jsonError(err error) *Error {
@@ -66,7 +80,7 @@ func jsonError(err error) *Error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return badRequest("malformed_json", "", "malformed JSON at byte %d: %s", syntax.Offset, syntax.Error())
+		return badRequest("malformed_json", "", "the body is not valid JSON: %s at byte %d", strings.TrimPrefix(syntax.Error(), "json: "), syntax.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("malformed_json", "", "the JSON body ends too early")
 	case errors.As(err, &typ):
@@ -74,36 +88,61 @@ func jsonError(err error) *Error {
 		if field == "" {
 			return badRequest("malformed_json", "", "the body must be a JSON object, not %s", typ.Value)
 		}
-		return badRequest("wrong_type", field, "%s must be %s, not %s", field, jsonTypeName(typ.Type.String()), typ.Value)
+		return badRequest("wrong_type", field, "%s must be %s, not %s", field, jsonTypeName(typ.Type), typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return badRequest("unknown_field", field, "unknown field %q", field)
+		return unknownField(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
 	}
-	return badRequest("malformed_json", "", "malformed JSON: %s", err.Error())
+	// Other decoder errors name Go types; say what is wrong in JSON terms.
+	return badRequest("malformed_json", "", "the body is not a JSON object of the expected shape")
 }
 
-// unknownFieldPath returns the dotted path ("design.colour") of the first
-// key in body that the struct type t has no field for.
-func unknownFieldPath(body []byte, t reflect.Type) string {
+// checkKeys refuses the first key in body that the type t has no field
+// for, comparing names exactly, or whose value is null. The error names
+// its path: "design.colour", "tiers[1].Code".
+func checkKeys(body []byte, t reflect.Type) *Error {
 	var v any
 	if json.Unmarshal(body, &v) != nil {
-		return ""
+		return nil
 	}
-	return findUnknown(v, t, "")
+	path, null := findUnknown(v, t, "")
+	switch {
+	case path == "":
+		return nil
+	case null:
+		return badRequest("wrong_type", path, "%s must not be null; leave the field out instead", path)
+	}
+	return unknownField(path)
 }
 
-func findUnknown(v any, t reflect.Type, prefix string) string {
+// findUnknown returns the path of the first unknown or null key in v and
+// whether it is null.
+func findUnknown(v any, t reflect.Type, prefix string) (path string, null bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if list, ok := v.([]any); ok && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		for i, item := range list {
+			if p, null := findUnknown(item, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(prefix, "."), i)); p != "" {
+				return p, null
+			}
+		}
+		return "", false
+	}
 	obj, ok := v.(map[string]any)
 	if !ok || t.Kind() != reflect.Struct {
-		return ""
+		return "", false
 	}
 	fields := map[string]reflect.Type{}
 	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		fields[strings.ToLower(name)] = t.Field(i).Type
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+			continue
+		case name == "":
+			name = f.Name
+		}
+		fields[name] = f.Type
 	}
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
@@ -111,26 +150,39 @@ func findUnknown(v any, t reflect.Type, prefix string) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		ft, known := fields[strings.ToLower(k)]
-		if !known {
-			return prefix + k
+		ft, known := fields[k]
+		switch {
+		case !known:
+			return prefix + k, false
+		case obj[k] == nil:
+			return prefix + k, true
 		}
-		if p := findUnknown(obj[k], ft, prefix+k+"."); p != "" {
-			return p
+		if p, null := findUnknown(obj[k], ft, prefix+k+"."); p != "" {
+			return p, null
 		}
 	}
-	return ""
+	return "", false
 }
 
-func jsonTypeName(goType string) string {
-	switch strings.TrimPrefix(goType, "*") {
-	case "string":
+// jsonTypeName says what JSON value a Go type takes, without naming the
+// Go type: clients never see our struct names.
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
 		return "a string"
-	case "bool":
+	case reflect.Bool:
 		return "true or false"
-	case "int", "int64", "int32":
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
 	default:
-		return "a " + goType
+		return "an object"
 	}
 }

@@ -38,6 +38,8 @@ func checkMessage(in messageInput) (string, string, error) {
 		return "", "", invalid("text", "text is required (1 to %d characters)", messageHardLimit)
 	case n > messageHardLimit:
 		return "", "", invalid("text", "text has %d characters; the lock screen shows at most %d (keep it under %d)", n, messageHardLimit, messageRecommended)
+	case strings.ContainsFunc(text, func(c rune) bool { return isControl(c, false) }):
+		return "", "", textRule{field: "text", max: messageHardLimit}.check(text)
 	case n > messageRecommended:
 		return text, "the text is longer than 90 characters: phones may cut it on the lock screen", nil
 	}

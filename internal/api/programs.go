@@ -86,6 +86,10 @@ var (
 	imageKinds     = []string{"icon", "logo", "strip"}
 )
 
+// maxLogoText bounds the text beside the logo, which shares the pass's top
+// row with the header fields.
+const maxLogoText = 40
+
 // newProgram is a program with the defaults that a create fills in.
 func newProgram(merchantID string) loyalty.Program {
 	return loyalty.Program{MerchantID: merchantID, Kind: loyalty.KindPoints, EarnRateBP: 500,
@@ -131,28 +135,25 @@ func (in programInput) apply(p *loyalty.Program) error {
 		p.CurrencyLabel = locale.Shipped().Lang(p.Locale).Text("currency_label")
 	}
 	if p.LogoText == "" {
-		p.LogoText = p.Name
+		// The name may be longer than the logo text can be.
+		p.LogoText = string([]rune(p.Name)[:min(utf8.RuneCountInString(p.Name), maxLogoText)])
 	}
 	return validateProgram(p)
 }
 
 func validateProgram(p *loyalty.Program) error {
-	text := []struct {
-		field, value string
-		min, max     int
-	}{
-		{"name", p.Name, 1, 100},
-		{"currency_label", p.CurrencyLabel, 1, 30},
-		{"terms", p.Terms, 0, 4000},
-		{"design.logo_text", p.LogoText, 0, 40},
+	texts := []textValue{
+		{textRule{field: "name", min: 1, max: 100}, p.Name},
+		{textRule{field: "currency_label", min: 1, max: 30}, p.CurrencyLabel},
+		{textRule{field: "terms", max: 4000, multiline: true}, p.Terms},
+		{textRule{field: "design.logo_text", max: maxLogoText}, p.LogoText},
 	}
-	for _, t := range text {
-		if n := utf8.RuneCountInString(t.value); n < t.min || n > t.max {
-			if t.min > 0 && n == 0 {
-				return invalid(t.field, "%s is required", t.field)
-			}
-			return invalid(t.field, "%s must be at most %d characters", t.field, t.max)
-		}
+	for i, t := range p.Tiers {
+		texts = append(texts, textValue{textRule{field: fmt.Sprintf("tiers[%d].code", i), max: 32}, t.Code},
+			textValue{textRule{field: fmt.Sprintf("tiers[%d].name", i), max: 30}, t.Name})
+	}
+	if err := checkTexts(texts...); err != nil {
+		return err
 	}
 	if p.EarnRateBP < 0 || p.EarnRateBP > 10000 {
 		return invalid("earn_rate_bp", "earn_rate_bp is basis points of the purchase: 0 to 10000 (500 = 5%%)")
@@ -288,7 +289,8 @@ func (s *Server) putProgramImage(c *gin.Context) error {
 	case errors.Is(err, passes.ErrImageTooLarge):
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "image_too_large", Field: "image", Message: err.Error()}
 	case errors.Is(err, passes.ErrBadImage):
-		return invalid("image", "%v", err)
+		_, why, _ := strings.Cut(err.Error(), passes.ErrBadImage.Error()+": ")
+		return invalid("image", "the image cannot go on a pass: %s", why)
 	case err != nil && c.Request.Context().Err() != nil:
 		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
 			Message: "the image waited too long for memory to decode it in; try again", Err: err}

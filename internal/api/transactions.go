@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -101,10 +100,7 @@ func (in transactionInput) validate() error {
 		errors.As(err, &apiErr)
 		return apiErr
 	}
-	if utf8.RuneCountInString(in.Reason) > 200 {
-		return invalid("reason", "reason must be at most 200 characters")
-	}
-	return nil
+	return textRule{field: "reason", max: 200}.check(in.Reason)
 }
 
 func (s *Server) postTransaction(c *gin.Context) error {

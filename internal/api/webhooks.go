@@ -63,9 +63,12 @@ func (s *Server) createWebhook(c *gin.Context) error {
 	if len(in.Events) == 0 {
 		return invalid("events", "events lists what to deliver: %s", strings.Join(store.WebhookEvents, ", "))
 	}
-	for _, e := range in.Events {
+	for i, e := range in.Events {
 		if !slices.Contains(store.WebhookEvents, e) {
 			return invalid("events", "unknown event %q; events are %s", e, strings.Join(store.WebhookEvents, ", "))
+		}
+		if slices.Contains(in.Events[:i], e) {
+			return invalid("events", "events lists %q twice; name each event once", e)
 		}
 	}
 	ep := store.WebhookEndpoint{MerchantID: merchantID(c), URL: in.URL, Events: in.Events}

@@ -131,7 +131,7 @@ func ValidateTiers(tiers []Tier, basis string) error {
 	seen := map[string]bool{}
 	for i, t := range tiers {
 		switch {
-		case t.Code == "" || len(t.Code) > 32:
+		case t.Code == "" || utf8.RuneCountInString(t.Code) > 32:
 			return fieldErrorf("tiers", "tiers[%d].code must be 1 to 32 characters", i)
 		case seen[t.Code]:
 			return fieldErrorf("tiers", "tiers[%d].code %q is used twice", i, t.Code)
