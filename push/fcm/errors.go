@@ -62,7 +62,7 @@ func classify(token string, err error) push.Result {
 		r.Reason = code + ": " + r.Reason
 	}
 	if r.Outcome == push.Retry && resp != nil {
-		r.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		r.RetryAfter = push.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return r
 }
@@ -100,18 +100,4 @@ func blamesToken(resp *http.Response) bool {
 		}
 	}
 	return strings.Contains(strings.ToLower(body.Error.Message), "registration token")
-}
-
-// retryAfter reads a Retry-After value: seconds or an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

@@ -96,7 +96,7 @@ func result(id string, err error) push.Result {
 	switch {
 	case gerr.Code == http.StatusTooManyRequests || gerr.Code >= 500,
 		gerr.Code == http.StatusForbidden && isRateLimit(gerr):
-		r.Outcome, r.RetryAfter = push.Retry, retryAfter(gerr.Header, time.Now())
+		r.Outcome, r.RetryAfter = push.Retry, push.RetryAfter(gerr.Header.Get("Retry-After"), time.Now())
 	default:
 		r.Outcome = push.Failed
 	}
@@ -129,21 +129,6 @@ func isStatus(err error, code int) bool {
 func isNotifyQuota(err error) bool {
 	var gerr *googleapi.Error
 	return errors.As(err, &gerr) && gerr.Code == http.StatusForbidden && apiReason(gerr) == "quotaExceeded"
-}
-
-// retryAfter reads a Retry-After header (seconds or an HTTP date).
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // newMessageID returns a unique message ID; Google keys messages by it.

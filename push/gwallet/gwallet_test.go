@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/loyalpass/loyalpass/push"
 )
@@ -210,20 +209,5 @@ func TestAddMessageFallsBackToSilentPastQuota(t *testing.T) {
 	stored, _ := srv.Object(objectID)
 	if n := len(stored["messages"].([]any)); n != 4 || srv.Notified(objectID) != 3 {
 		t.Errorf("stored %d messages, %d notified", n, srv.Notified(objectID))
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	for v, want := range map[string]time.Duration{
-		"":                              0,
-		"120":                           2 * time.Minute,
-		"Sun, 01 Mar 2026 12:00:30 GMT": 30 * time.Second,
-		"Sun, 01 Mar 2026 11:00:00 GMT": 0,
-		"soon":                          0,
-	} {
-		if got := retryAfter(http.Header{"Retry-After": {v}}, now); got != want {
-			t.Errorf("retryAfter(%q) = %v, want %v", v, got, want)
-		}
 	}
 }

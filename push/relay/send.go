@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -19,9 +18,7 @@ import (
 const (
 	// maxAnswer caps how much of a relay's answer is read.
 	maxAnswer = 64 << 10
-	// maxRetryAfter bounds a relay's requested wait.
-	maxRetryAfter = 24 * time.Hour
-	userAgent     = "loyalpass"
+	userAgent = "loyalpass"
 )
 
 // pushJob is one Push call: its batches write disjoint ranges of results.
@@ -180,23 +177,9 @@ func (r *Relays) post(ctx context.Context, target string, ep endpoint, body any)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
 	return answer{
 		status:     resp.StatusCode,
-		retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), r.now()),
+		retryAfter: push.RetryAfter(resp.Header.Get("Retry-After"), r.now()),
 		body:       data,
 	}
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.Atoi(v); err == nil {
-		d = time.Duration(min(secs, int(maxRetryAfter/time.Second))) * time.Second
-	} else if at, err := http.ParseTime(v); err == nil {
-		d = at.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
 }
 
 // describe names a transport error in words (netguard.Describe): the
