@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/push"
 )
 
 // TestMerchantsSeeOnlyTheirOwnData uses merchant B's key on every route
@@ -100,8 +101,8 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		t.Errorf("B's card list = %v", cards)
 	}
 	merchantA, _, _ := ts.store.EnsureMerchant(context.Background(), "a", "RU")
-	if err := ts.store.RecordPushes(context.Background(), merchantA.ID, []store.PushOutcome{{
-		Target: store.PushTarget{DeviceID: "d", Serial: serialA, Channel: "apple"}, Dead: true, Reason: "BadCertificate"}}); err != nil {
+	if err := ts.store.RecordOutcomes(context.Background(), merchantA.ID, []store.Outcome{{
+		Target: store.Target{DeviceID: "d", Serial: serialA, Channel: "apple"}, Result: push.Failed, Reason: "BadCertificate"}}); err != nil {
 		t.Fatal(err)
 	}
 	if letters := ts.mustDo(200, "GET", "/api/v1/dead-letters", keyA, nil)["dead_letters"].([]any); len(letters) != 1 {

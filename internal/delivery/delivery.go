@@ -1,15 +1,16 @@
 // Package delivery is the outbox worker: it claims the durable rows the
-// store writes with every card change and wakes the devices that follow
-// the card, through APNs or the Android pkpass apps' relays; it also
-// patches the card's Google Wallet object and sends its merchant app's FCM
-// tokens a data message (google.go, fcm.go). Dead tokens
-// are pruned, passing failures retried with back-off, and what keeps
-// failing is kept as a dead letter.
+// store writes with every card change and brings the card up to date
+// wherever it is shown, through one Channel per way of reaching a phone:
+// APNs for Apple Wallet (apns.go), the Android pkpass apps' relays
+// (relay.go), the card's Google Wallet object (google.go) and a merchant
+// app's FCM tokens (fcm.go). One fan-out sends every channel its targets
+// (fanout.go); one policy turns each result into what the store records:
+// dead targets pruned, passing failures retried with back-off, what keeps
+// failing kept as a dead letter (policy.go).
 package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -26,11 +27,9 @@ type Store interface {
 	CompleteOutbox(ctx context.Context, ids ...int64) error
 	RescheduleOutbox(ctx context.Context, id int64, due time.Time, lastErr string, dead bool) error
 	ExtendLease(ctx context.Context, id int64, lease time.Duration) error
-	PushTargets(ctx context.Context, serials []string) ([]store.PushTarget, error)
-	DeviceTarget(ctx context.Context, deviceID, serial string) ([]store.PushTarget, error)
-	ProgramTargets(ctx context.Context, programID, afterSerial string, limit int) ([]store.PushTarget, error)
-	RecordPushes(ctx context.Context, merchantID string, outcomes []store.PushOutcome) error
+	RecordOutcomes(ctx context.Context, merchantID string, outcomes []store.Outcome) error
 	OutboxQueued() <-chan struct{}
+	deviceStore
 	googleStore
 	fcmStore
 }
@@ -48,12 +47,15 @@ type RelayPusher interface {
 // Options configures a Worker. Apple or Relays may be nil: that channel is
 // off, and its pushes wait as retries until it is configured.
 type Options struct {
-	Store       Store
-	Apple       ApplePusher
-	Relays      RelayPusher
-	Google      GoogleWallet // nil: Google Wallet objects are not patched
-	FCM         FCMSender    // nil: FCM tokens are not sent to
-	PassTypeID  string
+	Store      Store
+	Apple      ApplePusher
+	Relays     RelayPusher
+	Google     GoogleWallet // nil: Google Wallet objects are not patched
+	FCM        FCMSender    // nil: FCM tokens are not sent to
+	PassTypeID string
+	// Channels are more channels, after the ones above; each name must be
+	// its own.
+	Channels    []Channel
 	Log         *slog.Logger
 	Batch       int           // outbox rows per claim (default 200)
 	Lease       time.Duration // how long a claim holds (default 2 min)
@@ -66,16 +68,18 @@ type Options struct {
 	// claimed get to finish their sends and be marked done (default 20 s).
 	Grace time.Duration
 	Now   func() time.Time
-	// Observe, when set, is told each device push's channel and outcome
-	// ("delivered", "gone", "retry" or "dead"); it is called
-	// from several goroutines at once.
+	// Observe, when set, is told each send's channel (a device's wallet
+	// app) and outcome ("delivered", "gone", "retry" or "dead"); it is
+	// called from several goroutines at once.
 	Observe func(channel, outcome string)
 }
 
 // Worker processes the outbox until its context ends.
 type Worker struct {
-	opts Options
-	log  *slog.Logger
+	opts     Options
+	log      *slog.Logger
+	channels []Channel
+	byName   map[string]Channel
 }
 
 // New returns a Worker with defaults filled in.
@@ -104,7 +108,26 @@ func New(opts Options) *Worker {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{opts: opts, log: opts.Log.With("component", "delivery")}
+	w := &Worker{opts: opts, log: opts.Log.With("component", "delivery"), byName: map[string]Channel{}}
+	// The device channels are always there: while off, their pushes wait
+	// as retries. Google and FCM are left out until configured.
+	chs := []Channel{apnsChannel{store: opts.Store, pusher: opts.Apple},
+		relayChannel{store: opts.Store, pusher: opts.Relays, passTypeID: opts.PassTypeID}}
+	if opts.Google != nil {
+		chs = append(chs, googleChannel{store: opts.Store, wallet: opts.Google})
+	}
+	if opts.FCM != nil {
+		chs = append(chs, fcmChannel{store: opts.Store, sender: opts.FCM})
+	}
+	for _, ch := range append(chs, opts.Channels...) {
+		if _, dup := w.byName[ch.Name()]; dup {
+			w.log.Error("two delivery channels share a name: the second is left out", "channel", ch.Name())
+			continue
+		}
+		w.byName[ch.Name()] = ch
+		w.channels = append(w.channels, ch)
+	}
+	return w
 }
 
 func defaultBackoff(attempt int) time.Duration {
@@ -141,7 +164,8 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 // RunOnce claims one batch of rows and processes it, returning how many
-// rows it claimed.
+// rows it claimed. A row whose work fails is put back with back-off and
+// the rest of the batch goes on: the error returned is the claim's.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	return w.round(ctx, ctx)
 }
@@ -153,137 +177,50 @@ func (w *Worker) round(claim, ctx context.Context) (int, error) {
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	// Card changes of one merchant go out together: one query for their
-	// targets, one round of pushes, one transaction for the outcomes.
+	// Card changes of one merchant go out together: one query per channel
+	// for their targets, one round of sends, one transaction for the
+	// outcomes.
 	changed := map[string][]store.OutboxRow{}
+	var merchants []string
 	for _, r := range rows {
 		switch r.Topic {
 		case store.TopicCardChanged:
+			if changed[r.MerchantID] == nil {
+				merchants = append(merchants, r.MerchantID)
+			}
 			changed[r.MerchantID] = append(changed[r.MerchantID], r)
 		case store.TopicProgramChanged:
-			if err := w.programChanged(ctx, r); err != nil {
-				return len(rows), err
-			}
+			w.isolate(ctx, []store.OutboxRow{r}, w.programChanged(ctx, r))
 		case store.TopicPushRetry:
-			if err := w.retry(ctx, r); err != nil {
-				return len(rows), err
-			}
+			w.isolate(ctx, []store.OutboxRow{r}, w.retry(ctx, r))
 		default:
 			w.log.Warn("outbox row with an unknown topic left alone", "topic", r.Topic, "id", r.ID)
 		}
 	}
-	for merchant, rs := range changed {
-		if err := w.cardsChanged(ctx, merchant, rs); err != nil {
-			return len(rows), err
-		}
+	for _, m := range merchants {
+		w.isolate(ctx, changed[m], w.cardsChanged(ctx, m, changed[m]))
 	}
 	return len(rows), nil
 }
 
-func (w *Worker) cardsChanged(ctx context.Context, merchant string, rows []store.OutboxRow) error {
-	seen := map[string]bool{}
-	var serials []string
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-		if !seen[r.Serial] {
-			seen[r.Serial] = true
-			serials = append(serials, r.Serial)
+// isolate puts rows whose work failed with err back for another attempt
+// after the back-off, or keeps them as dead letters once they have had
+// their attempts; the rest of the batch is not held up. What went out
+// before the failure is recorded, so the next attempt sends only the rest.
+func (w *Worker) isolate(ctx context.Context, rows []store.OutboxRow, err error) {
+	if err == nil || ctx.Err() != nil {
+		return // done, or stopping: the lease brings the rows back
+	}
+	for _, r := range rows {
+		dead := r.Attempts >= w.opts.MaxAttempts
+		w.log.Error("outbox row failed", "topic", r.Topic, "id", r.ID, "attempts", r.Attempts, "dead", dead, "err", err)
+		// Recorded even when the worker is stopping: the row must not
+		// wait out its lease for nothing.
+		if rerr := w.opts.Store.RescheduleOutbox(context.WithoutCancel(ctx), r.ID,
+			w.opts.Now().Add(w.opts.Backoff(r.Attempts)), err.Error(), dead); rerr != nil {
+			w.log.Error("putting an outbox row back failed", "id", r.ID, "err", rerr)
 		}
 	}
-	targets, err := w.opts.Store.PushTargets(ctx, serials)
-	if err != nil {
-		return err
-	}
-	if err := w.pushAndRecord(ctx, merchant, targets, 1); err != nil {
-		return err
-	}
-	if err := w.googleCards(ctx, merchant, serials); err != nil {
-		return err
-	}
-	if err := w.fcmCards(ctx, merchant, serials); err != nil {
-		return err
-	}
-	return w.opts.Store.CompleteOutbox(ctx, ids...)
-}
-
-// programChanged pushes every installed card of a program, page by page;
-// pushed tags make a restart resume where it stopped.
-func (w *Worker) programChanged(ctx context.Context, r store.OutboxRow) error {
-	var p struct {
-		ProgramID string `json:"program_id"`
-	}
-	if err := json.Unmarshal([]byte(r.Payload), &p); err != nil {
-		return w.opts.Store.RescheduleOutbox(ctx, r.ID, w.opts.Now(), "bad payload: "+err.Error(), true)
-	}
-	after := ""
-	for {
-		targets, err := w.opts.Store.ProgramTargets(ctx, p.ProgramID, after, 1000)
-		if err != nil {
-			return err
-		}
-		if len(targets) == 0 {
-			if err := w.googleProgram(ctx, r, p.ProgramID); err != nil {
-				return err
-			}
-			if err := w.fcmProgram(ctx, r, p.ProgramID); err != nil {
-				return err
-			}
-			return w.opts.Store.CompleteOutbox(ctx, r.ID)
-		}
-		if err := w.pushAndRecord(ctx, r.MerchantID, targets, 1); err != nil {
-			return err
-		}
-		after = targets[len(targets)-1].Serial
-		if err := w.opts.Store.ExtendLease(ctx, r.ID, w.opts.Lease); err != nil {
-			return err
-		}
-	}
-}
-
-// retry pushes one device again; the row itself carries the attempts.
-func (w *Worker) retry(ctx context.Context, r store.OutboxRow) error {
-	var p struct {
-		DeviceID string `json:"device_id"`
-		Channel  string `json:"channel"`
-		Token    string `json:"token"`
-	}
-	if err := json.Unmarshal([]byte(r.Payload), &p); err != nil {
-		return w.opts.Store.RescheduleOutbox(ctx, r.ID, w.opts.Now(), "bad payload: "+err.Error(), true)
-	}
-	switch p.Channel {
-	case store.ChannelGoogle:
-		return w.retryGoogle(ctx, r)
-	case store.ChannelFCM:
-		return w.retryFCM(ctx, r, p.Token)
-	}
-	targets, err := w.opts.Store.DeviceTarget(ctx, p.DeviceID, r.Serial)
-	if err != nil {
-		return err
-	}
-	if len(targets) == 0 { // pushed since, or unregistered: nothing left to do
-		return w.opts.Store.CompleteOutbox(ctx, r.ID)
-	}
-	outcomes := w.push(ctx, targets, r.Attempts)
-	o := outcomes[0]
-	switch {
-	case o.Retry:
-		return w.opts.Store.RescheduleOutbox(ctx, r.ID, o.RetryAt, o.Reason, false)
-	case o.Dead:
-		return w.opts.Store.RescheduleOutbox(ctx, r.ID, w.opts.Now(), o.Reason, true)
-	}
-	if err := w.opts.Store.RecordPushes(recording(ctx), r.MerchantID, outcomes); err != nil {
-		return err
-	}
-	return w.opts.Store.CompleteOutbox(ctx, r.ID)
-}
-
-func (w *Worker) pushAndRecord(ctx context.Context, merchant string, targets []store.PushTarget, attempt int) error {
-	if len(targets) == 0 {
-		return nil
-	}
-	outcomes := w.push(ctx, targets, attempt)
-	return w.opts.Store.RecordPushes(recording(ctx), merchant, outcomes)
 }
 
 // recording is the context for storing what a round of sends did: it is

@@ -19,93 +19,57 @@ type GoogleWallet interface {
 type googleStore interface {
 	GoogleSerials(ctx context.Context, serials []string) ([]string, error)
 	ProgramGoogleSerials(ctx context.Context, programID, afterSerial string, limit int) ([]string, error)
-	QueueChannelRetries(ctx context.Context, merchantID string, rs []store.ChannelRetry) error
 }
 
 // channelParallelism bounds the calls in flight to Google or FCM from one
 // round: enough to hide latency, few enough for Google's 20 requests/s.
 const channelParallelism = 8
 
-// googleCards syncs the Google objects of changed cards; passing failures
-// become push.retry rows, like a device's.
-func (w *Worker) googleCards(ctx context.Context, merchant string, serials []string) error {
-	if w.opts.Google == nil {
-		return nil
-	}
-	withObject, err := w.opts.Store.GoogleSerials(ctx, serials)
-	if err != nil || len(withObject) == 0 {
-		return err
-	}
-	return w.syncGoogle(ctx, merchant, withObject)
+// googleChannel patches the Google Wallet objects of cards that have one;
+// the service compares what Google shows with the card, and keeps what it
+// sent.
+type googleChannel struct {
+	store  googleStore
+	wallet GoogleWallet
 }
 
-// googleProgram syncs the objects of every card of a program, page by page.
-func (w *Worker) googleProgram(ctx context.Context, r store.OutboxRow, programID string) error {
-	if w.opts.Google == nil {
-		return nil
-	}
-	after := ""
-	for {
-		serials, err := w.opts.Store.ProgramGoogleSerials(ctx, programID, after, 500)
-		if err != nil || len(serials) == 0 {
-			return err
-		}
-		if err := w.syncGoogle(ctx, r.MerchantID, serials); err != nil {
-			return err
-		}
-		after = serials[len(serials)-1]
-		if err := w.opts.Store.ExtendLease(ctx, r.ID, w.opts.Lease); err != nil {
-			return err
-		}
-	}
+func (c googleChannel) Name() string { return store.ChannelGoogle }
+
+func (c googleChannel) Targets(ctx context.Context, serials []string) ([]store.Target, error) {
+	withObject, err := c.store.GoogleSerials(ctx, serials)
+	return googleTargets(withObject), err
 }
 
-func (w *Worker) syncGoogle(ctx context.Context, merchant string, serials []string) error {
-	results := make([]push.Result, len(serials))
-	errs := make([]error, len(serials))
+func (c googleChannel) ProgramTargets(ctx context.Context, programID string, after store.Target, limit int) ([]store.Target, error) {
+	serials, err := c.store.ProgramGoogleSerials(ctx, programID, after.Serial, limit)
+	return googleTargets(serials), err
+}
+
+func googleTargets(serials []string) []store.Target {
+	ts := make([]store.Target, len(serials))
+	for i, s := range serials {
+		ts[i] = store.Target{Channel: store.ChannelGoogle, Serial: s}
+	}
+	return ts
+}
+
+// Send syncs each card's object, a few at once. A failure of our own
+// store is a passing one: the card is tried again later.
+func (c googleChannel) Send(ctx context.Context, targets []store.Target) []push.Result {
+	results := make([]push.Result, len(targets))
 	sem := make(chan struct{}, channelParallelism)
 	var wg sync.WaitGroup
-	for i, serial := range serials {
+	for i, t := range targets {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			results[i], errs[i] = w.opts.Google.SyncCard(ctx, serial)
+			r, err := c.wallet.SyncCard(ctx, t.Serial)
+			if err != nil {
+				r = push.Result{Token: t.Serial, Outcome: push.Retry, Reason: "sync card: " + err.Error()}
+			}
+			results[i] = r
 		})
 	}
 	wg.Wait()
-	var retries []store.ChannelRetry
-	for i, serial := range serials {
-		if errs[i] != nil {
-			return errs[i]
-		}
-		if o := w.outcome(store.PushTarget{Serial: serial, Channel: store.ChannelGoogle}, results[i], 1); o.Retry || o.Dead {
-			retries = append(retries, store.ChannelRetry{Serial: serial, Channel: store.ChannelGoogle,
-				Due: o.RetryAt, Reason: o.Reason, Dead: o.Dead})
-		}
-	}
-	return w.opts.Store.QueueChannelRetries(ctx, merchant, retries)
-}
-
-// retryGoogle syncs one card's object again; the row carries the attempts.
-func (w *Worker) retryGoogle(ctx context.Context, r store.OutboxRow) error {
-	res := push.Result{Token: r.Serial, Outcome: push.Retry, Reason: "channel google is not configured"}
-	if w.opts.Google != nil {
-		var err error
-		if res, err = w.opts.Google.SyncCard(ctx, r.Serial); err != nil {
-			return err
-		}
-	}
-	return w.finishRetry(ctx, r, w.outcome(store.PushTarget{Serial: r.Serial, Channel: store.ChannelGoogle}, res, r.Attempts))
-}
-
-// finishRetry completes a retry row that went through, or puts it back
-// for another attempt or as a dead letter.
-func (w *Worker) finishRetry(ctx context.Context, r store.OutboxRow, o store.PushOutcome) error {
-	switch {
-	case o.Retry:
-		return w.opts.Store.RescheduleOutbox(ctx, r.ID, o.RetryAt, o.Reason, false)
-	case o.Dead:
-		return w.opts.Store.RescheduleOutbox(ctx, r.ID, w.opts.Now(), o.Reason, true)
-	}
-	return w.opts.Store.CompleteOutbox(ctx, r.ID)
+	return results
 }

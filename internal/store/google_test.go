@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/loyalpass/loyalpass/push"
 )
 
 // TestGoogleObjectState records what Google shows of a card: versions
@@ -94,7 +97,9 @@ func TestGoogleCallbacksAreRegistrations(t *testing.T) {
 			t.Fatalf("installs = %+v, %v", in, err)
 		}
 		earn(t, s, m, serial, "e1", 10000)
-		if ts, err := s.PushTargets(ctx, []string{serial}); err != nil || len(ts) != 0 {
+		apple, err := s.DeviceTargets(ctx, ChannelApple, []string{serial})
+		relays, rerr := s.DeviceTargets(ctx, ChannelRelay, []string{serial})
+		if ts := append(apple, relays...); errors.Join(err, rerr) != nil || len(ts) != 0 {
 			t.Fatalf("push targets of a Google install = %+v, %v", ts, err)
 		}
 		del := GoogleCallback{Nonce: "n3", ObjectID: cb.ObjectID, ClassID: cb.ClassID, Serial: serial}
@@ -143,18 +148,18 @@ func TestFCMTokens(t *testing.T) {
 			t.Fatalf("program page after tok-a = %+v", page)
 		}
 		sentAt := time.Now().Add(-time.Hour) // tok-b registered again since
-		if err := s.RecordFCM(ctx, m.ID, []FCMOutcome{{Target: ts[0], Delivered: true},
-			{Target: ts[1], Gone: true, SentAt: sentAt}}); err != nil {
+		if err := s.RecordOutcomes(ctx, m.ID, []Outcome{{Target: ts[0], Result: push.Delivered},
+			{Target: ts[1], Result: push.Gone, At: sentAt}}); err != nil {
 			t.Fatal(err)
 		}
 		if left, _ := s.FCMTargets(ctx, []string{serial}); len(left) != 1 || left[0].Token != "tok-b" {
 			t.Fatalf("after the round = %+v", left)
 		}
-		if err := s.RecordFCM(ctx, m.ID, []FCMOutcome{{Target: ts[1], Gone: true, SentAt: time.Now().Add(time.Hour)},
-			{Target: ts[0], Retry: true, Reason: "UNAVAILABLE"}}); err != nil {
+		if err := s.RecordOutcomes(ctx, m.ID, []Outcome{{Target: ts[1], Result: push.Gone, At: time.Now().Add(time.Hour)},
+			{Target: ts[0], Result: push.Retry, Reason: "UNAVAILABLE"}}); err != nil {
 			t.Fatal(err)
 		}
-		if left, _ := s.FCMTarget(ctx, serial, "tok-b"); len(left) != 0 {
+		if left, _ := s.FCMTargets(ctx, []string{serial}); slices.ContainsFunc(left, func(t Target) bool { return t.Token == "tok-b" }) {
 			t.Fatalf("dead token kept: %+v", left)
 		}
 		if err := s.RemoveFCMToken(ctx, other.ID, serial, "tok-a"); !errors.Is(err, ErrNotFound) {

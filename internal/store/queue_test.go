@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
+	"github.com/loyalpass/loyalpass/push"
 )
 
 // woken reports whether a wake-up is pending on ch, and takes it.
@@ -84,12 +85,12 @@ func TestOnlyCommitsThatQueueWorkWakeWorkers(t *testing.T) {
 				return err
 			}, false, false},
 			{"a push to retry", func() error {
-				return s.RecordPushes(ctx, m.ID, []PushOutcome{{Target: PushTarget{DeviceID: "d1", Serial: card.SerialNumber,
-					Channel: "apple"}, Retry: true, RetryAt: time.Now(), Reason: "503"}})
+				return s.RecordOutcomes(ctx, m.ID, []Outcome{{Target: Target{DeviceID: "d1", Serial: card.SerialNumber,
+					Channel: "apple"}, Result: push.Retry, RetryAt: time.Now(), Reason: "503"}})
 			}, true, false},
 			{"a push kept as a dead letter", func() error {
-				return s.RecordPushes(ctx, m.ID, []PushOutcome{{Target: PushTarget{DeviceID: "d1", Serial: card.SerialNumber,
-					Channel: "apple"}, Dead: true, Reason: "400"}})
+				return s.RecordOutcomes(ctx, m.ID, []Outcome{{Target: Target{DeviceID: "d1", Serial: card.SerialNumber,
+					Channel: "apple"}, Result: push.Failed, Reason: "400"}})
 			}, false, false},
 		}
 		for _, st := range steps {

@@ -121,13 +121,17 @@ func TestMigrationMovesPushTokensToRegistrations(t *testing.T) {
 		old.Close()
 
 		s := openTestStore(t, url)
-		targets, err := s.PushTargets(ctx, serials)
+		apple, err := s.DeviceTargets(ctx, ChannelApple, serials)
+		if err != nil {
+			t.Fatal(err)
+		}
+		relays, err := s.DeviceTargets(ctx, ChannelRelay, serials)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := map[string]string{}
-		for _, tg := range targets {
-			got[tg.DeviceID+" "+tg.Serial] = tg.PushToken + " " + tg.Channel + " " + tg.PushServiceURL
+		for _, tg := range append(apple, relays...) {
+			got[tg.DeviceID+" "+tg.Serial] = tg.Token + " " + tg.App + " " + tg.ServiceURL
 		}
 		want := map[string]string{
 			"dev1 " + serials[0]: "token1 passwallet https://relay.example/pw",
