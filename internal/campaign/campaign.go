@@ -18,6 +18,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/locale"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/phone"
+	"github.com/loyalpass/loyalpass/internal/retry"
 	"github.com/loyalpass/loyalpass/internal/sms"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
@@ -249,15 +250,22 @@ func (s *Sender) text(ctx context.Context, c store.Campaign, lang *locale.Lang, 
 		}
 		return false, s.opts.Store.MarkRecipient(ctx, r, "skipped", "opted out at the provider", now)
 	case sms.Transient:
-		if r.Attempts < s.opts.MaxAttempts {
+		if due, dead := s.retry().Next(r.Attempts, time.Time{}, now, 0); !dead {
 			log.Warn("transient SMS failure: will retry", "err", err)
-			return false, s.opts.Store.MarkRecipient(ctx, r, "pending", err.Error(), now.Add(time.Duration(r.Attempts)*time.Minute))
+			return false, s.opts.Store.MarkRecipient(ctx, r, "pending", err.Error(), due)
 		}
 		fallthrough
 	default:
 		log.Error("SMS failed", "err", err)
 		return false, s.opts.Store.MarkRecipient(ctx, r, "failed", err.Error(), now)
 	}
+}
+
+// retry is the policy for texts that failed for a passing reason: a
+// minute more for each attempt, MaxAttempts in all.
+func (s *Sender) retry() retry.Policy {
+	return retry.Policy{Wait: func(attempt int) time.Duration { return time.Duration(attempt) * time.Minute },
+		MaxAttempts: s.opts.MaxAttempts}
 }
 
 // Fill is what a template's placeholders are filled with.

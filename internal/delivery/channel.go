@@ -186,13 +186,13 @@ func (w *Worker) judge(t store.Target, r push.Result, attempt int, sentAt time.T
 	case push.Failed:
 		w.log.Error("push failed for good", "channel", t.Channel, "reason", r.Reason)
 	default:
-		if attempt >= w.opts.MaxAttempts {
+		due, dead := w.policy.Next(attempt, time.Time{}, w.opts.Now(), r.RetryAfter)
+		if dead {
 			o.Result, o.Reason = push.Failed, "gave up after retries: "+r.Reason
 			w.log.Warn("push kept failing: dead letter", "channel", t.Channel, "attempts", attempt, "reason", r.Reason)
 			break
 		}
-		o.Result = push.Retry
-		o.RetryAt = w.opts.Now().Add(max(w.opts.Backoff(attempt), r.RetryAfter))
+		o.Result, o.RetryAt = push.Retry, due
 	}
 	if w.opts.Observe != nil {
 		label := t.App // a device's wallet app

@@ -1,21 +1,21 @@
 // Package delivery is the outbox worker: it claims the durable rows the
 // store writes with every card change and brings the card up to date
 // wherever it is shown, through one Channel per way of reaching a phone:
-// APNs for Apple Wallet (apns.go), the Android pkpass apps' relays
-// (relay.go), the card's Google Wallet object (google.go) and a merchant
-// app's FCM tokens (fcm.go). One fan-out sends every channel its targets
-// (fanout.go); one policy turns each result into what the store records:
-// dead targets pruned, passing failures retried with back-off, what keeps
-// failing kept as a dead letter (policy.go).
+// APNs for Apple Wallet and the Android pkpass apps' relays
+// (devices.go), the card's Google Wallet object (google.go) and a
+// merchant app's FCM tokens (fcm.go). One fan-out sends every channel its
+// targets, and one judge turns each result into what the store records
+// (channel.go): dead targets pruned, passing failures retried with
+// back-off, what keeps failing kept as a dead letter (internal/retry).
 package delivery
 
 import (
 	"context"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/loyalpass/loyalpass/internal/drain"
+	"github.com/loyalpass/loyalpass/internal/retry"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/push"
 	"github.com/loyalpass/loyalpass/push/relay"
@@ -78,6 +78,7 @@ type Options struct {
 type Worker struct {
 	opts     Options
 	log      *slog.Logger
+	policy   retry.Policy
 	channels []Channel
 	byName   map[string]Channel
 }
@@ -99,16 +100,15 @@ func New(opts Options) *Worker {
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 8
 	}
-	if opts.Backoff == nil {
-		opts.Backoff = defaultBackoff
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	w := &Worker{opts: opts, log: opts.Log.With("component", "delivery"), byName: map[string]Channel{}}
+	w := &Worker{opts: opts, log: opts.Log.With("component", "delivery"), byName: map[string]Channel{},
+		policy: retry.Policy{First: 5 * time.Second, Max: time.Hour, Jitter: true, Wait: opts.Backoff,
+			MaxAttempts: opts.MaxAttempts}}
 	// The device channels are always there: while off, their pushes wait
 	// as retries. Google and FCM are left out until configured.
 	chs := []Channel{apnsChannel{store: opts.Store, pusher: opts.Apple},
@@ -128,12 +128,6 @@ func New(opts Options) *Worker {
 		w.channels = append(w.channels, ch)
 	}
 	return w
-}
-
-func defaultBackoff(attempt int) time.Duration {
-	d := 5 * time.Second << min(attempt-1, 10)
-	d = min(d, time.Hour)
-	return d/2 + rand.N(d/2+1)
 }
 
 // Run claims and processes outbox rows until ctx ends. It wakes when the
@@ -212,12 +206,11 @@ func (w *Worker) isolate(ctx context.Context, rows []store.OutboxRow, err error)
 		return // done, or stopping: the lease brings the rows back
 	}
 	for _, r := range rows {
-		dead := r.Attempts >= w.opts.MaxAttempts
+		due, dead := w.policy.Next(r.Attempts, time.Time{}, w.opts.Now(), 0)
 		w.log.Error("outbox row failed", "topic", r.Topic, "id", r.ID, "attempts", r.Attempts, "dead", dead, "err", err)
 		// Recorded even when the worker is stopping: the row must not
 		// wait out its lease for nothing.
-		if rerr := w.opts.Store.RescheduleOutbox(context.WithoutCancel(ctx), r.ID,
-			w.opts.Now().Add(w.opts.Backoff(r.Attempts)), err.Error(), dead); rerr != nil {
+		if rerr := w.opts.Store.RescheduleOutbox(context.WithoutCancel(ctx), r.ID, due, err.Error(), dead); rerr != nil {
 			w.log.Error("putting an outbox row back failed", "id", r.ID, "err", rerr)
 		}
 	}

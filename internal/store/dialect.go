@@ -45,11 +45,11 @@ type dialect struct {
 	markProgramChanged string
 	// markPushed raises a registration's pushed tag to $1, never lowering it.
 	markPushed string
-	// claimOutbox leases up to $4 due rows until $1 (now is $2 and $3); two
-	// workers, in one process or in several, never hold the same row.
-	claimOutbox string
-	// claimWebhooks leases webhook deliveries the same way.
-	claimWebhooks string
+	// skipLocked ends the subquery that chooses the rows a claim of work
+	// takes: "" where one writer runs at a time; FOR UPDATE SKIP LOCKED
+	// where writers run in parallel, so that a row another worker is
+	// claiming right now is left to it (see workTable).
+	skipLocked string
 }
 
 var sqliteDialect = dialect{
@@ -61,15 +61,6 @@ var sqliteDialect = dialect{
 	markProgramChanged: `UPDATE cards SET change_seq = ?, pass_modified = MAX(pass_modified + 1, ?)
 		WHERE program_id = ?`,
 	markPushed: `UPDATE registrations SET pushed_seq = MAX(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
-	// One writer at a time: the subquery and the update see the same rows.
-	claimOutbox: `UPDATE outbox SET claimed_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM outbox WHERE done_at IS NULL AND NOT dead AND due_at <= ?
-			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?)
-		RETURNING id, merchant_id, topic, COALESCE(serial_number, ''), payload, attempts`,
-	claimWebhooks: `UPDATE webhook_deliveries SET claimed_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND due_at <= ?
-			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?)
-		RETURNING id, endpoint_id, event, payload, attempts, created_at`,
 	isUniqueViolation: func(err error) bool {
 		var se sqlite3.Error
 		return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
@@ -79,7 +70,7 @@ var sqliteDialect = dialect{
 
 // postgresDialect runs many writers at once, from one process or several:
 // postings are plain transactions that lock the card they change, and the
-// outbox is claimed with SKIP LOCKED.
+// work tables are claimed with SKIP LOCKED.
 var postgresDialect = dialect{
 	name:        "postgres",
 	migrations:  "migrations/postgres",
@@ -93,19 +84,7 @@ var postgresDialect = dialect{
 	markProgramChanged: `UPDATE cards SET change_seq = ?, pass_modified = GREATEST(pass_modified + 1, ?)
 		WHERE program_id = ?`,
 	markPushed: `UPDATE registrations SET pushed_seq = GREATEST(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
-	// SKIP LOCKED: a row another worker is claiming right now is left to
-	// it; one it claimed and committed no longer matches the re-checked
-	// condition (claimed_until lies ahead).
-	claimOutbox: `UPDATE outbox SET claimed_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM outbox WHERE done_at IS NULL AND NOT dead AND due_at <= ?
-			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?
-			FOR UPDATE SKIP LOCKED)
-		RETURNING id, merchant_id, topic, COALESCE(serial_number, ''), payload, attempts`,
-	claimWebhooks: `UPDATE webhook_deliveries SET claimed_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND due_at <= ?
-			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?
-			FOR UPDATE SKIP LOCKED)
-		RETURNING id, endpoint_id, event, payload, attempts, created_at`,
+	skipLocked: " FOR UPDATE SKIP LOCKED",
 	isUniqueViolation: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -32,23 +33,15 @@ const (
 // runs out (its worker died) is claimed again. Workers of several
 // instances on one database never hold the same row.
 func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]OutboxRow, error) {
-	now := s.nowUTC()
 	var rows []OutboxRow
-	err := s.inTx(ctx, func(tx *writeTx) error {
-		res, err := tx.QueryContext(ctx, s.dialect.claimOutbox, now.Add(lease), now, now, limit)
-		if err != nil {
-			return fmt.Errorf("claim outbox: %w", err)
+	err := s.claim(ctx, outboxTable, claimOpts{Limit: limit, Lease: lease, Scan: func(res *sql.Rows) error {
+		var r OutboxRow
+		if err := res.Scan(&r.ID, &r.MerchantID, &r.Topic, &r.Serial, &r.Payload, &r.Attempts); err != nil {
+			return err
 		}
-		defer res.Close()
-		for res.Next() {
-			var r OutboxRow
-			if err := res.Scan(&r.ID, &r.MerchantID, &r.Topic, &r.Serial, &r.Payload, &r.Attempts); err != nil {
-				return err
-			}
-			rows = append(rows, r)
-		}
-		return res.Err()
-	})
+		rows = append(rows, r)
+		return nil
+	}})
 	return rows, err
 }
 

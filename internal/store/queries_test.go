@@ -28,10 +28,13 @@ func TestEveryQueryPrepares(t *testing.T) {
 		d := s.dialect
 		for name, q := range map[string]string{"lockCard": d.lockCard, "lockProgramCards": d.lockProgramCards,
 			"markCardChanged": d.markCardChanged, "markProgramChanged": d.markProgramChanged,
-			"markPushed": d.markPushed, "claimOutbox": d.claimOutbox, "migrationLock": d.migrationLock} {
+			"markPushed": d.markPushed, "migrationLock": d.migrationLock} {
 			if q != "" {
 				all["dialect."+name] = q
 			}
+		}
+		for _, q := range workTables {
+			all["claim."+q.table] = q.claimSQL(d)
 		}
 		names := make([]string, 0, len(all))
 		for name := range all {

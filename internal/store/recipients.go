@@ -23,16 +23,6 @@ type Recipient struct {
 }
 
 const (
-	// claimRecipients marks due recipients "sending" before any text goes
-	// out. A recipient left "sending" by a crash is never sent again (see
-	// AbandonInterrupted): a lost text is better than a second one. The
-	// outer status check matters where writers run in parallel
-	// (PostgreSQL): a row another worker claimed while this statement
-	// waited for it is re-checked, no longer pending, and left alone.
-	claimRecipients = `UPDATE campaign_recipients SET status = 'sending', attempts = attempts + 1
-		WHERE id IN (SELECT id FROM campaign_recipients WHERE campaign_id = ? AND status = 'pending' AND due_at <= ?
-			ORDER BY id LIMIT ?) AND status = 'pending'
-		RETURNING id, campaign_id, customer_id, serial_number, attempts`
 	selectRecipientCustomer = `SELECT phone, name, sms_consent AND opted_out_at IS NULL AND phone_invalid_at IS NULL,
 		last_texted_at FROM customers WHERE id = ?`
 	markRecipientSent = `UPDATE campaign_recipients SET status = 'sent', provider_id = ?, segments = ?, link_token = ?,
@@ -52,35 +42,29 @@ const (
 )
 
 // ClaimRecipients takes up to limit due recipients of a campaign for
-// sending, with their customer's current phone and consent.
+// sending, with their customer's current phone and consent. A claimed
+// recipient is "sending" for good: see recipientQueue.
 func (s *Store) ClaimRecipients(ctx context.Context, campaignID string, limit int) ([]Recipient, error) {
 	var out []Recipient
-	err := s.inTx(ctx, func(tx *writeTx) error {
-		rows, err := tx.QueryContext(ctx, claimRecipients, campaignID, s.nowUTC(), limit)
-		if err != nil {
-			return fmt.Errorf("claim recipients: %w", err)
-		}
-		for rows.Next() {
+	err := s.claim(ctx, recipientTable, claimOpts{FilterArgs: []any{campaignID}, Limit: limit,
+		Scan: func(rows *sql.Rows) error {
 			var r Recipient
 			if err := rows.Scan(&r.ID, &r.CampaignID, &r.CustomerID, &r.SerialNumber, &r.Attempts); err != nil {
-				rows.Close()
 				return err
 			}
 			out = append(out, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for i := range out {
-			r := &out[i]
-			if err := tx.QueryRowContext(ctx, selectRecipientCustomer, r.CustomerID).Scan(&r.Phone, &r.Name,
-				&r.Consent, &r.LastTextedAt); err != nil {
-				return fmt.Errorf("load recipient: %w", err)
+			return nil
+		},
+		Then: func(tx *writeTx) error {
+			for i := range out {
+				r := &out[i]
+				if err := tx.QueryRowContext(ctx, selectRecipientCustomer, r.CustomerID).Scan(&r.Phone, &r.Name,
+					&r.Consent, &r.LastTextedAt); err != nil {
+					return fmt.Errorf("load recipient: %w", err)
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		}})
 	return out, err
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -148,32 +149,24 @@ func (s *Store) emit(ctx context.Context, merchantID, event string, data map[str
 
 // ClaimWebhooks leases up to limit due deliveries with their endpoint.
 func (s *Store) ClaimWebhooks(ctx context.Context, limit int, lease time.Duration) ([]WebhookDelivery, error) {
-	now := s.nowUTC()
 	var out []WebhookDelivery
-	err := s.inTx(ctx, func(tx *writeTx) error {
-		rows, err := tx.QueryContext(ctx, s.dialect.claimWebhooks, now.Add(lease), now, now, limit)
-		if err != nil {
-			return fmt.Errorf("claim webhooks: %w", err)
-		}
-		for rows.Next() {
+	err := s.claim(ctx, webhookTable, claimOpts{Limit: limit, Lease: lease,
+		Scan: func(rows *sql.Rows) error {
 			var d WebhookDelivery
 			if err := rows.Scan(&d.ID, &d.EndpointID, &d.Event, &d.Payload, &d.Attempts, &d.CreatedAt); err != nil {
-				rows.Close()
 				return err
 			}
 			out = append(out, d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for i := range out {
-			if err := tx.QueryRowContext(ctx, selectEndpointTarget, out[i].EndpointID).Scan(&out[i].URL, &out[i].Secret); err != nil {
-				return fmt.Errorf("load webhook endpoint: %w", err)
+			return nil
+		},
+		Then: func(tx *writeTx) error {
+			for i := range out {
+				if err := tx.QueryRowContext(ctx, selectEndpointTarget, out[i].EndpointID).Scan(&out[i].URL, &out[i].Secret); err != nil {
+					return fmt.Errorf("load webhook endpoint: %w", err)
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		}})
 	return out, err
 }
 

@@ -25,7 +25,9 @@ import (
 
 	"github.com/loyalpass/loyalpass/internal/drain"
 	"github.com/loyalpass/loyalpass/internal/netguard"
+	"github.com/loyalpass/loyalpass/internal/retry"
 	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/push"
 )
 
 // SignatureHeader carries the signature of a delivery.
@@ -64,6 +66,7 @@ type Sender struct {
 	opts   Options
 	client *http.Client
 	log    *slog.Logger
+	policy retry.Policy
 	slots  chan struct{} // one per delivery in flight
 	wg     sync.WaitGroup
 }
@@ -94,7 +97,9 @@ func New(o Options) *Sender {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Sender{opts: o, client: o.Outbound.Client(o.Timeout), log: o.Log.With("component", "webhooks"),
+	// Back-off: 30 s, 1 min, 2 min … at most an hour, for GiveUpAfter.
+	policy := retry.Policy{First: 30 * time.Second, Max: time.Hour, GiveUpAfter: o.GiveUpAfter}
+	return &Sender{opts: o, client: o.Outbound.Client(o.Timeout), log: o.Log.With("component", "webhooks"), policy: policy,
 		slots: make(chan struct{}, o.Concurrency)}
 }
 
@@ -203,7 +208,7 @@ func (s *Sender) deliver(ctx context.Context, d store.WebhookDelivery) {
 		return
 	}
 	body := []byte(d.Payload)
-	status, err := s.post(ctx, d, body, now)
+	status, retryAfter, err := s.post(ctx, d, body, now)
 	if err == nil && status >= 200 && status < 300 {
 		s.finish(ctx, d, "delivered", status, "", now)
 		return
@@ -221,14 +226,13 @@ func (s *Sender) deliver(ctx context.Context, d store.WebhookDelivery) {
 		}
 		s.log.Debug("webhook delivery failed", "endpoint", d.EndpointID, "reason", reason, "err", err)
 	}
-	// Back-off: 30 s, 1 min, 2 min … at most an hour, for a day.
-	wait := min(30*time.Second<<min(d.Attempts-1, 7), time.Hour)
-	if now.Add(wait).Sub(d.CreatedAt) > s.opts.GiveUpAfter {
-		s.log.Warn("webhook given up after a day", "endpoint", d.EndpointID, "event", d.Event, "reason", reason)
+	due, dead := s.policy.Next(d.Attempts, d.CreatedAt, now, retryAfter)
+	if dead {
+		s.log.Warn("webhook given up", "endpoint", d.EndpointID, "event", d.Event, "reason", reason)
 		s.finish(ctx, d, "failed", status, reason, now)
 		return
 	}
-	s.finish(ctx, d, "pending", status, reason, now.Add(wait))
+	s.finish(ctx, d, "pending", status, reason, due)
 }
 
 // refuseURL says why an endpoint's stored URL may not be called (it was
@@ -249,12 +253,14 @@ func (s *Sender) refuseURL(raw string) string {
 	return ""
 }
 
-func (s *Sender) post(ctx context.Context, d store.WebhookDelivery, body []byte, now time.Time) (int, error) {
+// post sends a delivery and returns the receiver's status and, when it
+// asked for one, its wait (a 429 or 503 with Retry-After).
+func (s *Sender) post(ctx context.Context, d store.WebhookDelivery, body []byte, now time.Time) (int, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "loyalpass-webhooks/1")
@@ -263,11 +269,11 @@ func (s *Sender) post(ctx context.Context, d store.WebhookDelivery, body []byte,
 	req.Header.Set(SignatureHeader, Sign(d.Secret, now, body))
 	res, err := s.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer res.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
-	return res.StatusCode, nil
+	return res.StatusCode, push.RetryAfter(res.Header.Get("Retry-After"), now), nil
 }
 
 func (s *Sender) finish(ctx context.Context, d store.WebhookDelivery, status string, code int, reason string, retryAt time.Time) {

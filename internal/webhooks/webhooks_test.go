@@ -149,3 +149,69 @@ func TestDeliveries(t *testing.T) {
 		t.Errorf("hang after a day: %v", got)
 	}
 }
+
+// TestReceiversRetryAfterIsHonoured has a receiver answer 503 with
+// Retry-After of two hours: the delivery waits that long, not the
+// 30-second back-off, and then goes through.
+func TestReceiversRetryAfterIsHonoured(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{}
+	clk.ns.Store(time.Now().UnixNano())
+	st, err := store.Open(ctx, store.Options{URL: "sqlite:" + filepath.Join(t.TempDir(), "w.db"), Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var calls atomic.Int32
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "7200")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer busy.Close()
+	m, _, _ := st.EnsureMerchant(ctx, "shop", "RU")
+	p := loyalty.Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 1000, BarcodeFormat: "qr", Locale: "ru"}
+	if err := st.CreateProgram(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	ep := store.WebhookEndpoint{MerchantID: m.ID, URL: busy.URL, Events: []string{store.EventCardIssued}}
+	if err := st.CreateWebhookEndpoint(ctx, &ep); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.IssueCard(ctx, store.IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+79123456789"}); err != nil {
+		t.Fatal(err)
+	}
+	s := webhooks.New(webhooks.Options{Store: st, Now: clk.Now,
+		Outbound: netguardtest.Loopback(), Development: true}) // a plain http receiver on loopback
+	round := func() {
+		for {
+			n, err := s.RunOnce(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Wait()
+			if n == 0 {
+				return
+			}
+		}
+	}
+	status := func() string {
+		ds, err := st.WebhookDeliveries(ctx, m.ID, ep.ID, 0, 10)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("deliveries = %+v, %v", ds, err)
+		}
+		return ds[0].Status
+	}
+	round()
+	clk.Advance(time.Hour) // far past the back-off, short of the receiver's wait
+	round()
+	if n, st := calls.Load(), status(); n != 1 || st != "pending" {
+		t.Fatalf("after an hour: %d calls, %s; want 1 call, still pending", n, st)
+	}
+	clk.Advance(time.Hour + time.Minute)
+	round()
+	if n, st := calls.Load(), status(); n != 2 || st != "delivered" {
+		t.Fatalf("after the receiver's wait: %d calls, %s; want delivered on the second", n, st)
+	}
+}
