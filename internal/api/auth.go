@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -16,9 +17,18 @@ const merchantKey = "merchant_id"
 var errUnauthorized = &Error{Status: http.StatusUnauthorized, Code: "unauthorized",
 	Message: "send a valid API key as Authorization: Bearer <key>"}
 
+// keyStore is what authentication needs of the database.
+type keyStore interface {
+	APIKey(ctx context.Context, id string) (store.APIKey, error)
+}
+
 // authenticate resolves the bearer API key to its merchant. Every failure
 // looks the same to the client, so a probe learns nothing.
-func (s *Server) authenticate(c *gin.Context) error {
+func authenticate(keys keyStore) handler {
+	return func(c *gin.Context) error { return checkKey(c, keys) }
+}
+
+func checkKey(c *gin.Context, keys keyStore) error {
 	scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return errUnauthorized
@@ -27,7 +37,7 @@ func (s *Server) authenticate(c *gin.Context) error {
 	if err != nil {
 		return errUnauthorized
 	}
-	stored, err := s.store.APIKey(c.Request.Context(), key.ID)
+	stored, err := keys.APIKey(c.Request.Context(), key.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return errUnauthorized
 	}

@@ -17,13 +17,32 @@ import (
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
+// campaignStore is what the campaign routes need of the database: the
+// campaigns and, to check an audience's tier, their program.
 type campaignStore interface {
+	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
 	CreateCampaign(ctx context.Context, c *store.Campaign) error
 	Campaign(ctx context.Context, merchantID, id string) (store.Campaign, error)
 	Campaigns(ctx context.Context, merchantID string, after store.Cursor, limit int) ([]store.Campaign, error)
 	StartCampaign(ctx context.Context, merchantID, id string) (store.Campaign, error)
 	SetCampaignStatus(ctx context.Context, merchantID, id, from, to string) (store.Campaign, error)
 	CampaignFunnel(ctx context.Context, c store.Campaign) (store.Funnel, store.Funnel, error)
+}
+
+// campaignHandlers create, run and report SMS campaigns.
+type campaignHandlers struct {
+	base
+	store    campaignStore
+	sms      SMSOptions
+	shortURL string // the base of the links the texts carry
+}
+
+func (h *campaignHandlers) routes(v1 gin.IRouter) {
+	v1.POST("/campaigns", h.wrap(h.create))
+	v1.GET("/campaigns", h.wrap(h.list))
+	v1.GET("/campaigns/:id", h.wrap(h.get))
+	v1.POST("/campaigns/:id/:action", h.wrap(h.action))
+	v1.GET("/campaigns/:id/report", h.wrap(h.report))
 }
 
 // SMSOptions is the SMS side of the API.
@@ -94,23 +113,23 @@ type smsPreview struct {
 	Units    int    `json:"units"`
 }
 
-func (s *Server) preview(c store.Campaign) smsPreview {
-	text := campaign.Render(c.Template, "Анна", c.BonusPoints, s.shortURL+"/c/"+strings.Repeat("x", 12))
+func (h *campaignHandlers) preview(c store.Campaign) smsPreview {
+	text := campaign.Render(c.Template, "Анна", c.BonusPoints, h.shortURL+"/c/"+strings.Repeat("x", 12))
 	seg := sms.Count(text)
 	return smsPreview{Text: text, Encoding: seg.Encoding, Segments: seg.Parts, Units: seg.Units}
 }
 
-func (s *Server) campaignJSON(c store.Campaign) campaignJSON {
+func (h *campaignHandlers) campaignJSON(c store.Campaign) campaignJSON {
 	return campaignJSON{ID: c.ID, ProgramID: c.ProgramID, Name: c.Name, Status: c.Status, LapsedDays: c.LapsedDays,
 		Tier: c.Tier, Installed: c.Installed, BonusPoints: c.BonusPoints, BonusOn: c.BonusOn, Template: c.Template,
 		HoldoutPercent: float64(c.HoldoutBP) / 100, QuietStart: c.QuietStart, QuietEnd: c.QuietEnd, Timezone: c.Timezone,
 		SendRate: c.SendRate, FrequencyCapDays: c.FrequencyCapDays, PurchaseWindowDays: c.PurchaseWindowDays,
-		Provider: c.Provider, Audience: c.Audience, Holdout: c.Holdout, Preview: s.preview(c), CreatedAt: c.CreatedAt,
+		Provider: c.Provider, Audience: c.Audience, Holdout: c.Holdout, Preview: h.preview(c), CreatedAt: c.CreatedAt,
 		StartedAt: c.StartedAt, FinishedAt: c.FinishedAt}
 }
 
 // toCampaign applies defaults and checks every field.
-func (s *Server) toCampaign(in campaignInput, merchantID string) (store.Campaign, error) {
+func (h *campaignHandlers) toCampaign(in campaignInput, merchantID string) (store.Campaign, error) {
 	c := store.Campaign{MerchantID: merchantID, ProgramID: in.ProgramID, Name: strings.TrimSpace(in.Name), Tier: in.Tier,
 		Installed: "any", BonusPoints: in.BonusPoints, BonusOn: "open", Template: strings.TrimSpace(in.Template),
 		Timezone: in.Timezone, SendRate: in.SendRate, PurchaseWindowDays: in.PurchaseWindowDays, Provider: in.Provider,
@@ -133,7 +152,7 @@ func (s *Server) toCampaign(in campaignInput, merchantID string) (store.Campaign
 	if in.HoldoutPercent != nil {
 		c.HoldoutBP = *in.HoldoutPercent * 100
 	}
-	defaults := map[*string]string{&c.Timezone: "Europe/Moscow", &c.Provider: s.sms.DefaultProvider}
+	defaults := map[*string]string{&c.Timezone: "Europe/Moscow", &c.Provider: h.sms.DefaultProvider}
 	for p, v := range defaults {
 		if *p == "" {
 			*p = v
@@ -175,39 +194,39 @@ func (s *Server) toCampaign(in campaignInput, merchantID string) (store.Campaign
 		return c, invalid("frequency_cap_days", "frequency_cap_days must be 0 to 365")
 	case c.PurchaseWindowDays < 1 || c.PurchaseWindowDays > 365:
 		return c, invalid("purchase_window_days", "purchase_window_days must be 1 to 365")
-	case !slices.Contains(s.sms.Providers, c.Provider):
-		return c, invalid("provider", "provider %q is not configured (configured: %s)", c.Provider, strings.Join(s.sms.Providers, ", "))
+	case !slices.Contains(h.sms.Providers, c.Provider):
+		return c, invalid("provider", "provider %q is not configured (configured: %s)", c.Provider, strings.Join(h.sms.Providers, ", "))
 	}
 	// "Local" is the server's own zone, which a merchant cannot know.
 	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "Local" {
 		return c, invalid("timezone", "timezone %q is not an IANA zone such as Europe/Moscow", c.Timezone)
 	}
-	if seg := sms.Count(campaign.Render(c.Template, "Анна", c.BonusPoints, s.shortURL+"/c/xxxxxxxxxxxx")); seg.Parts > 6 {
+	if seg := sms.Count(campaign.Render(c.Template, "Анна", c.BonusPoints, h.shortURL+"/c/xxxxxxxxxxxx")); seg.Parts > 6 {
 		return c, invalid("template", "the text takes %d SMS segments; keep it within 6", seg.Parts)
 	}
 	return c, nil
 }
 
-func (s *Server) createCampaign(c *gin.Context) error {
+func (h *campaignHandlers) create(c *gin.Context) error {
 	var in campaignInput
-	if err := s.decodeJSON(c, &in); err != nil {
+	if err := h.decodeJSON(c, &in); err != nil {
 		return err
 	}
-	camp, err := s.toCampaign(in, merchantID(c))
+	camp, err := h.toCampaign(in, merchantID(c))
 	if err != nil {
 		return err
 	}
-	prog, err := s.store.Program(c.Request.Context(), camp.MerchantID, camp.ProgramID)
+	prog, err := h.store.Program(c.Request.Context(), camp.MerchantID, camp.ProgramID)
 	if err != nil {
 		return storeError(err, "program")
 	}
 	if err := checkCampaignTier(camp.Tier, prog); err != nil {
 		return err
 	}
-	if err := s.store.CreateCampaign(c.Request.Context(), &camp); err != nil {
+	if err := h.store.CreateCampaign(c.Request.Context(), &camp); err != nil {
 		return internal(err)
 	}
-	c.JSON(http.StatusCreated, s.campaignJSON(camp))
+	c.JSON(http.StatusCreated, h.campaignJSON(camp))
 	return nil
 }
 
@@ -234,27 +253,27 @@ func checkCampaignTier(tier string, p loyalty.Program) error {
 	return nil
 }
 
-func (s *Server) getCampaign(c *gin.Context) error {
-	camp, err := s.store.Campaign(c.Request.Context(), merchantID(c), c.Param("id"))
+func (h *campaignHandlers) get(c *gin.Context) error {
+	camp, err := h.store.Campaign(c.Request.Context(), merchantID(c), c.Param("id"))
 	if err != nil {
 		return storeError(err, "campaign")
 	}
-	c.JSON(http.StatusOK, s.campaignJSON(camp))
+	c.JSON(http.StatusOK, h.campaignJSON(camp))
 	return nil
 }
 
-func (s *Server) listCampaigns(c *gin.Context) error {
+func (h *campaignHandlers) list(c *gin.Context) error {
 	after, limit, err := pageParams(c)
 	if err != nil {
 		return err
 	}
-	list, err := s.store.Campaigns(c.Request.Context(), merchantID(c), after, limit)
+	list, err := h.store.Campaigns(c.Request.Context(), merchantID(c), after, limit)
 	if err != nil {
 		return internal(err)
 	}
 	out := make([]campaignJSON, len(list))
 	for i, camp := range list {
-		out[i] = s.campaignJSON(camp)
+		out[i] = h.campaignJSON(camp)
 	}
 	next := ""
 	if len(list) == limit {
@@ -264,21 +283,21 @@ func (s *Server) listCampaigns(c *gin.Context) error {
 	return nil
 }
 
-// campaignAction handles start, pause, resume and cancel.
-func (s *Server) campaignAction(c *gin.Context) error {
+// action handles start, pause, resume and cancel.
+func (h *campaignHandlers) action(c *gin.Context) error {
 	ctx, mid, id := c.Request.Context(), merchantID(c), c.Param("id")
 	var camp store.Campaign
 	var err error
 	switch action := c.Param("action"); action {
 	case "start", "resume":
-		camp, err = s.store.StartCampaign(ctx, mid, id)
+		camp, err = h.store.StartCampaign(ctx, mid, id)
 	case "pause":
-		camp, err = s.store.SetCampaignStatus(ctx, mid, id, store.CampaignRunning, store.CampaignPaused)
+		camp, err = h.store.SetCampaignStatus(ctx, mid, id, store.CampaignRunning, store.CampaignPaused)
 	case "cancel":
-		if camp, err = s.store.Campaign(ctx, mid, id); err == nil && (camp.Status == store.CampaignFinished) {
+		if camp, err = h.store.Campaign(ctx, mid, id); err == nil && (camp.Status == store.CampaignFinished) {
 			err = store.ErrCampaignState
 		} else if err == nil {
-			camp, err = s.store.SetCampaignStatus(ctx, mid, id, camp.Status, store.CampaignCancelled)
+			camp, err = h.store.SetCampaignStatus(ctx, mid, id, camp.Status, store.CampaignCancelled)
 		}
 	default:
 		return notFound("campaign action " + action)
@@ -290,7 +309,7 @@ func (s *Server) campaignAction(c *gin.Context) error {
 	if err != nil {
 		return storeError(err, "campaign")
 	}
-	c.JSON(http.StatusOK, s.campaignJSON(camp))
+	c.JSON(http.StatusOK, h.campaignJSON(camp))
 	return nil
 }
 
@@ -307,14 +326,14 @@ type funnelJSON struct {
 	Conversion float64 `json:"conversion"`
 }
 
-// campaignReport is the funnel of the texted group next to the holdout,
+// report is the funnel of the texted group next to the holdout,
 // and the lift: the difference of their purchase conversions.
-func (s *Server) campaignReport(c *gin.Context) error {
-	camp, err := s.store.Campaign(c.Request.Context(), merchantID(c), c.Param("id"))
+func (h *campaignHandlers) report(c *gin.Context) error {
+	camp, err := h.store.Campaign(c.Request.Context(), merchantID(c), c.Param("id"))
 	if err != nil {
 		return storeError(err, "campaign")
 	}
-	texted, holdout, err := s.store.CampaignFunnel(c.Request.Context(), camp)
+	texted, holdout, err := h.store.CampaignFunnel(c.Request.Context(), camp)
 	if err != nil {
 		return internal(err)
 	}

@@ -21,7 +21,10 @@ import (
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
+// cardStore is what the card routes need of the database: the cards and,
+// to read a phone number the way its country writes them, the merchant.
 type cardStore interface {
+	Merchant(ctx context.Context, id string) (store.Merchant, error)
 	IssueCard(ctx context.Context, in store.IssueCard) (loyalty.Card, bool, error)
 	Card(ctx context.Context, merchantID, serial string) (loyalty.Card, error)
 	CardByNumber(ctx context.Context, merchantID, number string) (loyalty.Card, error)
@@ -29,6 +32,31 @@ type cardStore interface {
 	VoidCard(ctx context.Context, merchantID, serial string) (loyalty.Card, error)
 	CardInstalls(ctx context.Context, serial string) ([]store.Installs, error)
 	NextExpiry(ctx context.Context, serial string) (int64, time.Time, error)
+}
+
+// cardHandlers issue, list, show and void a merchant's cards and serve
+// their passes.
+type cardHandlers struct {
+	base
+	store  cardStore
+	urls   cardURLs
+	passes PassSource
+}
+
+func (h *cardHandlers) routes(v1 gin.IRouter) {
+	v1.POST("/programs/:id/cards", h.wrap(h.issue))
+	v1.GET("/cards", h.wrap(h.list))
+	v1.GET("/cards/:serial", h.wrap(h.get))
+	v1.POST("/cards/:serial/void", h.wrap(h.void))
+	v1.GET("/cards/:serial/pass.pkpass", h.wrap(h.pass))
+}
+
+// cardURLs are the public addresses an answer names for a card: its pass
+// download, its short link and, while Google Wallet is on, its save link.
+type cardURLs struct {
+	public string // Options.PublicURL without a trailing slash
+	short  string // the base of short links
+	google bool   // Google Wallet is on
 }
 
 type issueCardInput struct {
@@ -72,36 +100,36 @@ type customerJSON struct {
 	SMSConsent bool   `json:"sms_consent"`
 }
 
-func (s *Server) cardJSON(c loyalty.Card) cardJSON {
+func (u cardURLs) cardJSON(c loyalty.Card) cardJSON {
 	return cardJSON{SerialNumber: c.SerialNumber, Number: c.Number, ProgramID: c.ProgramID,
 		Balance: c.Balance, Tier: c.Tier, Status: c.Status, Version: c.Version,
 		LifetimePoints: c.LifetimePoints, LifetimeSpend: c.LifetimeSpend, LastPurchaseAt: c.LastPurchaseAt,
 		Customer: customerJSON{Phone: c.Customer.Phone, Name: c.Customer.Name, Email: c.Customer.Email,
 			SMSConsent: c.Customer.SMSConsent},
-		PassURL:   s.publicURL + "/api/v1/cards/" + c.SerialNumber + "/pass.pkpass",
-		ShortURL:  s.shortLink(c.LinkToken),
+		PassURL:   u.public + "/api/v1/cards/" + c.SerialNumber + "/pass.pkpass",
+		ShortURL:  u.shortLink(c.LinkToken),
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, VoidedAt: c.VoidedAt,
-		GoogleSaveURL: s.activeGoogleSaveLink(c)}
+		GoogleSaveURL: u.activeGoogleSaveLink(c)}
 }
 
-func (s *Server) shortLink(token string) string {
+func (u cardURLs) shortLink(token string) string {
 	if token == "" {
 		return ""
 	}
-	return s.shortURL + "/c/" + token
+	return u.short + "/c/" + token
 }
 
 // phoneShape is what a phone number is written with, as openapi.json
 // states it; phone.Normalize decides whether it is a real number.
 var phoneShape = regexp.MustCompile(`^\+?[0-9 ().-]+$`)
 
-func (s *Server) issueCard(c *gin.Context) error {
+func (h *cardHandlers) issue(c *gin.Context) error {
 	var in issueCardInput
-	if err := s.decodeJSON(c, &in); err != nil {
+	if err := h.decodeJSON(c, &in); err != nil {
 		return err
 	}
 	mid := merchantID(c)
-	m, err := s.store.Merchant(c.Request.Context(), mid)
+	m, err := h.store.Merchant(c.Request.Context(), mid)
 	if err != nil {
 		return internal(err)
 	}
@@ -122,7 +150,7 @@ func (s *Server) issueCard(c *gin.Context) error {
 			return invalid("email", "email is not a valid address")
 		}
 	}
-	card, created, err := s.store.IssueCard(c.Request.Context(), store.IssueCard{MerchantID: mid, ProgramID: c.Param("id"),
+	card, created, err := h.store.IssueCard(c.Request.Context(), store.IssueCard{MerchantID: mid, ProgramID: c.Param("id"),
 		Phone: e164, Name: in.Name, Email: in.Email, SMSConsent: in.SMSConsent})
 	if err != nil {
 		return storeError(err, "program")
@@ -130,9 +158,9 @@ func (s *Server) issueCard(c *gin.Context) error {
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
-		s.log.InfoContext(c.Request.Context(), "card issued", "serial", card.SerialNumber, "phone", phone.Mask(e164))
+		h.log.InfoContext(c.Request.Context(), "card issued", "serial", card.SerialNumber, "phone", phone.Mask(e164))
 	}
-	c.JSON(status, s.cardJSON(card))
+	c.JSON(status, h.urls.cardJSON(card))
 	return nil
 }
 
@@ -157,24 +185,24 @@ type expiryJSON struct {
 	At     time.Time `json:"at"`
 }
 
-func (s *Server) getCard(c *gin.Context) error {
+func (h *cardHandlers) get(c *gin.Context) error {
 	ctx := c.Request.Context()
-	card, err := s.store.Card(ctx, merchantID(c), c.Param("serial"))
+	card, err := h.store.Card(ctx, merchantID(c), c.Param("serial"))
 	if err != nil {
 		return storeError(err, "card")
 	}
-	installs, err := s.store.CardInstalls(ctx, card.SerialNumber)
+	installs, err := h.store.CardInstalls(ctx, card.SerialNumber)
 	if err != nil {
 		return internal(err)
 	}
-	out := cardDetailJSON{cardJSON: s.cardJSON(card), Installs: []installsJSON{}}
+	out := cardDetailJSON{cardJSON: h.urls.cardJSON(card), Installs: []installsJSON{}}
 	for _, in := range installs {
 		out.Installs = append(out.Installs, installsJSON(in))
 		if first := in.FirstInstallAt; out.FirstInstalledAt == nil || first.Before(*out.FirstInstalledAt) {
 			out.FirstInstalledAt = &first
 		}
 	}
-	points, at, err := s.store.NextExpiry(ctx, card.SerialNumber)
+	points, at, err := h.store.NextExpiry(ctx, card.SerialNumber)
 	if err != nil {
 		return internal(err)
 	}
@@ -187,15 +215,15 @@ func (s *Server) getCard(c *gin.Context) error {
 
 var cardStatuses = []string{loyalty.CardActive, loyalty.CardVoided}
 
-// listCards lists cards page by page; ?number= finds the card a POS scanned.
-func (s *Server) listCards(c *gin.Context) error {
+// list lists cards page by page; ?number= finds the card a POS scanned.
+func (h *cardHandlers) list(c *gin.Context) error {
 	mid := merchantID(c)
 	if number, ok := c.GetQuery("number"); ok {
-		card, err := s.store.CardByNumber(c.Request.Context(), mid, strings.TrimSpace(number))
+		card, err := h.store.CardByNumber(c.Request.Context(), mid, strings.TrimSpace(number))
 		if err != nil {
 			return storeError(err, "card")
 		}
-		c.JSON(http.StatusOK, gin.H{"cards": []cardJSON{s.cardJSON(card)}, "next_cursor": ""})
+		c.JSON(http.StatusOK, gin.H{"cards": []cardJSON{h.urls.cardJSON(card)}, "next_cursor": ""})
 		return nil
 	}
 	after, limit, err := pageParams(c)
@@ -206,13 +234,13 @@ func (s *Server) listCards(c *gin.Context) error {
 	if f.Status != "" && !slices.Contains(cardStatuses, f.Status) {
 		return badRequest("invalid_query", "status", "status must be active or voided")
 	}
-	cards, err := s.store.Cards(c.Request.Context(), mid, f, after, limit)
+	cards, err := h.store.Cards(c.Request.Context(), mid, f, after, limit)
 	if err != nil {
 		return internal(err)
 	}
 	out := make([]cardJSON, len(cards))
 	for i, card := range cards {
-		out[i] = s.cardJSON(card)
+		out[i] = h.urls.cardJSON(card)
 	}
 	next := ""
 	if len(cards) == limit {
@@ -223,21 +251,21 @@ func (s *Server) listCards(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) voidCard(c *gin.Context) error {
-	card, err := s.store.VoidCard(c.Request.Context(), merchantID(c), c.Param("serial"))
+func (h *cardHandlers) void(c *gin.Context) error {
+	card, err := h.store.VoidCard(c.Request.Context(), merchantID(c), c.Param("serial"))
 	if err != nil {
 		return storeError(err, "card")
 	}
-	c.JSON(http.StatusOK, s.cardJSON(card))
+	c.JSON(http.StatusOK, h.urls.cardJSON(card))
 	return nil
 }
 
-func (s *Server) cardPass(c *gin.Context) error {
-	card, err := s.store.Card(c.Request.Context(), merchantID(c), c.Param("serial"))
+func (h *cardHandlers) pass(c *gin.Context) error {
+	card, err := h.store.Card(c.Request.Context(), merchantID(c), c.Param("serial"))
 	if err != nil {
 		return storeError(err, "card")
 	}
-	pass, err := s.passes.Pass(c.Request.Context(), card)
+	pass, err := h.passes.Pass(c.Request.Context(), card)
 	if err != nil {
 		return internal(err)
 	}

@@ -11,8 +11,19 @@ import (
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
+// deadLetterStore is what the dead-letter route needs of the database.
 type deadLetterStore interface {
 	DeadLetters(ctx context.Context, merchantID string, afterID int64, limit int) ([]store.DeadLetter, error)
+}
+
+// deadLetterHandlers show the merchant's work that failed for good.
+type deadLetterHandlers struct {
+	base
+	store deadLetterStore
+}
+
+func (h *deadLetterHandlers) routes(v1 gin.IRouter) {
+	v1.GET("/dead-letters", h.wrap(h.list))
 }
 
 type deadLetterJSON struct {
@@ -25,9 +36,9 @@ type deadLetterJSON struct {
 	CreatedAt    time.Time `json:"created_at"`
 }
 
-// listDeadLetters shows the merchant's work that failed for good: pushes
+// list shows the merchant's work that failed for good: pushes
 // refused by a channel or retried until the limit.
-func (s *Server) listDeadLetters(c *gin.Context) error {
+func (h *deadLetterHandlers) list(c *gin.Context) error {
 	limit, err := limitParam(c)
 	if err != nil {
 		return err
@@ -36,7 +47,7 @@ func (s *Server) listDeadLetters(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	letters, err := s.store.DeadLetters(c.Request.Context(), merchantID(c), after, limit)
+	letters, err := h.store.DeadLetters(c.Request.Context(), merchantID(c), after, limit)
 	if err != nil {
 		return internal(err)
 	}

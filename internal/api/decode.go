@@ -16,14 +16,14 @@ import (
 )
 
 // decodeJSON reads the request body into dst strictly: the body must be one
-// JSON object of at most s.maxBody bytes, with no fields dst does not have
+// JSON object of at most b.maxBody bytes, with no fields dst does not have
 // and no values of the wrong type. Every refusal names the problem.
-func (s *Server) decodeJSON(c *gin.Context, dst any) error {
-	return s.decodeJSONLimit(c, dst, s.maxBody)
+func (b base) decodeJSON(c *gin.Context, dst any) error {
+	return decodeJSONLimit(c, dst, b.maxBody)
 }
 
 // decodeJSONLimit is decodeJSON with a cap of limit bytes.
-func (s *Server) decodeJSONLimit(c *gin.Context, dst any, limit int64) error {
+func decodeJSONLimit(c *gin.Context, dst any, limit int64) error {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {

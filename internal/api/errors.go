@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -55,25 +56,33 @@ func internal(err error) *Error {
 // handler is a Gin handler that returns its error instead of writing it.
 type handler func(c *gin.Context) error
 
+// base is what every handler group shares: the one error renderer (and
+// the log it writes to) and the cap on JSON bodies (decode.go). It holds
+// no store.
+type base struct {
+	log     *slog.Logger
+	maxBody int64
+}
+
 // wrap adapts a handler: a returned error is written once, as JSON, and
 // logged once (5xx at error level with the cause, 4xx at debug).
-func (s *Server) wrap(h handler) gin.HandlerFunc {
+func (b base) wrap(h handler) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if err := h(c); err != nil {
-			s.writeError(c, err)
+			b.writeError(c, err)
 		}
 	}
 }
 
-func (s *Server) writeError(c *gin.Context, err error) {
+func (b base) writeError(c *gin.Context, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
 		e = internal(err)
 	}
 	if e.Status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "request failed", "route", c.FullPath(), "err", err)
+		b.log.ErrorContext(c.Request.Context(), "request failed", "route", c.FullPath(), "err", err)
 	} else {
-		s.log.DebugContext(c.Request.Context(), "request refused", "route", c.FullPath(), "code", e.Code, "field", e.Field)
+		b.log.DebugContext(c.Request.Context(), "request refused", "route", c.FullPath(), "code", e.Code, "field", e.Field)
 	}
 	var body errorBody
 	body.Error.Code, body.Error.Message, body.Error.Field = e.Code, e.Message, e.Field
@@ -81,18 +90,18 @@ func (s *Server) writeError(c *gin.Context, err error) {
 }
 
 // noRoute answers unknown paths and methods in the same JSON shape.
-func (s *Server) noRoute(c *gin.Context) {
-	s.writeError(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint"})
+func (b base) noRoute(c *gin.Context) {
+	b.writeError(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint"})
 }
 
-func (s *Server) noMethod(c *gin.Context) {
-	s.writeError(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+func (b base) noMethod(c *gin.Context) {
+	b.writeError(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 		Message: c.Request.Method + " is not allowed here"})
 }
 
 // recoverer turns a panic into a logged 500 instead of a dropped connection.
-func (s *Server) recoverer() gin.HandlerFunc {
+func (b base) recoverer() gin.HandlerFunc {
 	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, rec any) {
-		s.writeError(c, internal(fmt.Errorf("panic: %v", rec)))
+		b.writeError(c, internal(fmt.Errorf("panic: %v", rec)))
 	})
 }

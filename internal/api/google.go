@@ -31,10 +31,23 @@ type CallbackVerifier interface {
 	Verify(body []byte) (google.Callback, error)
 }
 
-// googleStore is what Google's callbacks and logo need of the database.
+// googleStore is what Google's save links, callbacks and logo need of
+// the database.
 type googleStore interface {
+	CardBySerial(ctx context.Context, serial string) (loyalty.Card, error)
 	RecordGoogleCallback(ctx context.Context, cb store.GoogleCallback) (bool, error)
+	RecordInstall(ctx context.Context, serial string, respond store.Respond) error
 	ProgramImages(ctx context.Context, programID string) (map[string][]byte, error)
+}
+
+// googleHandlers serve the Google Wallet side: save links, Google's
+// save/delete callbacks and the logo Google fetches. With Google Wallet
+// off (google or callbacks nil) their routes answer 404.
+type googleHandlers struct {
+	base
+	store     googleStore
+	google    GoogleWallet
+	callbacks CallbackVerifier
 }
 
 // maxCallbackBody caps a callback body: Google's are about 1.5 KB.
@@ -44,29 +57,20 @@ const maxCallbackBody = 16 << 10
 // /google/save/{serial}?t={card auth token} redirects to Google.
 const GoogleSavePath = "/google/save/"
 
-// initGoogle takes the Google options; with Google Wallet on, the landing
-// page's button defaults to the card's save link.
-func (s *Server) initGoogle(opts Options) {
-	s.google, s.googleCallbacks = opts.Google, opts.GoogleCallbacks
-	if s.google != nil && s.googleSaveURL == nil {
-		s.googleSaveURL = s.GoogleSaveLink
-	}
+func (h *googleHandlers) routes(r gin.IRouter) {
+	r.GET(GoogleSavePath+":serial", h.wrap(h.save))
+	r.POST(googlewallet.CallbackPath, h.wrap(h.callback))
+	r.GET("/assets/programs/:id/logo.png", h.wrap(h.logo))
 }
 
-func (s *Server) googleRoutes(r *gin.Engine) {
-	r.GET(GoogleSavePath+":serial", s.wrap(s.googleSave))
-	r.POST(googlewallet.CallbackPath, s.wrap(s.googleCallback))
-	r.GET("/assets/programs/:id/logo.png", s.wrap(s.googleLogo))
-}
-
-// googleLogo serves the program logo Google fetches for the class
+// logo serves the program logo Google fetches for the class
 // (google.Issuer.LogoURL): the pass's square icon, largest first, since
 // Google crops the logo to a circle; the default icon without an upload.
-func (s *Server) googleLogo(c *gin.Context) error {
-	if s.google == nil {
+func (h *googleHandlers) logo(c *gin.Context) error {
+	if h.google == nil {
 		return errGoogleOff
 	}
-	images, err := s.store.ProgramImages(c.Request.Context(), c.Param("id"))
+	images, err := h.store.ProgramImages(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		return internal(err)
 	}
@@ -87,11 +91,13 @@ func (s *Server) googleLogo(c *gin.Context) error {
 // server, "" when Google Wallet is off. It is cheap: the object is
 // inserted and the JWT signed only when the link is opened, so the link
 // is short enough for an SMS or a page and never goes stale.
-func (s *Server) GoogleSaveLink(card loyalty.Card) string {
-	if s.google == nil {
+func (s *Server) GoogleSaveLink(card loyalty.Card) string { return s.urls.googleSaveLink(card) }
+
+func (u cardURLs) googleSaveLink(card loyalty.Card) string {
+	if !u.google {
 		return ""
 	}
-	return s.publicURL + GoogleSavePath + url.PathEscape(card.SerialNumber) + "?t=" + url.QueryEscape(card.AuthToken)
+	return u.public + GoogleSavePath + url.PathEscape(card.SerialNumber) + "?t=" + url.QueryEscape(card.AuthToken)
 }
 
 // GoogleSaveURL returns Google's own save URL for the card
@@ -105,23 +111,23 @@ func (s *Server) GoogleSaveURL(ctx context.Context, card loyalty.Card) (string, 
 }
 
 // activeGoogleSaveLink is GoogleSaveLink for an active card, "" otherwise.
-func (s *Server) activeGoogleSaveLink(card loyalty.Card) string {
+func (u cardURLs) activeGoogleSaveLink(card loyalty.Card) string {
 	if card.Status != loyalty.CardActive {
 		return ""
 	}
-	return s.GoogleSaveLink(card)
+	return u.googleSaveLink(card)
 }
 
 var errGoogleOff = &Error{Status: http.StatusNotFound, Code: "not_found", Message: "Google Wallet is not configured"}
 
-// googleSave answers a save link with a 302 to Google. The card's
+// save answers a save link with a 302 to Google. The card's
 // authentication token (the one in its Apple pass) is the link's secret;
 // a wrong token or an unknown card are the same 404.
-func (s *Server) googleSave(c *gin.Context) error {
-	if s.google == nil {
+func (h *googleHandlers) save(c *gin.Context) error {
+	if h.google == nil {
 		return errGoogleOff
 	}
-	card, err := s.wallet.CardBySerial(c.Request.Context(), c.Param("serial"))
+	card, err := h.store.CardBySerial(c.Request.Context(), c.Param("serial"))
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("card")
 	}
@@ -134,7 +140,7 @@ func (s *Server) googleSave(c *gin.Context) error {
 	if card.Status != loyalty.CardActive {
 		return &Error{Status: http.StatusGone, Code: "card_voided", Message: "this card is no longer valid"}
 	}
-	u, err := s.google.SaveURL(c.Request.Context(), card)
+	u, err := h.google.SaveURL(c.Request.Context(), card)
 	switch {
 	case errors.Is(err, googlewallet.ErrUnavailable):
 		c.Header("Retry-After", "30")
@@ -153,12 +159,12 @@ func (s *Server) googleSave(c *gin.Context) error {
 	return nil
 }
 
-// googleCallback counts Google's save and delete callbacks as installs
+// callback counts Google's save and delete callbacks as installs
 // and uninstalls (registrations on channel "google"). A body that does
 // not verify as Google's is refused with 401; a repeated nonce is
 // answered 200 and changes nothing.
-func (s *Server) googleCallback(c *gin.Context) error {
-	if s.googleCallbacks == nil {
+func (h *googleHandlers) callback(c *gin.Context) error {
+	if h.callbacks == nil {
 		return errGoogleOff
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxCallbackBody))
@@ -169,18 +175,18 @@ func (s *Server) googleCallback(c *gin.Context) error {
 		}
 		return badRequest("bad_body", "", "unreadable body")
 	}
-	cb, err := s.googleCallbacks.Verify(body)
+	cb, err := h.callbacks.Verify(body)
 	if err != nil {
-		s.log.WarnContext(c.Request.Context(), "google callback refused", "err", err)
+		h.log.WarnContext(c.Request.Context(), "google callback refused", "err", err)
 		return &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "callback signature does not verify"}
 	}
 	// The object ID is "<issuer>.<serial>"; Verify checked the issuer.
 	_, serial, _ := strings.Cut(cb.ObjectID, ".")
-	changed, err := s.store.RecordGoogleCallback(c.Request.Context(), store.GoogleCallback{Nonce: cb.Nonce,
+	changed, err := h.store.RecordGoogleCallback(c.Request.Context(), store.GoogleCallback{Nonce: cb.Nonce,
 		ObjectID: cb.ObjectID, ClassID: cb.ClassID, Serial: serial, Save: cb.EventType == google.EventSave})
 	if errors.Is(err, store.ErrNotFound) {
 		// Not ours to retry: answering 200 stops Google's redeliveries.
-		s.log.WarnContext(c.Request.Context(), "google callback for an unknown card", "object", cb.ObjectID)
+		h.log.WarnContext(c.Request.Context(), "google callback for an unknown card", "object", cb.ObjectID)
 		c.Status(http.StatusOK)
 		return nil
 	}
@@ -189,14 +195,14 @@ func (s *Server) googleCallback(c *gin.Context) error {
 	}
 	switch {
 	case changed && cb.EventType == google.EventSave:
-		s.log.InfoContext(c.Request.Context(), "card installed", "serial", serial, "channel", store.ChannelGoogle)
+		h.log.InfoContext(c.Request.Context(), "card installed", "serial", serial, "channel", store.ChannelGoogle)
 	case changed:
-		s.log.InfoContext(c.Request.Context(), "card uninstalled", "serial", serial, "channel", store.ChannelGoogle)
+		h.log.InfoContext(c.Request.Context(), "card uninstalled", "serial", serial, "channel", store.ChannelGoogle)
 	}
 	// Also for a redelivery: if this failed the first time, Google's retry
 	// must still credit the campaigns (RecordInstall is idempotent).
 	if cb.EventType == google.EventSave {
-		if err := s.store.RecordInstall(c.Request.Context(), serial, bonusAnswer); err != nil {
+		if err := h.store.RecordInstall(c.Request.Context(), serial, bonusAnswer); err != nil {
 			return internal(err)
 		}
 	}

@@ -15,13 +15,37 @@ import (
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
+// linkStore is what short links need of the database: the link, the
+// campaign offer it may carry, and the program and merchant its landing
+// page shows.
 type linkStore interface {
 	ResolveLink(ctx context.Context, token string) (store.ShortLink, error)
 	RecordOpen(ctx context.Context, l store.ShortLink) error
-	CreditCampaignBonus(ctx context.Context, recipientID int64, respond store.Respond) (int64, error)
 	RecipientOffer(ctx context.Context, recipientID int64) (int64, string, error)
+	CreditCampaignBonus(ctx context.Context, recipientID int64, respond store.Respond) (int64, error)
 	OptOutCustomer(ctx context.Context, customerID string) error
-	RecordInstall(ctx context.Context, serial string, respond store.Respond) error
+	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
+	Merchant(ctx context.Context, id string) (store.Merchant, error)
+}
+
+// linkHandlers serve a card's short link (/c/{token}): the landing page,
+// with its opt-out, and the pass behind it. They are the landing page's
+// landing.Source: they resolve a token to its card, count opens (not
+// link previews) and credit the bonus of campaigns that pay on open.
+type linkHandlers struct {
+	base
+	store    linkStore
+	passes   PassSource
+	shortURL string // the base of short links
+	// googleSaveURL makes the page's Google Wallet button; nil: none.
+	googleSaveURL func(loyalty.Card) string
+}
+
+var _ landing.Source = (*linkHandlers)(nil)
+
+func (h *linkHandlers) routes(r gin.IRouter) {
+	landing.New(h, h.log.With("component", "landing")).Register(r)
+	r.GET("/c/:token/pass.pkpass", h.wrap(h.pass))
 }
 
 // bonusAnswer is the answer stored with a campaign bonus's idempotency
@@ -31,16 +55,9 @@ func bonusAnswer(r store.Posted) (store.Answer, error) {
 	return store.Answer{Status: http.StatusCreated, Body: body}, err
 }
 
-// linkSource is the landing page's view of short links: it resolves a
-// token to its card, counts opens (not link previews) and credits the
-// campaign bonus of campaigns that pay on open.
-type linkSource struct{ s *Server }
-
-var _ landing.Source = linkSource{}
-
-func (ls linkSource) Page(ctx context.Context, token string, r *http.Request) (landing.Page, error) {
-	s := ls.s
-	link, err := s.store.ResolveLink(ctx, token)
+// Page is the landing page of the link token.
+func (h *linkHandlers) Page(ctx context.Context, token string, r *http.Request) (landing.Page, error) {
+	link, err := h.store.ResolveLink(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
 		return landing.Page{}, landing.ErrNotFound
 	}
@@ -49,56 +66,57 @@ func (ls linkSource) Page(ctx context.Context, token string, r *http.Request) (l
 	}
 	var bonus int64
 	if r.Method == http.MethodGet && strings.TrimSuffix(r.URL.Path, "/") == "/c/"+token && !isPreviewer(r.UserAgent()) {
-		if err := s.store.RecordOpen(ctx, link); err != nil {
+		if err := h.store.RecordOpen(ctx, link); err != nil {
 			return landing.Page{}, err
 		}
 		if link.RecipientID != 0 {
-			points, on, err := s.store.RecipientOffer(ctx, link.RecipientID)
+			points, on, err := h.store.RecipientOffer(ctx, link.RecipientID)
 			if err != nil {
 				return landing.Page{}, err
 			}
 			bonus = points
 			if on == "open" && points > 0 {
-				if _, err := s.store.CreditCampaignBonus(ctx, link.RecipientID, bonusAnswer); err != nil {
+				if _, err := h.store.CreditCampaignBonus(ctx, link.RecipientID, bonusAnswer); err != nil {
 					return landing.Page{}, err
 				}
-				if link, err = s.store.ResolveLink(ctx, token); err != nil { // the balance moved
+				if link, err = h.store.ResolveLink(ctx, token); err != nil { // the balance moved
 					return landing.Page{}, err
 				}
 			}
 		}
 	}
 	card := link.Card
-	prog, err := s.store.Program(ctx, card.MerchantID, card.ProgramID)
+	prog, err := h.store.Program(ctx, card.MerchantID, card.ProgramID)
 	if err != nil {
 		return landing.Page{}, err
 	}
-	m, err := s.store.Merchant(ctx, card.MerchantID)
+	m, err := h.store.Merchant(ctx, card.MerchantID)
 	if err != nil {
 		return landing.Page{}, err
 	}
 	p := landing.Page{Token: token, ProgramName: prog.Name, OrganizationName: m.Name, Locale: prog.Locale,
 		BackgroundColor: prog.BackgroundColor, ForegroundColor: prog.ForegroundColor, CardNumber: card.Number,
-		Balance: card.Balance, BonusPoints: bonus, PassURL: s.shortURL + "/c/" + token + "/pass.pkpass",
-		ShortURL: s.shortURL + "/c/" + token, OptedOut: card.Customer.OptedOut}
-	if s.googleSaveURL != nil && card.Status == loyalty.CardActive {
-		p.GoogleSaveURL = s.googleSaveURL(card)
+		Balance: card.Balance, BonusPoints: bonus, PassURL: h.shortURL + "/c/" + token + "/pass.pkpass",
+		ShortURL: h.shortURL + "/c/" + token, OptedOut: card.Customer.OptedOut}
+	if h.googleSaveURL != nil && card.Status == loyalty.CardActive {
+		p.GoogleSaveURL = h.googleSaveURL(card)
 	}
 	if card.Customer.SMSConsent || card.Customer.OptedOut {
-		p.OptOutURL = s.shortURL + "/c/" + token + "/optout"
+		p.OptOutURL = h.shortURL + "/c/" + token + "/optout"
 	}
 	return p, nil
 }
 
-func (ls linkSource) OptOut(ctx context.Context, token string) error {
-	link, err := ls.s.store.ResolveLink(ctx, token)
+// OptOut stops campaign texts to the customer of the link token.
+func (h *linkHandlers) OptOut(ctx context.Context, token string) error {
+	link, err := h.store.ResolveLink(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
 		return landing.ErrNotFound
 	}
 	if err != nil {
 		return err
 	}
-	return ls.s.store.OptOutCustomer(ctx, link.Card.CustomerID)
+	return h.store.OptOutCustomer(ctx, link.Card.CustomerID)
 }
 
 // previewers mark the user agents of link-preview fetchers (TelegramBot,
@@ -120,14 +138,14 @@ func isPreviewer(ua string) bool {
 	return false
 }
 
-// linkPass serves a card's signed pass to whoever holds its short link
+// pass serves a card's signed pass to whoever holds its short link
 // (the customer): the link is the credential, as it is in the SMS.
-func (s *Server) linkPass(c *gin.Context) error {
-	link, err := s.store.ResolveLink(c.Request.Context(), c.Param("token"))
+func (h *linkHandlers) pass(c *gin.Context) error {
+	link, err := h.store.ResolveLink(c.Request.Context(), c.Param("token"))
 	if err != nil {
 		return storeError(err, "link")
 	}
-	pass, err := s.passes.Pass(c.Request.Context(), link.Card)
+	pass, err := h.passes.Pass(c.Request.Context(), link.Card)
 	if err != nil {
 		return internal(err)
 	}

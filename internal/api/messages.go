@@ -11,9 +11,23 @@ import (
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
+// messageStore is what the lock-screen message routes need of the database.
 type messageStore interface {
 	SetCardMessage(ctx context.Context, merchantID, serial, text string) (loyalty.Card, error)
 	SetProgramMessage(ctx context.Context, merchantID, programID, text string) (int64, error)
+}
+
+// messageHandlers put a lock-screen message on one card or on every card
+// of a program.
+type messageHandlers struct {
+	base
+	store messageStore
+	urls  cardURLs
+}
+
+func (h *messageHandlers) routes(v1 gin.IRouter) {
+	v1.POST("/cards/:serial/messages", h.wrap(h.card))
+	v1.POST("/programs/:id/messages", h.wrap(h.program))
 }
 
 // Lock-screen message limits. Wallet shows the changeMessage on the lock
@@ -46,33 +60,33 @@ func checkMessage(in messageInput) (string, string, error) {
 	return text, "", nil
 }
 
-func (s *Server) cardMessage(c *gin.Context) error {
+func (h *messageHandlers) card(c *gin.Context) error {
 	var in messageInput
-	if err := s.decodeJSON(c, &in); err != nil {
+	if err := h.decodeJSON(c, &in); err != nil {
 		return err
 	}
 	text, warning, err := checkMessage(in)
 	if err != nil {
 		return err
 	}
-	card, err := s.store.SetCardMessage(c.Request.Context(), merchantID(c), c.Param("serial"), text)
+	card, err := h.store.SetCardMessage(c.Request.Context(), merchantID(c), c.Param("serial"), text)
 	if err != nil {
 		return ledgerError(err)
 	}
-	c.JSON(http.StatusOK, gin.H{"card": s.cardJSON(card), "length": utf8.RuneCountInString(text), "warning": warning})
+	c.JSON(http.StatusOK, gin.H{"card": h.urls.cardJSON(card), "length": utf8.RuneCountInString(text), "warning": warning})
 	return nil
 }
 
-func (s *Server) programMessage(c *gin.Context) error {
+func (h *messageHandlers) program(c *gin.Context) error {
 	var in messageInput
-	if err := s.decodeJSON(c, &in); err != nil {
+	if err := h.decodeJSON(c, &in); err != nil {
 		return err
 	}
 	text, warning, err := checkMessage(in)
 	if err != nil {
 		return err
 	}
-	n, err := s.store.SetProgramMessage(c.Request.Context(), merchantID(c), c.Param("id"), text)
+	n, err := h.store.SetProgramMessage(c.Request.Context(), merchantID(c), c.Param("id"), text)
 	if err != nil {
 		return storeError(err, "program")
 	}

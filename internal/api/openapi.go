@@ -17,7 +17,7 @@ var openAPI []byte
 // OpenAPI returns the OpenAPI 3.1 description of the merchant API.
 func OpenAPI() []byte { return openAPI }
 
-func (s *Server) openAPIDoc(c *gin.Context) {
+func serveOpenAPI(c *gin.Context) {
 	c.Header("Cache-Control", "public, max-age=300")
 	c.Data(http.StatusOK, "application/json; charset=utf-8", openAPI)
 }

@@ -20,12 +20,29 @@ import (
 	"github.com/loyalpass/loyalpass/passes"
 )
 
+// programStore is what the program routes need of the database.
 type programStore interface {
 	CreateProgram(ctx context.Context, p *loyalty.Program) error
 	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
 	Programs(ctx context.Context, merchantID string, after store.Cursor, limit int) ([]loyalty.Program, error)
 	UpdateProgram(ctx context.Context, merchantID, id string, change func(*loyalty.Program) error) (loyalty.Program, error)
 	SetProgramImages(ctx context.Context, merchantID, programID, kind string, files map[string][]byte) error
+}
+
+// programHandlers serve a merchant's programs and their images.
+type programHandlers struct {
+	base
+	store  programStore
+	images *passes.ImageScaler
+}
+
+func (h *programHandlers) routes(v1 gin.IRouter) {
+	v1.POST("/programs", h.wrap(h.create))
+	v1.GET("/programs", h.wrap(h.list))
+	v1.GET("/programs/:id", h.wrap(h.get))
+	v1.PATCH("/programs/:id", h.wrap(h.update))
+	v1.PUT("/programs/:id/images/:kind", h.wrap(h.putImage))
+	v1.DELETE("/programs/:id/images/:kind", h.wrap(h.deleteImage))
 }
 
 // programInput is the body of create and update. Pointers tell "absent"
@@ -203,24 +220,24 @@ func toProgramJSON(p loyalty.Program) programJSON {
 		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
-func (s *Server) createProgram(c *gin.Context) error {
+func (h *programHandlers) create(c *gin.Context) error {
 	var in programInput
-	if err := s.decodeJSON(c, &in); err != nil {
+	if err := h.decodeJSON(c, &in); err != nil {
 		return err
 	}
 	p := newProgram(merchantID(c))
 	if err := in.apply(&p); err != nil {
 		return err
 	}
-	if err := s.store.CreateProgram(c.Request.Context(), &p); err != nil {
+	if err := h.store.CreateProgram(c.Request.Context(), &p); err != nil {
 		return internal(err)
 	}
 	c.JSON(http.StatusCreated, toProgramJSON(p))
 	return nil
 }
 
-func (s *Server) getProgram(c *gin.Context) error {
-	p, err := s.store.Program(c.Request.Context(), merchantID(c), c.Param("id"))
+func (h *programHandlers) get(c *gin.Context) error {
+	p, err := h.store.Program(c.Request.Context(), merchantID(c), c.Param("id"))
 	if err != nil {
 		return storeError(err, "program")
 	}
@@ -228,12 +245,12 @@ func (s *Server) getProgram(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) listPrograms(c *gin.Context) error {
+func (h *programHandlers) list(c *gin.Context) error {
 	after, limit, err := pageParams(c)
 	if err != nil {
 		return err
 	}
-	ps, err := s.store.Programs(c.Request.Context(), merchantID(c), after, limit)
+	ps, err := h.store.Programs(c.Request.Context(), merchantID(c), after, limit)
 	if err != nil {
 		return internal(err)
 	}
@@ -250,12 +267,12 @@ func (s *Server) listPrograms(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) updateProgram(c *gin.Context) error {
+func (h *programHandlers) update(c *gin.Context) error {
 	var in programInput
-	if err := s.decodeJSON(c, &in); err != nil {
+	if err := h.decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p, err := s.store.UpdateProgram(c.Request.Context(), merchantID(c), c.Param("id"), in.apply)
+	p, err := h.store.UpdateProgram(c.Request.Context(), merchantID(c), c.Param("id"), in.apply)
 	if err != nil {
 		return storeError(err, "program")
 	}
@@ -266,7 +283,7 @@ func (s *Server) updateProgram(c *gin.Context) error {
 // maxImage caps an uploaded image; Apple's largest (@3x strip) is far smaller.
 const maxImage = 1 << 20
 
-func (s *Server) putProgramImage(c *gin.Context) error {
+func (h *programHandlers) putImage(c *gin.Context) error {
 	kind := c.Param("kind")
 	if !slices.Contains(imageKinds, kind) {
 		return notFound("image kind " + kind)
@@ -284,7 +301,7 @@ func (s *Server) putProgramImage(c *gin.Context) error {
 	if err != nil {
 		return badRequest("bad_body", "", "could not read the image")
 	}
-	files, err := s.images.Scale(c.Request.Context(), kind, data)
+	files, err := h.images.Scale(c.Request.Context(), kind, data)
 	switch {
 	case errors.Is(err, passes.ErrImageTooLarge):
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "image_too_large", Field: "image", Message: err.Error()}
@@ -297,23 +314,23 @@ func (s *Server) putProgramImage(c *gin.Context) error {
 	case err != nil:
 		return internal(err)
 	}
-	return s.setImages(c, kind, files)
+	return h.setImages(c, kind, files)
 }
 
-func (s *Server) deleteProgramImage(c *gin.Context) error {
+func (h *programHandlers) deleteImage(c *gin.Context) error {
 	kind := c.Param("kind")
 	if !slices.Contains(imageKinds, kind) {
 		return notFound("image kind " + kind)
 	}
-	return s.setImages(c, kind, nil)
+	return h.setImages(c, kind, nil)
 }
 
-func (s *Server) setImages(c *gin.Context, kind string, files map[string][]byte) error {
+func (h *programHandlers) setImages(c *gin.Context, kind string, files map[string][]byte) error {
 	id := c.Param("id")
-	if err := s.store.SetProgramImages(c.Request.Context(), merchantID(c), id, kind, files); err != nil {
+	if err := h.store.SetProgramImages(c.Request.Context(), merchantID(c), id, kind, files); err != nil {
 		return storeError(err, "program")
 	}
-	p, err := s.store.Program(c.Request.Context(), merchantID(c), id)
+	p, err := h.store.Program(c.Request.Context(), merchantID(c), id)
 	if err != nil {
 		return storeError(err, "program")
 	}

@@ -37,7 +37,7 @@ const readyTimeout = 3 * time.Second
 // the database answers with every migration applied, and the signing
 // certificate is valid for at least CertMargin. Otherwise 503 names each
 // failed check; causes are logged, not shown.
-func (s *Server) readyz(c *gin.Context) {
+func (h *opsHandlers) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
 	defer cancel()
 	checks := map[string]string{}
@@ -50,42 +50,39 @@ func (s *Server) readyz(c *gin.Context) {
 		checks[name] = problem
 		failed = append(failed, name)
 	}
-	if !s.ready() {
+	if !h.ready() {
 		check("startup", "start-up has not finished")
 	} else {
 		check("startup", "")
 	}
-	r := s.readiness
-	if r.Store == nil {
-		r.Store, _ = s.store.(SchemaStore)
-	}
+	r := h.readiness
 	if r.Store != nil {
-		check("database", s.databaseProblem(ctx, r.Store))
+		check("database", h.databaseProblem(ctx, r.Store))
 	}
 	if r.Certificate != nil {
 		check("certificate", certProblem(r))
 	}
 	if len(failed) > 0 {
-		s.log.WarnContext(ctx, "not ready", "failed", failed, "checks", checks)
+		h.log.WarnContext(ctx, "not ready", "failed", failed, "checks", checks)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not_ready", "failed": failed, "checks": checks})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
 }
 
-func (s *Server) databaseProblem(ctx context.Context, st SchemaStore) string {
+func (h *opsHandlers) databaseProblem(ctx context.Context, st SchemaStore) string {
 	if err := st.Ping(ctx); err != nil {
-		s.log.WarnContext(ctx, "readiness: database ping failed", "err", err)
+		h.log.WarnContext(ctx, "readiness: database ping failed", "err", err)
 		return "the database does not answer"
 	}
 	have, err := st.SchemaVersion(ctx)
 	if err != nil {
-		s.log.WarnContext(ctx, "readiness: schema version unreadable", "err", err)
+		h.log.WarnContext(ctx, "readiness: schema version unreadable", "err", err)
 		return "the schema version cannot be read"
 	}
 	want, err := st.LatestSchemaVersion()
 	if err != nil {
-		s.log.ErrorContext(ctx, "readiness: embedded migrations unreadable", "err", err)
+		h.log.ErrorContext(ctx, "readiness: embedded migrations unreadable", "err", err)
 		return "the embedded migrations cannot be read"
 	}
 	if have != want {

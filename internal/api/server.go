@@ -13,30 +13,30 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/internal/cardpass"
-	"github.com/loyalpass/loyalpass/internal/landing"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/metrics"
 	"github.com/loyalpass/loyalpass/internal/netguard"
-	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/passes"
 )
 
-// Store is what the API needs of the database.
+// Store is everything the API's handlers need of the database, together:
+// the union of the narrow interfaces each handler group declares next to
+// itself. It exists for wiring; New hands each group only its own slice,
+// so no handler can reach a method it does not use.
 type Store interface {
-	APIKey(ctx context.Context, id string) (store.APIKey, error)
-	Merchant(ctx context.Context, id string) (store.Merchant, error)
+	keyStore
 	programStore
 	cardStore
 	ledgerStore
-	walletStore
-	deadLetterStore
 	messageStore
-	googleStore
 	fcmStore
-	linkStore
-	campaignStore
-	smsHookStore
+	deadLetterStore
 	webhookStore
+	campaignStore
+	walletStore
+	linkStore
+	googleStore
+	smsHookStore
 }
 
 // PassSource hands out the signed package of a card.
@@ -95,63 +95,83 @@ type Options struct {
 	ImageDecodeBudget int64
 }
 
-// Server holds the API's dependencies; Handler builds its routes.
+// Server is the HTTP surface: one handler group per resource, each
+// holding the narrow store it uses. Handler mounts them.
 type Server struct {
-	store      Store
-	passes     PassSource
-	log        *slog.Logger
-	publicURL  string
-	maxBody    int64
-	ready      func() bool
-	wallet     walletStore
-	passTypeID string
-	// shortURL is the base of short links; googleSaveURL is nil when
-	// Google Wallet is off.
-	shortURL      string
-	googleSaveURL func(loyalty.Card) string
-	sms           SMSOptions
-	// google and googleCallbacks are nil when Google Wallet is off.
-	google          GoogleWallet
-	googleCallbacks CallbackVerifier
-	metrics         *metrics.Metrics // nil: no metrics
-	readiness       Readiness
-	// maxDevices caps the devices per card; logLimiter rate-limits the
-	// unauthenticated log endpoint per client.
-	maxDevices     int
-	logLimiter     *clientLimiter
+	base
 	trustedProxies []string
-	outbound       *netguard.Guard
-	development    bool
-	images         *passes.ImageScaler
-	fcm            bool // FCM is configured
+	metrics        *metrics.Metrics // nil: no metrics
+	urls           cardURLs
+	google         GoogleWallet // nil: Google Wallet is off
+	auth           handler      // resolves the API key of /api/v1
+
+	ops          *opsHandlers
+	programs     *programHandlers
+	cards        *cardHandlers
+	transactions *transactionHandlers
+	messages     *messageHandlers
+	fcm          *fcmHandlers
+	deadLetters  *deadLetterHandlers
+	webhooks     *webhookHandlers
+	campaigns    *campaignHandlers
+	wallet       *walletHandlers
+	links        *linkHandlers
+	googleWallet *googleHandlers
+	smsHooks     *smsHookHandlers
 }
 
 // New returns a Server. It does not start listening; see Handler.
 func New(opts Options) *Server {
-	s := &Server{store: opts.Store, passes: opts.Passes, log: opts.Log,
-		publicURL: strings.TrimRight(opts.PublicURL, "/"), maxBody: opts.MaxBody, ready: opts.Ready,
-		wallet: opts.Store, passTypeID: opts.PassTypeID, shortURL: strings.TrimRight(opts.ShortURL, "/"),
-		googleSaveURL: opts.GoogleSaveURL, sms: opts.SMS, metrics: opts.Metrics, readiness: opts.Readiness,
-		outbound: opts.Outbound, development: opts.Development,
-		images: passes.NewImageScaler(opts.ImageDecodeBudget), fcm: opts.FCM}
-	if s.shortURL == "" {
-		s.shortURL = s.publicURL
+	b := base{log: opts.Log, maxBody: opts.MaxBody}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
 	}
-	s.initGoogle(opts)
-	s.initWallet(opts.Wallet)
-	s.trustedProxies = opts.TrustedProxies
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	if b.maxBody <= 0 {
+		b.maxBody = 64 << 10
 	}
-	if s.outbound == nil {
-		s.outbound = netguard.New(netguard.Options{})
+	outbound := opts.Outbound
+	if outbound == nil {
+		outbound = netguard.New(netguard.Options{})
 	}
-	if s.maxBody <= 0 {
-		s.maxBody = 64 << 10
+	ready := opts.Ready
+	if ready == nil {
+		ready = func() bool { return true }
 	}
-	if s.ready == nil {
-		s.ready = func() bool { return true }
+	urls := cardURLs{public: strings.TrimRight(opts.PublicURL, "/"), short: strings.TrimRight(opts.ShortURL, "/"),
+		google: opts.Google != nil}
+	if urls.short == "" {
+		urls.short = urls.public
 	}
+	// With Google Wallet on, the landing page's button defaults to the
+	// card's save link.
+	googleSaveURL := opts.GoogleSaveURL
+	if googleSaveURL == nil && urls.google {
+		googleSaveURL = urls.googleSaveLink
+	}
+	readiness := opts.Readiness
+	if readiness.Store == nil {
+		readiness.Store, _ = opts.Store.(SchemaStore)
+	}
+	st := opts.Store
+	s := &Server{base: b, trustedProxies: opts.TrustedProxies, metrics: opts.Metrics, urls: urls,
+		google: opts.Google, auth: authenticate(st),
+		ops:          &opsHandlers{log: b.log, ready: ready, readiness: readiness, metrics: opts.Metrics},
+		programs:     &programHandlers{base: b, store: st, images: passes.NewImageScaler(opts.ImageDecodeBudget)},
+		cards:        &cardHandlers{base: b, store: st, urls: urls, passes: opts.Passes},
+		transactions: &transactionHandlers{base: b, store: st, urls: urls, metrics: opts.Metrics},
+		messages:     &messageHandlers{base: b, store: st, urls: urls},
+		fcm:          &fcmHandlers{base: b, store: st, on: opts.FCM},
+		deadLetters:  &deadLetterHandlers{base: b, store: st},
+		webhooks:     &webhookHandlers{base: b, store: st, outbound: outbound, development: opts.Development},
+		campaigns:    &campaignHandlers{base: b, store: st, sms: opts.SMS, shortURL: urls.short},
+		wallet: &walletHandlers{base: b, store: st, passes: opts.Passes, passTypeID: opts.PassTypeID,
+			outbound: outbound},
+		links: &linkHandlers{base: b, store: st, passes: opts.Passes, shortURL: urls.short,
+			googleSaveURL: googleSaveURL},
+		googleWallet: &googleHandlers{base: b, store: st, google: opts.Google, callbacks: opts.GoogleCallbacks},
+		smsHooks:     &smsHookHandlers{base: b, store: st, sms: opts.SMS, publicURL: urls.public},
+	}
+	s.wallet.limits(opts.Wallet)
 	return s
 }
 
@@ -170,51 +190,18 @@ func (s *Server) Handler() http.Handler {
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)
 
-	r.GET("/healthz", s.healthz)
-	s.opsRoutes(r)
-	s.walletRoutes(r)
-	landing.New(linkSource{s}, s.log.With("component", "landing")).Register(r)
-	r.GET("/c/:token/pass.pkpass", s.wrap(s.linkPass))
-	s.smsHookRoutes(r)
-	s.googleRoutes(r)
+	s.ops.routes(r)
+	s.wallet.routes(r)
+	s.links.routes(r)
+	s.smsHooks.routes(r)
+	s.googleWallet.routes(r)
 
-	v1 := r.Group("/api/v1", s.wrap(s.authenticate))
-	v1.POST("/programs", s.wrap(s.createProgram))
-	v1.GET("/programs", s.wrap(s.listPrograms))
-	v1.GET("/programs/:id", s.wrap(s.getProgram))
-	v1.PATCH("/programs/:id", s.wrap(s.updateProgram))
-	v1.PUT("/programs/:id/images/:kind", s.wrap(s.putProgramImage))
-	v1.DELETE("/programs/:id/images/:kind", s.wrap(s.deleteProgramImage))
-	v1.POST("/programs/:id/cards", s.wrap(s.issueCard))
-	v1.GET("/cards", s.wrap(s.listCards))
-	v1.GET("/cards/:serial", s.wrap(s.getCard))
-	v1.POST("/cards/:serial/void", s.wrap(s.voidCard))
-	v1.GET("/cards/:serial/pass.pkpass", s.wrap(s.cardPass))
-	v1.POST("/cards/:serial/transactions", s.wrap(s.postTransaction))
-	v1.GET("/cards/:serial/transactions", s.wrap(s.listTransactions))
-	v1.GET("/dead-letters", s.wrap(s.listDeadLetters))
-	v1.POST("/webhooks", s.wrap(s.createWebhook))
-	v1.GET("/webhooks", s.wrap(s.listWebhooks))
-	v1.DELETE("/webhooks/:id", s.wrap(s.deleteWebhook))
-	v1.GET("/webhooks/:id/deliveries", s.wrap(s.listWebhookDeliveries))
-	v1.POST("/cards/:serial/messages", s.wrap(s.cardMessage))
-	v1.POST("/programs/:id/messages", s.wrap(s.programMessage))
-	v1.POST("/cards/:serial/fcm-tokens", s.wrap(s.addFCMToken))
-	v1.DELETE("/cards/:serial/fcm-tokens/:token", s.wrap(s.removeFCMToken))
-	v1.POST("/campaigns", s.wrap(s.createCampaign))
-	v1.GET("/campaigns", s.wrap(s.listCampaigns))
-	v1.GET("/campaigns/:id", s.wrap(s.getCampaign))
-	v1.POST("/campaigns/:id/:action", s.wrap(s.campaignAction))
-	v1.GET("/campaigns/:id/report", s.wrap(s.campaignReport))
-	return r
-}
-
-func (s *Server) healthz(c *gin.Context) {
-	if !s.ready() {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "starting"})
-		return
+	v1 := r.Group("/api/v1", s.wrap(s.auth))
+	for _, g := range []interface{ routes(gin.IRouter) }{s.programs, s.cards, s.transactions, s.deadLetters,
+		s.webhooks, s.messages, s.fcm, s.campaigns} {
+		g.routes(v1)
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	return r
 }
 
 // accessLog writes one line per request. Query strings are left out (they

@@ -11,22 +11,31 @@ import (
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
+// smsHookStore is what the SMS providers' callbacks need of the database.
 type smsHookStore interface {
 	RecordDelivery(ctx context.Context, d store.DeliveryReport) error
 	OptOutPhone(ctx context.Context, phone string) error
 }
 
-// smsHookRoutes mounts the SMS providers' callbacks: delivery statuses
+// smsHookHandlers take the SMS providers' callbacks: delivery statuses
 // and inbound STOP replies.
-func (s *Server) smsHookRoutes(r *gin.Engine) {
-	r.POST("/hooks/sms/twilio", s.wrap(s.twilioHook))
-	r.POST("/hooks/sms/smsru/:secret", s.wrap(s.smsruHook))
-	r.POST("/hooks/sms/smsc/:secret", s.wrap(s.smscHook))
+type smsHookHandlers struct {
+	base
+	store smsHookStore
+	sms   SMSOptions
+	// publicURL is what Twilio signed the callback URL with.
+	publicURL string
+}
+
+func (h *smsHookHandlers) routes(r gin.IRouter) {
+	r.POST("/hooks/sms/twilio", h.wrap(h.twilio))
+	r.POST("/hooks/sms/smsru/:secret", h.wrap(h.smsru))
+	r.POST("/hooks/sms/smsc/:secret", h.wrap(h.smsc))
 }
 
 var errForged = &Error{Status: http.StatusUnauthorized, Code: "bad_signature", Message: "the callback's signature does not verify"}
 
-func (s *Server) parseHookForm(c *gin.Context) error {
+func parseHookForm(c *gin.Context) error {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10)
 	if err := c.Request.ParseForm(); err != nil {
 		return badRequest("bad_form", "", "the callback body is not a form")
@@ -34,24 +43,24 @@ func (s *Server) parseHookForm(c *gin.Context) error {
 	return nil
 }
 
-// twilioHook takes Twilio's StatusCallback and inbound messages, verified
+// twilio takes Twilio's StatusCallback and inbound messages, verified
 // by X-Twilio-Signature over the public URL and the form.
-func (s *Server) twilioHook(c *gin.Context) error {
-	if err := s.parseHookForm(c); err != nil {
+func (h *smsHookHandlers) twilio(c *gin.Context) error {
+	if err := parseHookForm(c); err != nil {
 		return err
 	}
-	url := s.publicURL + c.Request.URL.RequestURI()
-	if s.sms.TwilioAuthToken == "" || !sms.VerifyTwilioSignature(s.sms.TwilioAuthToken, url, c.Request.PostForm, c.GetHeader("X-Twilio-Signature")) {
+	url := h.publicURL + c.Request.URL.RequestURI()
+	if h.sms.TwilioAuthToken == "" || !sms.VerifyTwilioSignature(h.sms.TwilioAuthToken, url, c.Request.PostForm, c.GetHeader("X-Twilio-Signature")) {
 		return errForged
 	}
 	form := c.Request.PostForm
 	if body := form.Get("Body"); body != "" && form.Get("MessageStatus") == "" {
 		if sms.IsStopKeyword(body) {
 			if e164, err := phone.Normalize(form.Get("From"), "RU"); err == nil {
-				if err := s.store.OptOutPhone(c.Request.Context(), e164); err != nil {
+				if err := h.store.OptOutPhone(c.Request.Context(), e164); err != nil {
 					return internal(err)
 				}
-				s.log.InfoContext(c.Request.Context(), "STOP reply: number opted out", "phone", phone.Mask(e164))
+				h.log.InfoContext(c.Request.Context(), "STOP reply: number opted out", "phone", phone.Mask(e164))
 			}
 		}
 		c.Status(http.StatusNoContent)
@@ -61,23 +70,23 @@ func (s *Server) twilioHook(c *gin.Context) error {
 	if err != nil {
 		return badRequest("bad_callback", "", "%v", err)
 	}
-	if err := s.store.RecordDelivery(c.Request.Context(), deliveryReport("twilio", d)); err != nil {
+	if err := h.store.RecordDelivery(c.Request.Context(), deliveryReport("twilio", d)); err != nil {
 		return internal(err)
 	}
 	c.Status(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) smsruHook(c *gin.Context) error {
-	if s.sms.CallbackSecret == "" || !sms.VerifyCallbackToken(s.sms.CallbackSecret, c.Param("secret")) {
+func (h *smsHookHandlers) smsru(c *gin.Context) error {
+	if h.sms.CallbackSecret == "" || !sms.VerifyCallbackToken(h.sms.CallbackSecret, c.Param("secret")) {
 		return errForged
 	}
-	if err := s.parseHookForm(c); err != nil {
+	if err := parseHookForm(c); err != nil {
 		return err
 	}
 	ds, err := sms.ParseSMSRuCallback(c.Request.PostForm)
 	for _, d := range ds {
-		if err := s.store.RecordDelivery(c.Request.Context(), deliveryReport("smsru", d)); err != nil {
+		if err := h.store.RecordDelivery(c.Request.Context(), deliveryReport("smsru", d)); err != nil {
 			return internal(err)
 		}
 	}
@@ -88,18 +97,18 @@ func (s *Server) smsruHook(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) smscHook(c *gin.Context) error {
-	if s.sms.CallbackSecret == "" || !sms.VerifyCallbackToken(s.sms.CallbackSecret, c.Param("secret")) {
+func (h *smsHookHandlers) smsc(c *gin.Context) error {
+	if h.sms.CallbackSecret == "" || !sms.VerifyCallbackToken(h.sms.CallbackSecret, c.Param("secret")) {
 		return errForged
 	}
-	if err := s.parseHookForm(c); err != nil {
+	if err := parseHookForm(c); err != nil {
 		return err
 	}
 	d, err := sms.ParseSMSCStatus(c.Request.PostForm)
 	if err != nil {
 		return badRequest("bad_callback", "", "%v", err)
 	}
-	if err := s.store.RecordDelivery(c.Request.Context(), deliveryReport("smsc", d)); err != nil {
+	if err := h.store.RecordDelivery(c.Request.Context(), deliveryReport("smsc", d)); err != nil {
 		return internal(err)
 	}
 	c.Status(http.StatusOK)

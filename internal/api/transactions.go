@@ -13,12 +13,29 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
+	"github.com/loyalpass/loyalpass/internal/metrics"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
+// ledgerStore is what the transaction routes need of the database: the
+// ledger and, to tell an unknown card from an empty history, the card.
 type ledgerStore interface {
+	Card(ctx context.Context, merchantID, serial string) (loyalty.Card, error)
 	Post(ctx context.Context, p loyalty.Posting, respond store.Respond) (store.Answer, bool, error)
 	Transactions(ctx context.Context, merchantID, serial string, beforeSeq int64, limit int) ([]loyalty.Transaction, error)
+}
+
+// transactionHandlers post to a card's ledger and list its history.
+type transactionHandlers struct {
+	base
+	store   ledgerStore
+	urls    cardURLs
+	metrics *metrics.Metrics // nil: no metrics
+}
+
+func (h *transactionHandlers) routes(v1 gin.IRouter) {
+	v1.POST("/cards/:serial/transactions", h.wrap(h.post))
+	v1.GET("/cards/:serial/transactions", h.wrap(h.list))
 }
 
 // transactionInput is the body of POST /cards/{serial}/transactions.
@@ -103,7 +120,7 @@ func (in transactionInput) validate() error {
 	return textRule{field: "reason", max: 200}.check(in.Reason)
 }
 
-func (s *Server) postTransaction(c *gin.Context) error {
+func (h *transactionHandlers) post(c *gin.Context) error {
 	key := c.GetHeader("Idempotency-Key")
 	if key == "" {
 		return badRequest("idempotency_key_required", "Idempotency-Key",
@@ -113,7 +130,7 @@ func (s *Server) postTransaction(c *gin.Context) error {
 		return badRequest("invalid_idempotency_key", "Idempotency-Key", "Idempotency-Key must be 1 to 255 printable ASCII characters")
 	}
 	var in transactionInput
-	if err := s.decodeJSON(c, &in); err != nil {
+	if err := h.decodeJSON(c, &in); err != nil {
 		return err
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
@@ -133,8 +150,8 @@ func (s *Server) postTransaction(c *gin.Context) error {
 	if in.Points != nil {
 		p.Points = *in.Points
 	}
-	ans, replayed, err := s.store.Post(c.Request.Context(), p, func(r store.Posted) (store.Answer, error) {
-		body, err := json.Marshal(gin.H{"transaction": toTransactionJSON(r.Transaction), "card": s.cardJSON(r.Card)})
+	ans, replayed, err := h.store.Post(c.Request.Context(), p, func(r store.Posted) (store.Answer, error) {
+		body, err := json.Marshal(gin.H{"transaction": toTransactionJSON(r.Transaction), "card": h.urls.cardJSON(r.Card)})
 		return store.Answer{Status: http.StatusCreated, Body: body}, err
 	})
 	if err != nil {
@@ -143,7 +160,7 @@ func (s *Server) postTransaction(c *gin.Context) error {
 	if replayed {
 		c.Header("Idempotent-Replayed", "true")
 	} else {
-		s.countTransaction(p.Kind)
+		h.count(p.Kind)
 	}
 	c.Data(ans.Status, "application/json; charset=utf-8", ans.Body)
 	return nil
@@ -169,9 +186,9 @@ func ledgerError(err error) error {
 	return storeError(err, "card")
 }
 
-func (s *Server) listTransactions(c *gin.Context) error {
+func (h *transactionHandlers) list(c *gin.Context) error {
 	mid, serial := merchantID(c), c.Param("serial")
-	if _, err := s.store.Card(c.Request.Context(), mid, serial); err != nil {
+	if _, err := h.store.Card(c.Request.Context(), mid, serial); err != nil {
 		return storeError(err, "card")
 	}
 	limit, err := limitParam(c)
@@ -182,7 +199,7 @@ func (s *Server) listTransactions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ts, err := s.store.Transactions(c.Request.Context(), mid, serial, before, limit)
+	ts, err := h.store.Transactions(c.Request.Context(), mid, serial, before, limit)
 	if err != nil {
 		return internal(err)
 	}
@@ -196,4 +213,12 @@ func (s *Server) listTransactions(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, gin.H{"transactions": out, "next_cursor": next})
 	return nil
+}
+
+// count counts a ledger transaction that was posted now, not replayed
+// from its idempotency key.
+func (h *transactionHandlers) count(kind string) {
+	if h.metrics != nil {
+		h.metrics.Transaction(kind)
+	}
 }

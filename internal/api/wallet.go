@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
+	"github.com/loyalpass/loyalpass/internal/netguard"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/push/relay"
 )
@@ -24,25 +25,43 @@ type walletStore interface {
 	Unregister(ctx context.Context, deviceID, serial string) (bool, error)
 	UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since int64) ([]string, int64, error)
 	AddDeviceLogs(ctx context.Context, userAgent string, messages []string) error
+	// RecordInstall attributes a new installation to the campaigns that
+	// texted the card.
+	RecordInstall(ctx context.Context, serial string, respond store.Respond) error
+}
+
+// walletHandlers are Apple's pass web service: wallets register and
+// unregister devices, ask what changed, fetch passes and send logs.
+type walletHandlers struct {
+	base
+	store      walletStore
+	passes     PassSource
+	passTypeID string
+	// outbound checks a PassWallet pushServiceUrl before it is stored.
+	outbound *netguard.Guard
+	// maxDevices caps the devices per card; logLimiter rate-limits the
+	// unauthenticated log endpoint per client.
+	maxDevices int
+	logLimiter *clientLimiter
 }
 
 // authSchemes are the Authorization schemes wallets use on the web
 // service: Apple Wallet's and those of the Android pkpass apps.
 var authSchemes = []string{"ApplePass", "AndroidPass", "AttidoPass", "WalletUnionPass", "WalletUnionHMSPass", "TelegramPass"}
 
-// walletRoutes mounts the web service (webServiceURL = public URL +
-// /wallet) as Apple's "Wallet Passes web service" reference describes it.
-func (s *Server) walletRoutes(r *gin.Engine) {
+// routes mounts the web service (webServiceURL = public URL + /wallet) as
+// Apple's "Wallet Passes web service" reference describes it.
+func (h *walletHandlers) routes(r gin.IRouter) {
 	w := r.Group("/wallet/v1")
-	w.POST("/devices/:device/registrations/:passType/:serial", s.wrap(s.registerDevice))
-	w.DELETE("/devices/:device/registrations/:passType/:serial", s.wrap(s.unregisterDevice))
+	w.POST("/devices/:device/registrations/:passType/:serial", h.wrap(h.registerDevice))
+	w.DELETE("/devices/:device/registrations/:passType/:serial", h.wrap(h.unregisterDevice))
 	// PassWallet registers on its own path and names its push relay.
-	w.POST("/devices/:device/registrations_attido/:passType/:serial", s.wrap(s.registerDevice))
-	w.DELETE("/devices/:device/registrations_attido/:passType/:serial", s.wrap(s.unregisterDevice))
-	w.GET("/devices/:device/registrations/:passType", s.wrap(s.updatedPasses))
-	w.GET("/passes/:passType/:serial", s.wrap(s.latestPass))
-	w.HEAD("/passes/:passType/:serial", s.wrap(s.latestPass))
-	w.POST("/log", s.wrap(s.deviceLog))
+	w.POST("/devices/:device/registrations_attido/:passType/:serial", h.wrap(h.registerDevice))
+	w.DELETE("/devices/:device/registrations_attido/:passType/:serial", h.wrap(h.unregisterDevice))
+	w.GET("/devices/:device/registrations/:passType", h.wrap(h.updatedPasses))
+	w.GET("/passes/:passType/:serial", h.wrap(h.latestPass))
+	w.HEAD("/passes/:passType/:serial", h.wrap(h.latestPass))
+	w.POST("/log", h.wrap(h.deviceLog))
 }
 
 // Defaults of WalletOptions.
@@ -67,7 +86,8 @@ type WalletOptions struct {
 	Now func() time.Time
 }
 
-func (s *Server) initWallet(o WalletOptions) {
+// limits sets the wallet's limits from o, defaults where o leaves them out.
+func (h *walletHandlers) limits(o WalletOptions) {
 	if o.MaxDevicesPerCard <= 0 {
 		o.MaxDevicesPerCard = DefaultMaxDevicesPerCard
 	}
@@ -77,8 +97,8 @@ func (s *Server) initWallet(o WalletOptions) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s.maxDevices = o.MaxDevicesPerCard
-	s.logLimiter = newClientLimiter(o.LogPerMinute, o.Now)
+	h.maxDevices = o.MaxDevicesPerCard
+	h.logLimiter = newClientLimiter(o.LogPerMinute, o.Now)
 }
 
 var errWalletUnauthorized = &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "unauthorized"}
@@ -86,12 +106,12 @@ var errWalletUnauthorized = &Error{Status: http.StatusUnauthorized, Code: "unaut
 // walletCard checks the pass type and the Authorization token against the
 // card's own token, in constant time. Any failure is a 401, so a probe
 // cannot tell an unknown serial from a wrong token.
-func (s *Server) walletCard(c *gin.Context) (loyalty.Card, string, error) {
+func (h *walletHandlers) walletCard(c *gin.Context) (loyalty.Card, string, error) {
 	scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
-	if !ok || !validScheme(scheme) || c.Param("passType") != s.passTypeID {
+	if !ok || !validScheme(scheme) || c.Param("passType") != h.passTypeID {
 		return loyalty.Card{}, "", errWalletUnauthorized
 	}
-	card, err := s.wallet.CardBySerial(c.Request.Context(), c.Param("serial"))
+	card, err := h.store.CardBySerial(c.Request.Context(), c.Param("serial"))
 	if errors.Is(err, store.ErrNotFound) {
 		return loyalty.Card{}, "", errWalletUnauthorized
 	}
@@ -118,13 +138,13 @@ type registerBody struct {
 	PushServiceURL string `json:"pushServiceUrl"`
 }
 
-func (s *Server) registerDevice(c *gin.Context) error {
-	card, scheme, err := s.walletCard(c)
+func (h *walletHandlers) registerDevice(c *gin.Context) error {
+	card, scheme, err := h.walletCard(c)
 	if err != nil {
 		return err
 	}
 	var body registerBody
-	if err := s.decodeJSON(c, &body); err != nil {
+	if err := h.decodeJSON(c, &body); err != nil {
 		return err
 	}
 	device := c.Param("device")
@@ -152,28 +172,28 @@ func (s *Server) registerDevice(c *gin.Context) error {
 		if len(body.PushServiceURL) > 2000 {
 			return invalid("pushServiceUrl", "pushServiceUrl is too long")
 		}
-		if err := s.outbound.CheckURL(body.PushServiceURL); err != nil {
+		if err := h.outbound.CheckURL(body.PushServiceURL); err != nil {
 			return invalid("pushServiceUrl", "pushServiceUrl %v", err)
 		}
 	}
-	created, err := s.wallet.Register(c.Request.Context(), store.Registration{DeviceID: device, PassTypeID: s.passTypeID,
+	created, err := h.store.Register(c.Request.Context(), store.Registration{DeviceID: device, PassTypeID: h.passTypeID,
 		SerialNumber: card.SerialNumber, PushToken: body.PushToken, Channel: string(channel),
 		PushServiceURL: body.PushServiceURL, UserAgent: truncate(c.GetHeader("User-Agent"), 256),
-		MaxDevices: s.maxDevices})
+		MaxDevices: h.maxDevices})
 	if errors.Is(err, store.ErrTooManyDevices) {
 		// Apple's protocol knows 201 and 200; any refusal is a 4xx, which
 		// Wallet retries with back-off and then gives up on.
 		return &Error{Status: http.StatusForbidden, Code: "too_many_devices",
-			Message: fmt.Sprintf("this card is already registered on %d devices; unregister one first", s.maxDevices)}
+			Message: fmt.Sprintf("this card is already registered on %d devices; unregister one first", h.maxDevices)}
 	}
 	if err != nil {
 		return internal(err)
 	}
 	if created {
-		s.log.InfoContext(c.Request.Context(), "card installed", "serial", card.SerialNumber, "channel", channel)
+		h.log.InfoContext(c.Request.Context(), "card installed", "serial", card.SerialNumber, "channel", channel)
 		// An install is attributed to the campaigns that texted the card,
 		// and pays the bonus of those that pay on install.
-		if err := s.store.RecordInstall(c.Request.Context(), card.SerialNumber, bonusAnswer); err != nil {
+		if err := h.store.RecordInstall(c.Request.Context(), card.SerialNumber, bonusAnswer); err != nil {
 			return internal(err)
 		}
 		c.Status(http.StatusCreated)
@@ -183,17 +203,17 @@ func (s *Server) registerDevice(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) unregisterDevice(c *gin.Context) error {
-	card, _, err := s.walletCard(c)
+func (h *walletHandlers) unregisterDevice(c *gin.Context) error {
+	card, _, err := h.walletCard(c)
 	if err != nil {
 		return err
 	}
-	removed, err := s.wallet.Unregister(c.Request.Context(), c.Param("device"), card.SerialNumber)
+	removed, err := h.store.Unregister(c.Request.Context(), c.Param("device"), card.SerialNumber)
 	if err != nil {
 		return internal(err)
 	}
 	if removed {
-		s.log.InfoContext(c.Request.Context(), "card uninstalled", "serial", card.SerialNumber)
+		h.log.InfoContext(c.Request.Context(), "card uninstalled", "serial", card.SerialNumber)
 	}
 	c.Status(http.StatusOK)
 	return nil
@@ -202,8 +222,8 @@ func (s *Server) unregisterDevice(c *gin.Context) error {
 // updatedPasses answers "what changed?". The device library identifier is
 // the shared secret here (no token is sent); an unknown device gets 204,
 // which reveals nothing.
-func (s *Server) updatedPasses(c *gin.Context) error {
-	if c.Param("passType") != s.passTypeID {
+func (h *walletHandlers) updatedPasses(c *gin.Context) error {
+	if c.Param("passType") != h.passTypeID {
 		c.Status(http.StatusNoContent)
 		return nil
 	}
@@ -213,7 +233,7 @@ func (s *Server) updatedPasses(c *gin.Context) error {
 			since = t
 		} // a tag we did not issue is answered as no tag
 	}
-	serials, last, err := s.wallet.UpdatedSerials(c.Request.Context(), c.Param("device"), s.passTypeID, since)
+	serials, last, err := h.store.UpdatedSerials(c.Request.Context(), c.Param("device"), h.passTypeID, since)
 	if err != nil {
 		return internal(err)
 	}
@@ -227,12 +247,12 @@ func (s *Server) updatedPasses(c *gin.Context) error {
 
 // latestPass serves the current signed pass, or 304 when the device's copy
 // (If-Modified-Since) is current. HEAD gets the headers only.
-func (s *Server) latestPass(c *gin.Context) error {
-	card, _, err := s.walletCard(c)
+func (h *walletHandlers) latestPass(c *gin.Context) error {
+	card, _, err := h.walletCard(c)
 	if err != nil {
 		return err
 	}
-	pass, err := s.passes.Pass(c.Request.Context(), card)
+	pass, err := h.passes.Pass(c.Request.Context(), card)
 	if err != nil {
 		return internal(err)
 	}
@@ -268,28 +288,28 @@ const (
 // deviceLog stores what wallets report: their only remote diagnostics. It
 // takes no authentication (Apple's design), so a client's requests are
 // rate-limited (429), bodies capped (413) and the store prunes old rows.
-func (s *Server) deviceLog(c *gin.Context) error {
-	if ok, wait := s.logLimiter.allow(c.ClientIP()); !ok {
+func (h *walletHandlers) deviceLog(c *gin.Context) error {
+	if ok, wait := h.logLimiter.allow(c.ClientIP()); !ok {
 		c.Header("Retry-After", strconv.Itoa(int(max(wait.Round(time.Second), time.Second)/time.Second)))
 		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
 			Message: "too many log requests from this address; try again later"}
 	}
 	var body logBody
-	if err := s.decodeJSONLimit(c, &body, min(s.maxBody, maxLogBody)); err != nil {
+	if err := decodeJSONLimit(c, &body, min(h.maxBody, maxLogBody)); err != nil {
 		return err
 	}
 	if len(body.Logs) > 100 {
 		body.Logs = body.Logs[:100]
 	}
-	if err := s.wallet.AddDeviceLogs(c.Request.Context(), truncate(c.GetHeader("User-Agent"), 256), body.Logs); err != nil {
+	if err := h.store.AddDeviceLogs(c.Request.Context(), truncate(c.GetHeader("User-Agent"), 256), body.Logs); err != nil {
 		return internal(err)
 	}
 	for i, m := range body.Logs {
 		if i == logLinesPerRequest {
-			s.log.InfoContext(c.Request.Context(), "device log", "more", len(body.Logs)-i)
+			h.log.InfoContext(c.Request.Context(), "device log", "more", len(body.Logs)-i)
 			break
 		}
-		s.log.InfoContext(c.Request.Context(), "device log", "message", truncate(m, logLineLength))
+		h.log.InfoContext(c.Request.Context(), "device log", "message", truncate(m, logLineLength))
 	}
 	c.Status(http.StatusOK)
 	return nil

@@ -11,14 +11,33 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/loyalpass/loyalpass/internal/netguard"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
+// webhookStore is what the webhook routes need of the database.
 type webhookStore interface {
 	CreateWebhookEndpoint(ctx context.Context, ep *store.WebhookEndpoint) error
 	WebhookEndpoints(ctx context.Context, merchantID string) ([]store.WebhookEndpoint, error)
 	DeleteWebhookEndpoint(ctx context.Context, merchantID, id string) error
 	WebhookDeliveries(ctx context.Context, merchantID, endpointID string, beforeID int64, limit int) ([]store.WebhookDelivery, error)
+}
+
+// webhookHandlers manage a merchant's webhook endpoints and show their
+// deliveries.
+type webhookHandlers struct {
+	base
+	store webhookStore
+	// outbound checks an endpoint's URL; development lets it use http.
+	outbound    *netguard.Guard
+	development bool
+}
+
+func (h *webhookHandlers) routes(v1 gin.IRouter) {
+	v1.POST("/webhooks", h.wrap(h.create))
+	v1.GET("/webhooks", h.wrap(h.list))
+	v1.DELETE("/webhooks/:id", h.wrap(h.delete))
+	v1.GET("/webhooks/:id/deliveries", h.wrap(h.deliveries))
 }
 
 type webhookInput struct {
@@ -45,19 +64,19 @@ type webhookDeliveryJSON struct {
 	DeliveredAt *time.Time `json:"delivered_at"`
 }
 
-func (s *Server) createWebhook(c *gin.Context) error {
+func (h *webhookHandlers) create(c *gin.Context) error {
 	var in webhookInput
-	if err := s.decodeJSON(c, &in); err != nil {
+	if err := h.decodeJSON(c, &in); err != nil {
 		return err
 	}
 	u, err := url.Parse(in.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || len(in.URL) > 2000 {
 		return invalid("url", "url must be an absolute https URL")
 	}
-	if u.Scheme != "https" && !s.development {
+	if u.Scheme != "https" && !h.development {
 		return invalid("url", "url must use https (plain http is accepted only in development mode)")
 	}
-	if err := s.outbound.CheckURL(in.URL); err != nil {
+	if err := h.outbound.CheckURL(in.URL); err != nil {
 		return invalid("url", "url %v", err)
 	}
 	if len(in.Events) == 0 {
@@ -72,15 +91,15 @@ func (s *Server) createWebhook(c *gin.Context) error {
 		}
 	}
 	ep := store.WebhookEndpoint{MerchantID: merchantID(c), URL: in.URL, Events: in.Events}
-	if err := s.store.CreateWebhookEndpoint(c.Request.Context(), &ep); err != nil {
+	if err := h.store.CreateWebhookEndpoint(c.Request.Context(), &ep); err != nil {
 		return internal(err)
 	}
 	c.JSON(http.StatusCreated, webhookJSON{ID: ep.ID, URL: ep.URL, Events: ep.Events, Secret: ep.Secret, CreatedAt: ep.CreatedAt})
 	return nil
 }
 
-func (s *Server) listWebhooks(c *gin.Context) error {
-	eps, err := s.store.WebhookEndpoints(c.Request.Context(), merchantID(c))
+func (h *webhookHandlers) list(c *gin.Context) error {
+	eps, err := h.store.WebhookEndpoints(c.Request.Context(), merchantID(c))
 	if err != nil {
 		return internal(err)
 	}
@@ -92,17 +111,17 @@ func (s *Server) listWebhooks(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) deleteWebhook(c *gin.Context) error {
-	if err := s.store.DeleteWebhookEndpoint(c.Request.Context(), merchantID(c), c.Param("id")); err != nil {
+func (h *webhookHandlers) delete(c *gin.Context) error {
+	if err := h.store.DeleteWebhookEndpoint(c.Request.Context(), merchantID(c), c.Param("id")); err != nil {
 		return storeError(err, "webhook")
 	}
 	c.Status(http.StatusNoContent)
 	return nil
 }
 
-// listWebhookDeliveries shows an endpoint's deliveries with their last
+// deliveries shows an endpoint's deliveries with their last
 // status, newest first.
-func (s *Server) listWebhookDeliveries(c *gin.Context) error {
+func (h *webhookHandlers) deliveries(c *gin.Context) error {
 	limit, err := limitParam(c)
 	if err != nil {
 		return err
@@ -112,14 +131,14 @@ func (s *Server) listWebhookDeliveries(c *gin.Context) error {
 		return err
 	}
 	mid, id := merchantID(c), c.Param("id")
-	eps, err := s.store.WebhookEndpoints(c.Request.Context(), mid)
+	eps, err := h.store.WebhookEndpoints(c.Request.Context(), mid)
 	if err != nil {
 		return internal(err)
 	}
 	if !slices.ContainsFunc(eps, func(ep store.WebhookEndpoint) bool { return ep.ID == id }) {
 		return notFound("webhook")
 	}
-	ds, err := s.store.WebhookDeliveries(c.Request.Context(), mid, id, before, limit)
+	ds, err := h.store.WebhookDeliveries(c.Request.Context(), mid, id, before, limit)
 	if err != nil {
 		return internal(err)
 	}
