@@ -50,14 +50,18 @@ func decodeJSONLimit(c *gin.Context, dst any, limit int64) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		e := jsonError(err)
-		if e.Code == "unknown_field" {
-			// encoding/json names only the key; find where it sits.
-			if k := checkKeys(body, reflect.TypeOf(dst)); k != nil {
-				return k
-			}
+		if e := jsonError(err); e != nil {
+			return e
 		}
-		return e
+		// encoding/json has no error type for an unknown field, and its
+		// message names only the key: checkKeys finds it, with its path,
+		// by the field names themselves (exactly, so it finds every key
+		// the decoder refused).
+		if k := checkKeys(body, reflect.TypeOf(dst)); k != nil {
+			return k
+		}
+		// Other decoder errors name Go types; say what is wrong in JSON terms.
+		return badRequest("malformed_json", "", "the body is not a JSON object of the expected shape")
 	}
 	if dec.More() {
 		return badRequest("malformed_json", "", "there is more data after the JSON object; send exactly one object")
@@ -75,6 +79,8 @@ func unknownField(path string) *Error {
 	return badRequest("unknown_field", path, "%q is not a field of this request (field names are lower case and match exactly)", path)
 }
 
+// jsonError maps the decoder's typed errors; nil means err is of no type
+// it knows (an unknown field among them).
 func jsonError(err error) *Error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
@@ -89,19 +95,18 @@ func jsonError(err error) *Error {
 			return badRequest("malformed_json", "", "the body must be a JSON object, not %s", typ.Value)
 		}
 		return badRequest("wrong_type", field, "%s must be %s, not %s", field, jsonTypeName(typ.Type), typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return unknownField(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
 	}
-	// Other decoder errors name Go types; say what is wrong in JSON terms.
-	return badRequest("malformed_json", "", "the body is not a JSON object of the expected shape")
+	return nil
 }
 
-// checkKeys refuses the first key in body that the type t has no field
-// for, comparing names exactly, or whose value is null. The error names
-// its path: "design.colour", "tiers[1].Code".
+// checkKeys refuses the first key in body's first JSON value that the
+// type t has no field for, comparing names exactly, or whose value is
+// null. The error names its path: "design.colour", "tiers[1].Code". Only
+// the first value is read, as the decoder reads it, so data after it does
+// not hide an unknown key.
 func checkKeys(body []byte, t reflect.Type) *Error {
 	var v any
-	if json.Unmarshal(body, &v) != nil {
+	if json.NewDecoder(bytes.NewReader(body)).Decode(&v) != nil {
 		return nil
 	}
 	path, null := findUnknown(v, t, "")
