@@ -197,10 +197,14 @@ func (s *Server) Handler() http.Handler {
 	s.googleWallet.routes(r)
 
 	v1 := r.Group("/api/v1", s.wrap(s.auth))
-	for _, g := range []interface{ routes(gin.IRouter) }{s.programs, s.cards, s.transactions, s.deadLetters,
-		s.webhooks, s.messages, s.fcm, s.campaigns} {
-		g.routes(v1)
-	}
+	s.programs.routes(v1)
+	s.cards.routes(v1)
+	s.transactions.routes(v1)
+	s.deadLetters.routes(v1)
+	s.webhooks.routes(v1)
+	s.messages.routes(v1)
+	s.fcm.routes(v1)
+	s.campaigns.routes(v1)
 	return r
 }
 
