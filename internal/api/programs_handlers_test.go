@@ -3,12 +3,8 @@ package api
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
-	"log/slog"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -17,7 +13,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/loyalpass/loyalpass/internal/apikey"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/passes"
@@ -100,88 +95,16 @@ func (m *memPrograms) SetProgramImages(ctx context.Context, merchantID, programI
 	return nil
 }
 
-// memKeys is keyStore in memory.
-type memKeys map[string]store.APIKey
-
-func (m memKeys) APIKey(_ context.Context, id string) (store.APIKey, error) {
-	k, ok := m[id]
-	if !ok {
-		return store.APIKey{}, store.ErrNotFound
-	}
-	return k, nil
-}
-
-// programRig is the program routes mounted as Server.Handler mounts them
-// (behind authenticate, errors through the one renderer) on doubles.
-type programRig struct {
-	t        *testing.T
-	http     http.Handler
-	programs *memPrograms
-	keys     memKeys
-}
-
-func newProgramRig(t *testing.T) *programRig {
-	rig := &programRig{t: t, programs: &memPrograms{byID: map[string]loyalty.Program{}}, keys: memKeys{}}
-	b := base{log: slog.New(slog.DiscardHandler), maxBody: 4096}
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.NoRoute(b.noRoute)
-	v1 := r.Group("/api/v1", b.wrap(authenticate(rig.keys)))
-	(&programHandlers{base: b, store: rig.programs, images: passes.NewImageScaler(0)}).routes(v1)
-	rig.http = r
-	return rig
-}
-
-// merchant makes an API key for merchantID.
-func (rig *programRig) merchant(merchantID string) string {
-	k := apikey.New()
-	rig.keys[k.ID] = store.APIKey{ID: k.ID, MerchantID: merchantID, SecretHash: k.Hash()}
-	return k.String()
-}
-
-// do sends body (raw JSON, "" for none) and returns the status and the
-// decoded answer.
-func (rig *programRig) do(method, path, key, body string) (int, map[string]any) {
-	rig.t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	rec := httptest.NewRecorder()
-	rig.http.ServeHTTP(rec, req)
-	var out map[string]any
-	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-		rig.t.Fatalf("%s %s: answer is not JSON: %v\n%s", method, path, err, rec.Body.String())
-	}
-	return rec.Code, out
-}
-
-func (rig *programRig) mustDo(want int, method, path, key, body string) map[string]any {
-	rig.t.Helper()
-	status, out := rig.do(method, path, key, body)
-	if status != want {
-		rig.t.Fatalf("%s %s = %d, want %d: %v", method, path, status, want, out)
-	}
-	return out
-}
-
-func errorOf(out map[string]any) (code, field string) {
-	e, _ := out["error"].(map[string]any)
-	code, _ = e["code"].(string)
-	field, _ = e["field"].(string)
-	return code, field
-}
-
 func TestProgramHandlersOnAnInMemoryStore(t *testing.T) {
-	rig := newProgramRig(t)
+	programs := &memPrograms{byID: map[string]loyalty.Program{}}
+	rig := newHandlerRig(t, func(b base, v1 gin.IRouter) {
+		(&programHandlers{base: b, store: programs, images: passes.NewImageScaler(0)}).routes(v1)
+	})
 	alice, bob := rig.merchant("mrc_alice"), rig.merchant("mrc_bob")
 
 	created := rig.mustDo(201, "POST", "/api/v1/programs", alice, `{"name":"Кофейня","welcome_bonus":100}`)
 	id, _ := created["id"].(string)
-	stored, ok := rig.programs.byID[id]
+	stored, ok := programs.byID[id]
 	if !ok || stored.MerchantID != "mrc_alice" || stored.Name != "Кофейня" || stored.WelcomeBonus != 100 {
 		t.Fatalf("store holds %+v under %q, want alice's Кофейня with bonus 100", stored, id)
 	}
@@ -220,7 +143,7 @@ func TestProgramHandlersOnAnInMemoryStore(t *testing.T) {
 	})
 
 	t.Run("another merchant sees none of it", func(t *testing.T) {
-		before := rig.programs.byID[id]
+		before := programs.byID[id]
 		for _, req := range [][3]string{
 			{"GET", "/api/v1/programs/" + id, ""},
 			{"PATCH", "/api/v1/programs/" + id, `{"name":"Захват"}`},
@@ -234,7 +157,7 @@ func TestProgramHandlersOnAnInMemoryStore(t *testing.T) {
 		if list := rig.mustDo(200, "GET", "/api/v1/programs", bob, "")["programs"].([]any); len(list) != 0 {
 			t.Errorf("bob lists %v", list)
 		}
-		if after := rig.programs.byID[id]; after.Name != before.Name || after.Version != before.Version {
+		if after := programs.byID[id]; after.Name != before.Name || after.Version != before.Version {
 			t.Errorf("bob's requests changed alice's program: %+v → %+v", before, after)
 		}
 	})
@@ -263,12 +186,12 @@ func TestProgramHandlersOnAnInMemoryStore(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				before := maps.Clone(rig.programs.byID)
+				before := maps.Clone(programs.byID)
 				status, out := rig.do(tt.method, tt.path, tt.key, tt.body)
 				if code, field := errorOf(out); status != tt.status || code != tt.code || field != tt.field {
 					t.Fatalf("= %d %s/%s, want %d %s/%s: %v", status, code, field, tt.status, tt.code, tt.field, out)
 				}
-				if !maps.EqualFunc(before, rig.programs.byID, func(a, b loyalty.Program) bool { return a.Version == b.Version }) {
+				if !maps.EqualFunc(before, programs.byID, func(a, b loyalty.Program) bool { return a.Version == b.Version }) {
 					t.Fatalf("a refused request changed the store")
 				}
 			})
