@@ -25,31 +25,29 @@ type keyStore interface {
 // authenticate resolves the bearer API key to its merchant. Every failure
 // looks the same to the client, so a probe learns nothing.
 func authenticate(keys keyStore) handler {
-	return func(c *gin.Context) error { return checkKey(c, keys) }
-}
-
-func checkKey(c *gin.Context, keys keyStore) error {
-	scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return errUnauthorized
+	return func(c *gin.Context) error {
+		scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return errUnauthorized
+		}
+		key, err := apikey.Parse(strings.TrimSpace(token))
+		if err != nil {
+			return errUnauthorized
+		}
+		stored, err := keys.APIKey(c.Request.Context(), key.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return errUnauthorized
+		}
+		if err != nil {
+			return internal(err)
+		}
+		if !key.Matches(stored.SecretHash) || stored.Revoked {
+			return errUnauthorized
+		}
+		c.Set(merchantKey, stored.MerchantID)
+		c.Next()
+		return nil
 	}
-	key, err := apikey.Parse(strings.TrimSpace(token))
-	if err != nil {
-		return errUnauthorized
-	}
-	stored, err := keys.APIKey(c.Request.Context(), key.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return errUnauthorized
-	}
-	if err != nil {
-		return internal(err)
-	}
-	if !key.Matches(stored.SecretHash) || stored.Revoked {
-		return errUnauthorized
-	}
-	c.Set(merchantKey, stored.MerchantID)
-	c.Next()
-	return nil
 }
 
 func merchantID(c *gin.Context) string { return c.GetString(merchantKey) }
