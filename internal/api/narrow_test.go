@@ -53,6 +53,6 @@ func TestHandlersHoldNarrowStores(t *testing.T) {
 			}
 		}
 	}
-	s := New(Options{Store: (*store.Store)(nil)})
+	s := New(Options{})
 	check("Server", reflect.ValueOf(s).Elem())
 }
