@@ -34,7 +34,7 @@ func newOutboundGuard(cfg config.Config, log *slog.Logger) (*netguard.Guard, err
 // configuration turns on.
 func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, gc googleChannels, met *metrics.Metrics,
 	outbound *netguard.Guard, log *slog.Logger) (*delivery.Worker, error) {
-	opts := delivery.Options{Store: st, PassTypeID: m.PassTypeID, Log: log, Observe: met.Push, Grace: shutdownGrace}
+	opts := delivery.Options{Store: delivery.StoreOf(st), PassTypeID: m.PassTypeID, Log: log, Observe: met.Push, Grace: shutdownGrace}
 	gc.deliveryOptions(&opts)
 	if cfg.APNsOn() {
 		ao := apns.Options{Topic: m.PassTypeID, Host: cfg.APNs.Host}

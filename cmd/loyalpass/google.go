@@ -48,7 +48,7 @@ func newGoogleChannels(ctx context.Context, cfg config.Config, st *store.Store, 
 		if err != nil {
 			return gc, err
 		}
-		gc.wallet, err = googlewallet.New(googlewallet.Options{Store: st, Client: client, Key: key,
+		gc.wallet, err = googlewallet.New(googlewallet.Options{Store: googlewallet.StoreOf(st), Client: client, Key: key,
 			PublicURL: cfg.PublicURL, Origins: g.OriginList(), Log: log})
 		if err != nil {
 			return gc, err

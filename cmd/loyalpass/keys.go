@@ -46,12 +46,12 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // createKey makes a key for the merchant called name, creating the
 // merchant if needed, and returns the key's full text.
 func createKey(ctx context.Context, st *store.Store, name, country string) (string, error) {
-	m, _, err := st.EnsureMerchant(ctx, name, country)
+	m, _, err := st.Merchants().EnsureMerchant(ctx, name, country)
 	if err != nil {
 		return "", err
 	}
 	k := apikey.New()
-	if err := st.CreateAPIKey(ctx, store.APIKey{ID: k.ID, MerchantID: m.ID, SecretHash: k.Hash()}); err != nil {
+	if err := st.Merchants().CreateAPIKey(ctx, store.APIKey{ID: k.ID, MerchantID: m.ID, SecretHash: k.Hash()}); err != nil {
 		return "", err
 	}
 	return k.String(), nil

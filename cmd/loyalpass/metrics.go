@@ -12,11 +12,11 @@ import (
 // newMetrics returns the server's collectors, with the outbox gauges read
 // from st on each scrape.
 func newMetrics(st *store.Store) *metrics.Metrics {
-	return metrics.New(metrics.Options{Outbox: st.OutboxStats, Runtime: true})
+	return metrics.New(metrics.Options{Outbox: st.Queue().OutboxStats, Runtime: true})
 }
 
-// readiness is what /readyz checks besides the store: the signing
-// certificate of m.
-func readiness(m *certs.Material) api.Readiness {
-	return api.Readiness{Certificate: func() *x509.Certificate { return m.Leaf }}
+// readiness is what /readyz checks: the database st itself (pinged and
+// its schema compared with the migrations) and the signing certificate of m.
+func readiness(st *store.Store, m *certs.Material) api.Readiness {
+	return api.Readiness{Store: st, Certificate: func() *x509.Certificate { return m.Leaf }}
 }

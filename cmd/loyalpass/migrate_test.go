@@ -21,26 +21,26 @@ import (
 func fillStore(t *testing.T, st *store.Store) (store.Merchant, []loyalty.Card) {
 	t.Helper()
 	ctx := context.Background()
-	m, _, err := st.EnsureMerchant(ctx, "Кофейня", "RU")
+	m, _, err := st.Merchants().EnsureMerchant(ctx, "Кофейня", "RU")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateAPIKey(ctx, store.APIKey{ID: "key1", MerchantID: m.ID, SecretHash: []byte{0, 1, 0xfe, 0xff}}); err != nil {
+	if err := st.Merchants().CreateAPIKey(ctx, store.APIKey{ID: "key1", MerchantID: m.ID, SecretHash: []byte{0, 1, 0xfe, 0xff}}); err != nil {
 		t.Fatal(err)
 	}
 	p := loyalty.Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 500, WelcomeBonus: 50,
 		BarcodeFormat: "qr", Locale: "ru", TierDowngrade: true, PointsLifetimeDays: 365,
 		Tiers: []loyalty.Tier{{Code: "base", Name: "Base", EarnRateBP: 500}, {Code: "gold", Name: "Gold", Threshold: 100, EarnRateBP: 1000}}}
-	if err := st.CreateProgram(ctx, &p); err != nil {
+	if err := st.Programs().CreateProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetProgramImages(ctx, m.ID, p.ID, "logo", map[string][]byte{"logo.png": {0x89, 'P', 'N', 'G', 0}}); err != nil {
+	if err := st.Programs().SetProgramImages(ctx, m.ID, p.ID, "logo", map[string][]byte{"logo.png": {0x89, 'P', 'N', 'G', 0}}); err != nil {
 		t.Fatal(err)
 	}
 	yes := true
 	var cards []loyalty.Card
 	for i := range 5 {
-		c, _, err := st.IssueCard(ctx, store.IssueCard{MerchantID: m.ID, ProgramID: p.ID,
+		c, _, err := st.Cards().IssueCard(ctx, store.IssueCard{MerchantID: m.ID, ProgramID: p.ID,
 			Phone: fmt.Sprintf("+7912000000%d", i), Name: "Анна", SMSConsent: &yes})
 		if err != nil {
 			t.Fatal(err)
@@ -55,7 +55,7 @@ func fillStore(t *testing.T, st *store.Store) (store.Merchant, []loyalty.Card) {
 		p.MerchantID = m.ID
 		p.IdempotencyKey = fmt.Sprintf("k%d-%s-%s", p.PurchaseAmount+p.Points, p.Kind, p.Serial)
 		p.RequestHash = []byte(p.IdempotencyKey)
-		ans, _, err := st.Post(ctx, p, respond)
+		ans, _, err := st.Cards().Post(ctx, p, respond)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,33 +67,33 @@ func fillStore(t *testing.T, st *store.Store) (store.Merchant, []loyalty.Card) {
 		post(loyalty.Posting{Serial: c.SerialNumber, Kind: loyalty.Refund, RefundOf: first, PurchaseAmount: 100_00})
 		post(loyalty.Posting{Serial: c.SerialNumber, Kind: loyalty.Adjust, Points: 7, Reason: "goodwill"})
 	}
-	if _, err := st.VoidCard(ctx, m.ID, cards[4].SerialNumber); err != nil {
+	if _, err := st.Cards().VoidCard(ctx, m.ID, cards[4].SerialNumber); err != nil {
 		t.Fatal(err)
 	}
 	for i, c := range cards[:3] {
-		_, err := st.Register(ctx, store.Registration{DeviceID: fmt.Sprint("dev", i), PassTypeID: "pass.test",
+		_, err := st.Devices().Register(ctx, store.Registration{DeviceID: fmt.Sprint("dev", i), PassTypeID: "pass.test",
 			SerialNumber: c.SerialNumber, PushToken: "tok", Channel: "apple"})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.Unregister(ctx, "dev2", cards[2].SerialNumber); err != nil {
+	if _, err := st.Devices().Unregister(ctx, "dev2", cards[2].SerialNumber); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.AddDeviceLogs(ctx, "iOS", []string{"one", "two"}); err != nil {
+	if err := st.Devices().AddDeviceLogs(ctx, "iOS", []string{"one", "two"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutPassFile(ctx, cards[0].SerialNumber, store.PassFile{CardVersion: 1, ProgramVersion: 1, Data: []byte("PK\x03\x04\x00")}); err != nil {
+	if err := st.Cards().PutPassFile(ctx, cards[0].SerialNumber, store.PassFile{CardVersion: 1, ProgramVersion: 1, Data: []byte("PK\x03\x04\x00")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ClaimSetting(ctx, "demo", "yes"); err != nil {
+	if _, err := st.Merchants().ClaimSetting(ctx, "demo", "yes"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ClaimOutbox(ctx, 3, 0); err != nil { // some rows claimed, some not
+	if _, err := st.Queue().ClaimOutbox(ctx, 3, 0); err != nil { // some rows claimed, some not
 		t.Fatal(err)
 	}
 	for i, c := range cards {
-		if cards[i], err = st.Card(ctx, m.ID, c.SerialNumber); err != nil {
+		if cards[i], err = st.Cards().Card(ctx, m.ID, c.SerialNumber); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -109,7 +109,7 @@ func TestMigrateCopiesSQLiteIntoPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, cards := fillStore(t, src)
-	wantTxns, err := src.Transactions(ctx, m.ID, cards[0].SerialNumber, 0, 100)
+	wantTxns, err := src.Cards().Transactions(ctx, m.ID, cards[0].SerialNumber, 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestMigrateCopiesSQLiteIntoPostgres(t *testing.T) {
 	}
 	defer dst.Close()
 	for _, want := range cards {
-		got, err := dst.Card(ctx, m.ID, want.SerialNumber)
+		got, err := dst.Cards().Card(ctx, m.ID, want.SerialNumber)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +143,7 @@ func TestMigrateCopiesSQLiteIntoPostgres(t *testing.T) {
 			t.Errorf("card in PostgreSQL:\n%+v\nin SQLite:\n%+v", got, want)
 		}
 	}
-	gotTxns, err := dst.Transactions(ctx, m.ID, cards[0].SerialNumber, 0, 100)
+	gotTxns, err := dst.Cards().Transactions(ctx, m.ID, cards[0].SerialNumber, 0, 100)
 	if err != nil || len(gotTxns) != len(wantTxns) {
 		t.Fatalf("transactions = %d, %v; want %d", len(gotTxns), err, len(wantTxns))
 	}
@@ -154,31 +154,31 @@ func TestMigrateCopiesSQLiteIntoPostgres(t *testing.T) {
 			t.Errorf("transaction %d: %+v, want %+v", i, g, w)
 		}
 	}
-	if k, err := dst.APIKey(ctx, "key1"); err != nil || !bytes.Equal(k.SecretHash, []byte{0, 1, 0xfe, 0xff}) || k.Revoked {
+	if k, err := dst.Merchants().APIKey(ctx, "key1"); err != nil || !bytes.Equal(k.SecretHash, []byte{0, 1, 0xfe, 0xff}) || k.Revoked {
 		t.Errorf("api key = %+v, %v", k, err)
 	}
-	if imgs, err := dst.ProgramImages(ctx, cards[0].ProgramID); err != nil || !bytes.Equal(imgs["logo.png"], []byte{0x89, 'P', 'N', 'G', 0}) {
+	if imgs, err := dst.Programs().ProgramImages(ctx, cards[0].ProgramID); err != nil || !bytes.Equal(imgs["logo.png"], []byte{0x89, 'P', 'N', 'G', 0}) {
 		t.Errorf("images = %v, %v", imgs, err)
 	}
-	if f, err := dst.PassFile(ctx, cards[0].SerialNumber); err != nil || string(f.Data) != "PK\x03\x04\x00" {
+	if f, err := dst.Cards().PassFile(ctx, cards[0].SerialNumber); err != nil || string(f.Data) != "PK\x03\x04\x00" {
 		t.Errorf("pass file = %q, %v", f.Data, err)
 	}
-	if p, err := dst.Program(ctx, m.ID, cards[0].ProgramID); err != nil || !p.TierDowngrade || len(p.Tiers) != 2 {
+	if p, err := dst.Programs().Program(ctx, m.ID, cards[0].ProgramID); err != nil || !p.TierDowngrade || len(p.Tiers) != 2 {
 		t.Errorf("program = %+v, %v", p, err)
 	}
 
 	// New rows get fresh ids (the sequences moved past the copied ones)
 	// and update tags carry on from the copied counter.
-	_, _, err = dst.Post(ctx, loyalty.Posting{MerchantID: m.ID, Serial: cards[0].SerialNumber, Kind: loyalty.Earn,
+	_, _, err = dst.Cards().Post(ctx, loyalty.Posting{MerchantID: m.ID, Serial: cards[0].SerialNumber, Kind: loyalty.Earn,
 		PurchaseAmount: 500_00, IdempotencyKey: "after", RequestHash: []byte("after")},
 		func(store.Posted) (store.Answer, error) { return store.Answer{Status: 201, Body: []byte("{}")}, nil })
 	if err != nil {
 		t.Fatalf("post after migrating: %v", err)
 	}
-	if c, _ := dst.Card(ctx, m.ID, cards[0].SerialNumber); c.ChangeSeq <= cards[3].ChangeSeq {
+	if c, _ := dst.Cards().Card(ctx, m.ID, cards[0].SerialNumber); c.ChangeSeq <= cards[3].ChangeSeq {
 		t.Errorf("update tag after migrating = %d, not above %d", c.ChangeSeq, cards[3].ChangeSeq)
 	}
-	if err := dst.AddDeviceLogs(ctx, "iOS", []string{"three"}); err != nil {
+	if err := dst.Devices().AddDeviceLogs(ctx, "iOS", []string{"three"}); err != nil {
 		t.Fatalf("device log after migrating: %v", err)
 	}
 
@@ -219,7 +219,7 @@ func TestMigrateRefusesALedgerThatDoesNotAddUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dst.Close()
-	if _, err := dst.Card(ctx, cards[0].MerchantID, cards[0].SerialNumber); !errors.Is(err, store.ErrNotFound) {
+	if _, err := dst.Cards().Card(ctx, cards[0].MerchantID, cards[0].SerialNumber); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("card in the target after a refused copy: %v", err)
 	}
 }

@@ -68,7 +68,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if n, err := st.AbandonInterrupted(ctx); err != nil {
+	if n, err := st.Campaigns().AbandonInterrupted(ctx); err != nil {
 		return err
 	} else if n > 0 {
 		log.Warn("texts interrupted by the last stop are not resent, so nobody gets two", "recipients", n)
@@ -84,10 +84,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	renderer := passes.NewRenderer(material, cfg.PublicURL+"/wallet")
 	met := newMetrics(st)
 	apiOpts := api.Options{
-		Store:      st,
-		Passes:     cardpass.NewWithObserver(st, renderer, log, met.PassRendered),
+		Stores:     api.StoresOf(st),
+		Passes:     cardpass.NewWithObserver(cardpass.StoreOf(st), renderer, log, met.PassRendered),
 		Metrics:    met,
-		Readiness:  readiness(material),
+		Readiness:  readiness(st, material),
 		Log:        log.With("component", "http"),
 		PublicURL:  cfg.PublicURL,
 		MaxBody:    cfg.MaxBodyBytes,
@@ -130,10 +130,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if shortURL == "" {
 		shortURL = cfg.PublicURL
 	}
-	sender := campaign.New(campaign.Options{Store: st, Providers: providers, ShortURL: shortURL, Log: log,
+	sender := campaign.New(campaign.Options{Store: campaign.StoreOf(st), Providers: providers, ShortURL: shortURL, Log: log,
 		StatusCallback: cfg.PublicURL + "/hooks/sms/twilio", Observe: met.SMS, Grace: shutdownGrace})
 	work.Go(func() { sender.Run(workCtx) })
-	hooks := webhooks.New(webhooks.Options{Store: st, Outbound: outbound, Development: cfg.Development(), Log: log,
+	hooks := webhooks.New(webhooks.Options{Store: st.Webhooks(), Outbound: outbound, Development: cfg.Development(), Log: log,
 		Grace: shutdownGrace})
 	work.Go(func() { hooks.Run(workCtx) })
 
@@ -165,7 +165,7 @@ func expireLoop(ctx context.Context, st *store.Store, interval time.Duration, lo
 	defer t.Stop()
 	for {
 		for {
-			cards, points, err := st.ExpirePoints(ctx, time.Now(), 500)
+			cards, points, err := st.Cards().ExpirePoints(ctx, time.Now(), 500)
 			if err != nil {
 				if ctx.Err() == nil {
 					log.Error("expiring points failed", "err", err)
@@ -232,7 +232,7 @@ func loadSigning(cfg config.Config, log *slog.Logger) (*certs.Material, error) {
 // ensureDemo creates, on the very first start, a demo merchant with a demo
 // program, and prints its API key: the only time the key is ever shown.
 func ensureDemo(ctx context.Context, st *store.Store, cfg config.Config, stdout io.Writer) error {
-	m, created, err := st.EnsureMerchant(ctx, "Demo Coffee", cfg.Country)
+	m, created, err := st.Merchants().EnsureMerchant(ctx, "Demo Coffee", cfg.Country)
 	if err != nil || !created {
 		return err
 	}
@@ -240,7 +240,7 @@ func ensureDemo(ctx context.Context, st *store.Store, cfg config.Config, stdout 
 		WelcomeBonus: 100, Terms: "5% от суммы покупки возвращается баллами. 1 балл = 1 рубль.",
 		BarcodeFormat: passes.BarcodeQR, Locale: passes.LocaleRU, BackgroundColor: "#3b2416",
 		ForegroundColor: "#ffffff", LabelColor: "#f5d7b5", LogoText: "Демо Кофе"}
-	if err := st.CreateProgram(ctx, &p); err != nil {
+	if err := st.Programs().CreateProgram(ctx, &p); err != nil {
 		return err
 	}
 	key, err := createKey(ctx, st, m.Name, cfg.Country)

@@ -55,7 +55,7 @@ func TestLogsKeepSecretsOut(t *testing.T) {
 			)
 			prog := ts.program(key)
 			serial := ts.card(key, prog, phone)
-			card, err := ts.store.CardBySerial(context.Background(), serial)
+			card, err := ts.store.Cards().CardBySerial(context.Background(), serial)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -50,8 +50,8 @@ func newTestServer(t *testing.T, tweaks ...func(*api.Options)) *testServer {
 	}
 	t.Cleanup(func() { db.Close(); st.Close() })
 	opts := api.Options{
-		Store:      st,
-		Passes:     cardpass.New(st, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil),
+		Stores:     api.StoresOf(st),
+		Passes:     cardpass.New(cardpass.StoreOf(st), passes.NewRenderer(material, "https://cards.example.com/wallet"), nil),
 		PublicURL:  "https://cards.example.com",
 		FCM:        true,
 		MaxBody:    4096,
@@ -70,12 +70,12 @@ func newTestServer(t *testing.T, tweaks ...func(*api.Options)) *testServer {
 func (ts *testServer) merchant(name string) string {
 	ts.t.Helper()
 	ctx := context.Background()
-	m, _, err := ts.store.EnsureMerchant(ctx, name, "RU")
+	m, _, err := ts.store.Merchants().EnsureMerchant(ctx, name, "RU")
 	if err != nil {
 		ts.t.Fatal(err)
 	}
 	k := apikey.New()
-	if err := ts.store.CreateAPIKey(ctx, store.APIKey{ID: k.ID, MerchantID: m.ID, SecretHash: k.Hash()}); err != nil {
+	if err := ts.store.Merchants().CreateAPIKey(ctx, store.APIKey{ID: k.ID, MerchantID: m.ID, SecretHash: k.Hash()}); err != nil {
 		ts.t.Fatal(err)
 	}
 	return k.String()

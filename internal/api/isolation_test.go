@@ -100,8 +100,8 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	if cards := ts.mustDo(200, "GET", "/api/v1/cards", keyB, nil)["cards"].([]any); len(cards) != 0 {
 		t.Errorf("B's card list = %v", cards)
 	}
-	merchantA, _, _ := ts.store.EnsureMerchant(context.Background(), "a", "RU")
-	if err := ts.store.RecordOutcomes(context.Background(), merchantA.ID, []store.Outcome{{
+	merchantA, _, _ := ts.store.Merchants().EnsureMerchant(context.Background(), "a", "RU")
+	if err := ts.store.Devices().RecordOutcomes(context.Background(), merchantA.ID, []store.Outcome{{
 		Target: store.Target{DeviceID: "d", Serial: serialA, Channel: "apple"}, Result: push.Failed, Reason: "BadCertificate"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,11 @@ import (
 // as cmd/loyalpass wires them.
 func withMetrics(t *testing.T) func(*api.Options) {
 	return func(o *api.Options) {
-		st := o.Store.(*store.Store)
+		st := o.Stores.Schema.(*store.Store)
 		_, material := devChain(t)
-		m := metrics.New(metrics.Options{Outbox: st.OutboxStats})
+		m := metrics.New(metrics.Options{Outbox: st.Queue().OutboxStats})
 		o.Metrics = m
-		o.Passes = cardpass.NewWithObserver(st, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil, m.PassRendered)
+		o.Passes = cardpass.NewWithObserver(cardpass.StoreOf(st), passes.NewRenderer(material, "https://cards.example.com/wallet"), nil, m.PassRendered)
 	}
 }
 

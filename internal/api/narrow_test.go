@@ -7,21 +7,23 @@ import (
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
-// The store the server runs on satisfies each handler group's interface.
+// The aggregates of the store the server runs on satisfy each handler
+// group's interface: directly where a group uses one aggregate, through
+// the small joining structs of StoresOf where it spans several.
 var (
-	_ keyStore        = (*store.Store)(nil)
-	_ programStore    = (*store.Store)(nil)
-	_ cardStore       = (*store.Store)(nil)
-	_ ledgerStore     = (*store.Store)(nil)
-	_ messageStore    = (*store.Store)(nil)
-	_ fcmStore        = (*store.Store)(nil)
-	_ deadLetterStore = (*store.Store)(nil)
-	_ webhookStore    = (*store.Store)(nil)
-	_ campaignStore   = (*store.Store)(nil)
-	_ walletStore     = (*store.Store)(nil)
-	_ linkStore       = (*store.Store)(nil)
-	_ googleStore     = (*store.Store)(nil)
-	_ smsHookStore    = (*store.Store)(nil)
+	_ keyStore        = (*store.MerchantStore)(nil)
+	_ programStore    = (*store.ProgramStore)(nil)
+	_ cardStore       = cardAggregates{}
+	_ ledgerStore     = (*store.CardStore)(nil)
+	_ messageStore    = messageAggregates{}
+	_ fcmStore        = (*store.DeviceStore)(nil)
+	_ deadLetterStore = (*store.QueueStore)(nil)
+	_ webhookStore    = (*store.WebhookStore)(nil)
+	_ campaignStore   = campaignAggregates{}
+	_ walletStore     = walletAggregates{}
+	_ linkStore       = linkAggregates{}
+	_ googleStore     = googleAggregates{}
+	_ smsHookStore    = (*store.CampaignStore)(nil)
 	_ SchemaStore     = (*store.Store)(nil)
 )
 
@@ -30,29 +32,34 @@ var (
 const maxHandlerStore = 8
 
 // TestHandlersHoldNarrowStores walks every handler group of a Server and
-// fails if one holds the union Store, or any interface wider than
-// maxHandlerStore methods.
+// fails if one holds a concrete store type, or any interface wider than
+// maxHandlerStore methods; the same for every field of Stores.
 func TestHandlersHoldNarrowStores(t *testing.T) {
-	union := reflect.TypeFor[Store]()
+	storePkg := reflect.TypeFor[store.Store]().PkgPath()
+	apiPkg := reflect.TypeFor[Server]().PkgPath()
 	var check func(path string, v reflect.Value)
 	check = func(path string, v reflect.Value) {
 		for i := range v.NumField() {
 			f, fv := v.Type().Field(i), v.Field(i)
+			elem := f.Type
+			if elem.Kind() == reflect.Pointer {
+				elem = elem.Elem()
+			}
 			switch {
-			case f.Type == union:
-				t.Errorf("%s.%s holds the union Store (%d methods)", path, f.Name, union.NumMethod())
+			case elem.PkgPath() == storePkg && elem.Kind() == reflect.Struct:
+				t.Errorf("%s.%s holds the concrete %s", path, f.Name, f.Type)
 			case f.Type.Kind() == reflect.Interface && f.Type.NumMethod() > maxHandlerStore:
 				t.Errorf("%s.%s is %s with %d methods, more than %d", path, f.Name, f.Type, f.Type.NumMethod(), maxHandlerStore)
 			case f.Type.Kind() == reflect.Interface && f.Type.NumMethod() > 0:
 				t.Logf("%-36s %-22s %d methods", path+"."+f.Name, f.Type.Name(), f.Type.NumMethod())
-			case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && !fv.IsNil() &&
-				f.Type.Elem().PkgPath() == union.PkgPath():
-				check(f.Type.Elem().Name(), fv.Elem())
-			case f.Type.Kind() == reflect.Struct && f.Type.PkgPath() == union.PkgPath():
+			case f.Type.Kind() == reflect.Pointer && elem.Kind() == reflect.Struct && !fv.IsNil() && elem.PkgPath() == apiPkg:
+				check(elem.Name(), fv.Elem())
+			case f.Type.Kind() == reflect.Struct && f.Type.PkgPath() == apiPkg:
 				check(path+"."+f.Name, fv)
 			}
 		}
 	}
 	s := New(Options{})
 	check("Server", reflect.ValueOf(s).Elem())
+	check("Stores", reflect.ValueOf(Stores{}))
 }

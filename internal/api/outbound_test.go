@@ -84,7 +84,7 @@ func TestPassWalletRegistrationURLRules(t *testing.T) {
 	cardOf := func(ts *testServer) (string, string) {
 		key := ts.merchant("shop")
 		serial := ts.card(key, ts.program(key), "+79123456789")
-		card, err := ts.store.CardBySerial(context.Background(), serial)
+		card, err := ts.store.Cards().CardBySerial(context.Background(), serial)
 		if err != nil {
 			t.Fatal(err)
 		}

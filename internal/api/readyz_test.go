@@ -59,7 +59,7 @@ func TestReadyz(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := newTestServer(t, func(o *api.Options) {
-				o.Readiness = tt.readiness(o.Store.(*store.Store))
+				o.Readiness = tt.readiness(o.Stores.Schema.(*store.Store))
 				o.Ready = tt.ready
 			})
 			res := ts.do("GET", "/readyz", "", nil)

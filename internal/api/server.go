@@ -19,26 +19,6 @@ import (
 	"github.com/loyalpass/loyalpass/passes"
 )
 
-// Store is everything the API's handlers need of the database, together:
-// the union of the narrow interfaces each handler group declares next to
-// itself. It exists for wiring; New hands each group only its own slice,
-// so no handler can reach a method it does not use.
-type Store interface {
-	keyStore
-	programStore
-	cardStore
-	ledgerStore
-	messageStore
-	fcmStore
-	deadLetterStore
-	webhookStore
-	campaignStore
-	walletStore
-	linkStore
-	googleStore
-	smsHookStore
-}
-
 // PassSource hands out the signed package of a card.
 type PassSource interface {
 	Pass(ctx context.Context, card loyalty.Card) (cardpass.Pass, error)
@@ -46,7 +26,9 @@ type PassSource interface {
 
 // Options configures a Server.
 type Options struct {
-	Store  Store
+	// Stores are the handler groups' stores (StoresOf builds them from
+	// the database).
+	Stores Stores
 	Passes PassSource
 	Log    *slog.Logger
 	// PublicURL is where customers and wallets reach this server, without a
@@ -150,26 +132,26 @@ func New(opts Options) *Server {
 	}
 	readiness := opts.Readiness
 	if readiness.Store == nil {
-		readiness.Store, _ = opts.Store.(SchemaStore)
+		readiness.Store = opts.Stores.Schema
 	}
-	st := opts.Store
+	st := opts.Stores
 	s := &Server{base: b, trustedProxies: opts.TrustedProxies, metrics: opts.Metrics, urls: urls,
-		google: opts.Google, auth: authenticate(st),
+		google: opts.Google, auth: authenticate(st.Keys),
 		ops:          &opsHandlers{log: b.log, ready: ready, readiness: readiness, metrics: opts.Metrics},
-		programs:     &programHandlers{base: b, store: st, images: passes.NewImageScaler(opts.ImageDecodeBudget)},
-		cards:        &cardHandlers{base: b, store: st, urls: urls, passes: opts.Passes},
-		transactions: &transactionHandlers{base: b, store: st, urls: urls, metrics: opts.Metrics},
-		messages:     &messageHandlers{base: b, store: st, urls: urls},
-		fcm:          &fcmHandlers{base: b, store: st, on: opts.FCM},
-		deadLetters:  &deadLetterHandlers{base: b, store: st},
-		webhooks:     &webhookHandlers{base: b, store: st, outbound: outbound, development: opts.Development},
-		campaigns:    &campaignHandlers{base: b, store: st, sms: opts.SMS, shortURL: urls.short},
-		wallet: &walletHandlers{base: b, store: st, passes: opts.Passes, passTypeID: opts.PassTypeID,
+		programs:     &programHandlers{base: b, store: st.Programs, images: passes.NewImageScaler(opts.ImageDecodeBudget)},
+		cards:        &cardHandlers{base: b, store: st.Cards, urls: urls, passes: opts.Passes},
+		transactions: &transactionHandlers{base: b, store: st.Ledger, urls: urls, metrics: opts.Metrics},
+		messages:     &messageHandlers{base: b, store: st.Messages, urls: urls},
+		fcm:          &fcmHandlers{base: b, store: st.FCM, on: opts.FCM},
+		deadLetters:  &deadLetterHandlers{base: b, store: st.DeadLetters},
+		webhooks:     &webhookHandlers{base: b, store: st.Webhooks, outbound: outbound, development: opts.Development},
+		campaigns:    &campaignHandlers{base: b, store: st.Campaigns, sms: opts.SMS, shortURL: urls.short},
+		wallet: &walletHandlers{base: b, store: st.Wallet, passes: opts.Passes, passTypeID: opts.PassTypeID,
 			outbound: outbound},
-		links: &linkHandlers{base: b, store: st, passes: opts.Passes, shortURL: urls.short,
+		links: &linkHandlers{base: b, store: st.Links, passes: opts.Passes, shortURL: urls.short,
 			googleSaveURL: googleSaveURL},
-		googleWallet: &googleHandlers{base: b, store: st, google: opts.Google, callbacks: opts.GoogleCallbacks},
-		smsHooks:     &smsHookHandlers{base: b, store: st, sms: opts.SMS, publicURL: urls.public},
+		googleWallet: &googleHandlers{base: b, store: st.Google, google: opts.Google, callbacks: opts.GoogleCallbacks},
+		smsHooks:     &smsHookHandlers{base: b, store: st.SMSHooks, sms: opts.SMS, publicURL: urls.public},
 	}
 	s.wallet.limits(opts.Wallet)
 	return s

@@ -240,11 +240,11 @@ func TestPointsExpireFirstInFirstOut(t *testing.T) {
 	if !strings.Contains(string(pass), "120") {
 		t.Error("the pass does not show the points that expire next")
 	}
-	cards, points, err := ts.store.ExpirePoints(context.Background(), time.Now().Add(29*24*time.Hour), 100)
+	cards, points, err := ts.store.Cards().ExpirePoints(context.Background(), time.Now().Add(29*24*time.Hour), 100)
 	if err != nil || cards != 0 || points != 0 {
 		t.Fatalf("expired early: %d cards %d points %v", cards, points, err)
 	}
-	cards, points, err = ts.store.ExpirePoints(context.Background(), time.Now().Add(31*24*time.Hour), 100)
+	cards, points, err = ts.store.Cards().ExpirePoints(context.Background(), time.Now().Add(31*24*time.Hour), 100)
 	if err != nil || cards != 1 || points != 120 {
 		t.Fatalf("expiry = %d cards %d points %v, want 1 card 120 points", cards, points, err)
 	}
@@ -252,7 +252,7 @@ func TestPointsExpireFirstInFirstOut(t *testing.T) {
 		t.Fatalf("balance after expiry = %v", c["balance"])
 	}
 	// A second run finds nothing: no double expiry.
-	if cards, _, _ := ts.store.ExpirePoints(context.Background(), time.Now().Add(40*24*time.Hour), 100); cards != 0 {
+	if cards, _, _ := ts.store.Cards().ExpirePoints(context.Background(), time.Now().Add(40*24*time.Hour), 100); cards != 0 {
 		t.Fatal("points expired twice")
 	}
 	ts.assertLedgerBalances()

@@ -59,8 +59,8 @@ func TestDevicesPerCardAreCapped(t *testing.T) {
 	serial := ts.card(key, prog, "+79123456789")
 	other := ts.card(key, prog, "+79123456780")
 	ctx := context.Background()
-	card, _ := ts.store.CardBySerial(ctx, serial)
-	otherCard, _ := ts.store.CardBySerial(ctx, other)
+	card, _ := ts.store.Cards().CardBySerial(ctx, serial)
+	otherCard, _ := ts.store.Cards().CardBySerial(ctx, other)
 
 	for i := range 3 {
 		if rec := ts.register(fmt.Sprintf("dev%d", i), serial, card.AuthToken); rec.Code != http.StatusCreated {

@@ -103,12 +103,12 @@ func (s *Server) start(ctx context.Context, o ServerOptions) error {
 	if s.Store, err = store.Open(ctx, store.Options{URL: url}); err != nil {
 		return err
 	}
-	m, _, err := s.Store.EnsureMerchant(ctx, "bench", "RU")
+	m, _, err := s.Store.Merchants().EnsureMerchant(ctx, "bench", "RU")
 	if err != nil {
 		return err
 	}
 	k := apikey.New()
-	if err := s.Store.CreateAPIKey(ctx, store.APIKey{ID: k.ID, MerchantID: m.ID, SecretHash: k.Hash()}); err != nil {
+	if err := s.Store.Merchants().CreateAPIKey(ctx, store.APIKey{ID: k.ID, MerchantID: m.ID, SecretHash: k.Hash()}); err != nil {
 		return err
 	}
 	s.Key = k.String()
@@ -117,8 +117,8 @@ func (s *Server) start(ctx context.Context, o ServerOptions) error {
 		return err
 	}
 	s.URL = "http://" + ln.Addr().String()
-	srv := api.New(api.Options{Store: s.Store, PublicURL: s.URL,
-		Passes: cardpass.New(s.Store, passes.NewRenderer(s.Material, s.URL+"/wallet"), nil)})
+	srv := api.New(api.Options{Stores: api.StoresOf(s.Store), PublicURL: s.URL,
+		Passes: cardpass.New(cardpass.StoreOf(s.Store), passes.NewRenderer(s.Material, s.URL+"/wallet"), nil)})
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go s.http.Serve(ln)
 	return nil

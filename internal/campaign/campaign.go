@@ -37,6 +37,15 @@ type Store interface {
 	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
 }
 
+// aggregates joins the store aggregates the campaign sender reads and writes.
+type aggregates struct {
+	*store.ProgramStore
+	*store.CampaignStore
+}
+
+// StoreOf returns the Store of the campaign sender on the database st.
+func StoreOf(st *store.Store) Store { return aggregates{st.Programs(), st.Campaigns()} }
+
 // Options configures a Sender.
 type Options struct {
 	Store     Store

@@ -40,7 +40,7 @@ func TestStopLetsATextInFlightFinish(t *testing.T) {
 	audience := int(e.must(200, "POST", "/api/v1/campaigns/"+id+"/start", nil)["audience"].(float64))
 
 	p := &heldProvider{arrived: make(chan struct{}), release: make(chan struct{}), sent: make(chan sms.Message, audience)}
-	s := campaign.New(campaign.Options{Store: e.store, ShortURL: e.url, Now: e.clock.Now, Grace: 10 * time.Second,
+	s := campaign.New(campaign.Options{Store: campaign.StoreOf(e.store), ShortURL: e.url, Now: e.clock.Now, Grace: 10 * time.Second,
 		Providers: map[string]sms.Provider{"twilio": p}})
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -66,7 +66,7 @@ func TestStopLetsATextInFlightFinish(t *testing.T) {
 	if n := e.count(`SELECT COUNT(*) FROM campaign_recipients WHERE status = 'sending'`); n != 0 {
 		t.Errorf("%d recipients left sending: a restart would abandon them untexted", n)
 	}
-	if n, err := e.store.AbandonInterrupted(context.Background()); err != nil || n != 0 {
+	if n, err := e.store.Campaigns().AbandonInterrupted(context.Background()); err != nil || n != 0 {
 		t.Errorf("a restart abandons %d recipients (%v), want 0", n, err)
 	}
 	texted := e.count(`SELECT COUNT(*) FROM campaign_recipients WHERE NOT holdout`)

@@ -69,16 +69,16 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	m := material(t)
-	handler = api.New(api.Options{Store: st, PublicURL: srv.URL, PassTypeID: m.PassTypeID,
-		Passes: cardpass.New(st, passes.NewRenderer(m, srv.URL+"/wallet"), nil),
+	handler = api.New(api.Options{Stores: api.StoresOf(st), PublicURL: srv.URL, PassTypeID: m.PassTypeID,
+		Passes: cardpass.New(cardpass.StoreOf(st), passes.NewRenderer(m, srv.URL+"/wallet"), nil),
 		SMS: api.SMSOptions{Providers: []string{"log", "smsru", "twilio"}, DefaultProvider: "twilio",
 			TwilioAuthToken: "twilio-token", CallbackSecret: "s3cret"}}).Handler()
 	e.twilio = smstest.NewTwilio(t, "AC0123456789abcdef0123456789abcdef", "twilio-token")
 	e.smsru = smstest.NewSMSRu(t, "smsru-api-id")
 
-	mer, _, _ := st.EnsureMerchant(context.Background(), "shop", "RU")
+	mer, _, _ := st.Merchants().EnsureMerchant(context.Background(), "shop", "RU")
 	k := apikey.New()
-	if err := st.CreateAPIKey(context.Background(), store.APIKey{ID: k.ID, MerchantID: mer.ID, SecretHash: k.Hash()}); err != nil {
+	if err := st.Merchants().CreateAPIKey(context.Background(), store.APIKey{ID: k.ID, MerchantID: mer.ID, SecretHash: k.Hash()}); err != nil {
 		t.Fatal(err)
 	}
 	e.key = k.String()
@@ -130,7 +130,7 @@ func (e *env) senderWith(texts *locale.Catalogue) *campaign.Sender {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return campaign.New(campaign.Options{Store: e.store, ShortURL: e.url, Now: e.clock.Now,
+	return campaign.New(campaign.Options{Store: campaign.StoreOf(e.store), ShortURL: e.url, Now: e.clock.Now,
 		StatusCallback: e.url + "/hooks/sms/twilio",
 		Providers:      map[string]sms.Provider{"twilio": twilio, "smsru": smsru}, Texts: texts})
 }

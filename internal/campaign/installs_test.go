@@ -46,7 +46,7 @@ func TestFakeDevicesDoNotInflateInstallAttribution(t *testing.T) {
 		ORDER BY serial_number LIMIT 1`, id).Scan(&serial); err != nil {
 		t.Fatal(err)
 	}
-	card, err := e.store.CardBySerial(ctx, serial)
+	card, err := e.store.Cards().CardBySerial(ctx, serial)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/loyalpass/loyalpass/internal/locale/localetest"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/sms"
-	"github.com/loyalpass/loyalpass/internal/store"
 )
 
 func TestRenderText(t *testing.T) {
@@ -64,11 +63,11 @@ func TestPointsInTheProgramsLanguage(t *testing.T) {
 			}
 			prog := e.must(201, "POST", "/api/v1/programs", map[string]any{"name": "Кофейня", "locale": apiLocale})["id"].(string)
 			if tt.locale == localetest.PseudoTag {
-				mer, _, err := e.store.EnsureMerchant(ctx, "shop", "RU")
+				mer, _, err := e.store.Merchants().EnsureMerchant(ctx, "shop", "RU")
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := e.store.UpdateProgram(ctx, mer.ID, prog, func(p *loyalty.Program) error {
+				if _, err := e.store.Programs().UpdateProgram(ctx, mer.ID, prog, func(p *loyalty.Program) error {
 					p.Locale = tt.locale
 					return nil
 				}); err != nil {
@@ -96,5 +95,3 @@ func TestPointsInTheProgramsLanguage(t *testing.T) {
 		})
 	}
 }
-
-var _ campaign.Store = (*store.Store)(nil)

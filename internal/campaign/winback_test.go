@@ -45,11 +45,11 @@ func TestWinBackThroughTwilio(t *testing.T) {
 
 	// A crash after claiming two recipients and before texting them: the
 	// restart abandons them instead of texting twice.
-	claimed, err := e.store.ClaimRecipients(ctx, id, 2)
+	claimed, err := e.store.Campaigns().ClaimRecipients(ctx, id, 2)
 	if err != nil || len(claimed) != 2 {
 		t.Fatalf("claim: %v %v", claimed, err)
 	}
-	if n, err := e.store.AbandonInterrupted(ctx); err != nil || n != 2 {
+	if n, err := e.store.Campaigns().AbandonInterrupted(ctx); err != nil || n != 2 {
 		t.Fatalf("abandon = %d %v", n, err)
 	}
 	sender := e.sender()

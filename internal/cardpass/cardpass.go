@@ -27,6 +27,16 @@ type Store interface {
 	NextExpiry(ctx context.Context, serial string) (points int64, at time.Time, err error)
 }
 
+// aggregates joins the store aggregates a Cache reads and writes.
+type aggregates struct {
+	*store.MerchantStore
+	*store.ProgramStore
+	*store.CardStore
+}
+
+// StoreOf returns the Store of a Cache on the database st.
+func StoreOf(st *store.Store) Store { return aggregates{st.Merchants(), st.Programs(), st.Cards()} }
+
 // Renderer builds a signed package.
 type Renderer interface {
 	Render(p passes.Program, c passes.Card) ([]byte, error)

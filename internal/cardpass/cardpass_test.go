@@ -11,8 +11,6 @@ import (
 	"github.com/loyalpass/loyalpass/passes"
 )
 
-var _ Store = (*store.Store)(nil)
-
 // The wording of the expiring points ("3 балла сгорят 31.12.2026") is
 // the catalogue's: internal/locale TestExpiring.
 

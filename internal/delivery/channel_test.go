@@ -65,7 +65,7 @@ func (c *ledgerChannel) got() []string {
 
 // withChannel replaces the world's worker with one that also has ch.
 func (w *world) withChannel(ch delivery.Channel) {
-	w.worker = delivery.New(delivery.Options{Store: w.store, Channels: []delivery.Channel{ch}, MaxAttempts: 3,
+	w.worker = delivery.New(delivery.Options{Store: delivery.StoreOf(w.store), Channels: []delivery.Channel{ch}, MaxAttempts: 3,
 		Backoff: func(int) time.Duration { return time.Minute }, Now: w.clock.Now})
 }
 

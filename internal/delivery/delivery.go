@@ -34,6 +34,15 @@ type Store interface {
 	fcmStore
 }
 
+// aggregates joins the store aggregates the delivery worker and its channels reads and writes.
+type aggregates struct {
+	*store.QueueStore
+	*store.DeviceStore
+}
+
+// StoreOf returns the Store of the delivery worker and its channels on the database st.
+func StoreOf(st *store.Store) Store { return aggregates{st.Queue(), st.Devices()} }
+
 // ApplePusher sends pass-update pushes through APNs.
 type ApplePusher interface {
 	Push(ctx context.Context, tokens []string) []push.Result

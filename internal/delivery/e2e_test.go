@@ -91,19 +91,19 @@ func newWorld(t *testing.T, apnsTimeout time.Duration) *world {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := api.New(api.Options{Store: st, PublicURL: "https://cards.example.com", PassTypeID: material.PassTypeID, Log: log,
+	srv := api.New(api.Options{Stores: api.StoresOf(st), PublicURL: "https://cards.example.com", PassTypeID: material.PassTypeID, Log: log,
 		Outbound: netguardtest.Loopback(), // PassWallet devices register the fake relay's loopback URL
-		Passes:   cardpass.New(st, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil)})
+		Passes:   cardpass.New(cardpass.StoreOf(st), passes.NewRenderer(material, "https://cards.example.com/wallet"), nil)})
 	w := &world{t: t, store: st, http: srv.Handler(), apns: fakeAPNs, relays: fakeRelays, files: files,
 		typeID: material.PassTypeID, clock: clk, db: db}
-	w.worker = delivery.New(delivery.Options{Store: st, Apple: apnsClient, Relays: relays, PassTypeID: material.PassTypeID,
+	w.worker = delivery.New(delivery.Options{Store: delivery.StoreOf(st), Apple: apnsClient, Relays: relays, PassTypeID: material.PassTypeID,
 		Log: log, MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Minute },
 		Now: clk.Now})
 
 	ctx := context.Background()
-	m, _, _ := st.EnsureMerchant(ctx, "shop", "RU")
+	m, _, _ := st.Merchants().EnsureMerchant(ctx, "shop", "RU")
 	k := apikey.New()
-	if err := st.CreateAPIKey(ctx, store.APIKey{ID: k.ID, MerchantID: m.ID, SecretHash: k.Hash()}); err != nil {
+	if err := st.Merchants().CreateAPIKey(ctx, store.APIKey{ID: k.ID, MerchantID: m.ID, SecretHash: k.Hash()}); err != nil {
 		t.Fatal(err)
 	}
 	w.key = k.String()

@@ -63,7 +63,7 @@ func TestPushFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	worker := delivery.New(delivery.Options{Store: w.store, Apple: client, PassTypeID: material.PassTypeID, Batch: 1000})
+	worker := delivery.New(delivery.Options{Store: delivery.StoreOf(w.store), Apple: client, PassTypeID: material.PassTypeID, Batch: 1000})
 	cpu0, start := cpuNow(), time.Now()
 	for {
 		k, err := worker.RunOnce(context.Background())

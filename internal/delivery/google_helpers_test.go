@@ -15,7 +15,6 @@ import (
 	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/delivery"
 	"github.com/loyalpass/loyalpass/internal/googlewallet"
-	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/passes"
 	"github.com/loyalpass/loyalpass/passes/google"
 	"github.com/loyalpass/loyalpass/passes/google/googletest"
@@ -30,7 +29,6 @@ const testIssuerID = "3388000000022141777"
 var (
 	_ delivery.GoogleWallet = (*googlewallet.Service)(nil)
 	_ delivery.FCMSender    = (*fcm.Sender)(nil)
-	_ delivery.Store        = (*store.Store)(nil)
 )
 
 // saKey is one service-account RSA key for the test binary: generating
@@ -68,7 +66,7 @@ func newGoogleWorld(t *testing.T, wrap func(delivery.FCMSender) delivery.FCMSend
 	account := &google.ServiceAccount{Email: "loyalpass@test-project.iam.gserviceaccount.com", PrivateKeyID: "key-1",
 		Key: saKey(), IssuerID: testIssuerID}
 	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := googlewallet.New(googlewallet.Options{Store: w.store, Client: client, Key: account,
+	svc, err := googlewallet.New(googlewallet.Options{Store: googlewallet.StoreOf(w.store), Client: client, Key: account,
 		PublicURL: "https://cards.example.com", Origins: []string{"https://shop.example"}, Now: w.clock.Now, Log: log})
 	if err != nil {
 		t.Fatal(err)
@@ -92,11 +90,11 @@ func newGoogleWorld(t *testing.T, wrap func(delivery.FCMSender) delivery.FCMSend
 	}
 
 	_, material := devChain(t)
-	srv := api.New(api.Options{Store: w.store, PublicURL: "https://cards.example.com", PassTypeID: material.PassTypeID,
-		Log: log, Passes: cardpass.New(w.store, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil),
+	srv := api.New(api.Options{Stores: api.StoresOf(w.store), PublicURL: "https://cards.example.com", PassTypeID: material.PassTypeID,
+		Log: log, Passes: cardpass.New(cardpass.StoreOf(w.store), passes.NewRenderer(material, "https://cards.example.com/wallet"), nil),
 		Google: svc, GoogleCallbacks: google.CallbackVerifier{IssuerID: testIssuerID, Keys: keys, Now: w.clock.Now}, FCM: true})
 	w.http = srv.Handler()
-	w.worker = delivery.New(delivery.Options{Store: w.store, Google: svc, FCM: fcmSender, PassTypeID: material.PassTypeID,
+	w.worker = delivery.New(delivery.Options{Store: delivery.StoreOf(w.store), Google: svc, FCM: fcmSender, PassTypeID: material.PassTypeID,
 		Log: log, MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Minute }, Now: w.clock.Now})
 	return &googleWorld{world: w, wallet: fakeWallet, fcm: fakeFCM, account: account, signer: signer}
 }

@@ -55,16 +55,16 @@ func TestTwoInstancesOnePostgreSQL(t *testing.T) {
 			t.Fatal(err)
 		}
 		inst[i] = instance{store: st,
-			http: api.New(api.Options{Store: st, PublicURL: "https://cards.example.com", PassTypeID: material.PassTypeID,
-				Passes: cardpass.New(st, passes.NewRenderer(material, "https://cards.example.com/wallet"), nil)}).Handler(),
-			worker: delivery.New(delivery.Options{Store: st, Apple: client, PassTypeID: material.PassTypeID, Poll: 20 * time.Millisecond})}
+			http: api.New(api.Options{Stores: api.StoresOf(st), PublicURL: "https://cards.example.com", PassTypeID: material.PassTypeID,
+				Passes: cardpass.New(cardpass.StoreOf(st), passes.NewRenderer(material, "https://cards.example.com/wallet"), nil)}).Handler(),
+			worker: delivery.New(delivery.Options{Store: delivery.StoreOf(st), Apple: client, PassTypeID: material.PassTypeID, Poll: 20 * time.Millisecond})}
 	}
-	m, _, err := inst[0].store.EnsureMerchant(ctx, "shop", "RU")
+	m, _, err := inst[0].store.Merchants().EnsureMerchant(ctx, "shop", "RU")
 	if err != nil {
 		t.Fatal(err)
 	}
 	k := apikey.New()
-	if err := inst[0].store.CreateAPIKey(ctx, store.APIKey{ID: k.ID, MerchantID: m.ID, SecretHash: k.Hash()}); err != nil {
+	if err := inst[0].store.Merchants().CreateAPIKey(ctx, store.APIKey{ID: k.ID, MerchantID: m.ID, SecretHash: k.Hash()}); err != nil {
 		t.Fatal(err)
 	}
 	do := func(i int, method, path, idem, body string, hdr map[string]string) *httptest.ResponseRecorder {
@@ -87,7 +87,7 @@ func TestTwoInstancesOnePostgreSQL(t *testing.T) {
 	serials := make([]string, cards)
 	for c := range cards {
 		serials[c] = jsonField(t, do(c%2, "POST", "/api/v1/programs/"+prog+"/cards", "", fmt.Sprintf(`{"phone":"+7912345670%d"}`, c), nil), "serial_number")
-		card, _ := inst[0].store.Card(ctx, m.ID, serials[c])
+		card, _ := inst[0].store.Cards().Card(ctx, m.ID, serials[c])
 		reg := do(c%2, "POST", "/wallet/v1/devices/dev"+fmt.Sprint(c)+"/registrations/"+material.PassTypeID+"/"+serials[c], "",
 			fmt.Sprintf(`{"pushToken":"%064x"}`, c), map[string]string{"Authorization": "ApplePass " + card.AuthToken})
 		if reg.Code != 201 {

@@ -25,7 +25,7 @@ func TestObserveCountsPushOutcomes(t *testing.T) {
 	}
 	var mu sync.Mutex
 	got := map[string]int{}
-	w.worker = delivery.New(delivery.Options{Store: w.store, Apple: client, PassTypeID: w.typeID, MaxAttempts: 2,
+	w.worker = delivery.New(delivery.Options{Store: delivery.StoreOf(w.store), Apple: client, PassTypeID: w.typeID, MaxAttempts: 2,
 		Backoff: func(int) time.Duration { return time.Minute }, Now: w.clock.Now,
 		Observe: func(channel, outcome string) {
 			mu.Lock()

@@ -56,6 +56,19 @@ type Store interface {
 	SaveGoogleClass(ctx context.Context, classID, programID string, programVersion int64) error
 }
 
+// aggregates joins the store aggregates the Google Wallet service reads and writes.
+type aggregates struct {
+	*store.MerchantStore
+	*store.ProgramStore
+	*store.CardStore
+	*store.DeviceStore
+}
+
+// StoreOf returns the Store of the Google Wallet service on the database st.
+func StoreOf(st *store.Store) Store {
+	return aggregates{st.Merchants(), st.Programs(), st.Cards(), st.Devices()}
+}
+
 // Client is the Wallet REST API (push/gwallet.Client).
 type Client interface {
 	EnsureClass(ctx context.Context, class *walletobjects.LoyaltyClass) push.Result

@@ -21,7 +21,7 @@ import (
 )
 
 var (
-	_ Store  = (*store.Store)(nil)
+	_ Store  = StoreOf(nil)
 	_ Client = (*gwallet.Client)(nil)
 )
 
@@ -57,15 +57,15 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	m, _, err := st.EnsureMerchant(ctx, "Кофейня", "RU")
+	m, _, err := st.Merchants().EnsureMerchant(ctx, "Кофейня", "RU")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := loyalty.Program{MerchantID: m.ID, Name: "Зерно+", CurrencyLabel: "баллы", EarnRateBP: 500, BarcodeFormat: "qr", Locale: "ru"}
-	if err := st.CreateProgram(ctx, &p); err != nil {
+	if err := st.Programs().CreateProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
-	card, _, err := st.IssueCard(ctx, store.IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+79123456789"})
+	card, _, err := st.Cards().IssueCard(ctx, store.IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+79123456789"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	client := &failingMessages{Client: c}
-	svc, err := New(Options{Store: st, Client: client, PublicURL: "https://cards.example.com",
+	svc, err := New(Options{Store: StoreOf(st), Client: client, PublicURL: "https://cards.example.com",
 		Key: &google.ServiceAccount{Email: "sa@p.iam.gserviceaccount.com", Key: key, IssuerID: issuerID}})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestSaveURLErrors(t *testing.T) {
 			if _, err := f.svc.SaveURL(context.Background(), f.card); !errors.Is(err, tt.want) {
 				t.Fatalf("SaveURL = %v, want %v", err, tt.want)
 			}
-			if _, err := f.store.GoogleObject(context.Background(), f.card.SerialNumber); !errors.Is(err, store.ErrNotFound) {
+			if _, err := f.store.Devices().GoogleObject(context.Background(), f.card.SerialNumber); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("object recorded after a failure: %v", err)
 			}
 			// Google is back: the next click inserts and links.
@@ -123,14 +123,14 @@ func TestMessageRetriedAlone(t *testing.T) {
 	if _, err := f.svc.SaveURL(ctx, f.card); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.store.SetCardMessage(ctx, f.card.MerchantID, f.card.SerialNumber, "Скидка 10%"); err != nil {
+	if _, err := f.store.Cards().SetCardMessage(ctx, f.card.MerchantID, f.card.SerialNumber, "Скидка 10%"); err != nil {
 		t.Fatal(err)
 	}
 	f.client.fail = 1
 	if r, err := f.svc.SyncCard(ctx, f.card.SerialNumber); err != nil || r.Outcome != push.Retry {
 		t.Fatalf("first sync = %+v, %v", r, err)
 	}
-	o, _ := f.store.GoogleObject(ctx, f.card.SerialNumber)
+	o, _ := f.store.Devices().GoogleObject(ctx, f.card.SerialNumber)
 	if o.Message != "" || o.CardVersion != 2 {
 		t.Fatalf("after the failed message: %+v", o)
 	}
@@ -148,7 +148,7 @@ func TestMessageRetriedAlone(t *testing.T) {
 	if r, _ := f.svc.SyncCard(ctx, f.card.SerialNumber); r.Reason != "current" {
 		t.Fatalf("third sync = %+v, want nothing to do", r)
 	}
-	sent, _ := f.store.GoogleNotifications(ctx, f.card.SerialNumber, time.Now().Add(-time.Hour))
+	sent, _ := f.store.Devices().GoogleNotifications(ctx, f.card.SerialNumber, time.Now().Add(-time.Hour))
 	if len(sent) != 1 {
 		t.Fatalf("%d notifications recorded, want the message's 1", len(sent))
 	}

@@ -24,9 +24,9 @@ func TestCampaignPlanningFigure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	m, _, _ := s.EnsureMerchant(ctx, "big", "RU")
+	m, _, _ := s.Merchants().EnsureMerchant(ctx, "big", "RU")
 	p := loyalty.Program{MerchantID: m.ID, Name: "Big", CurrencyLabel: "баллы", BarcodeFormat: "qr", Locale: "ru"}
-	if err := s.CreateProgram(ctx, &p); err != nil {
+	if err := s.Programs().CreateProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
 	const n = 1_000_000
@@ -61,11 +61,11 @@ func TestCampaignPlanningFigure(t *testing.T) {
 	c := Campaign{MerchantID: m.ID, ProgramID: p.ID, Name: "Win-back", LapsedDays: 90, Installed: "any", BonusOn: "open",
 		Template: "{link}", HoldoutBP: 1000, QuietStart: 21, QuietEnd: 9, Timezone: "Europe/Moscow", SendRate: 600,
 		FrequencyCapDays: 30, PurchaseWindowDays: 30, Provider: "log"}
-	if err := s.CreateCampaign(ctx, &c); err != nil {
+	if err := s.Campaigns().CreateCampaign(ctx, &c); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	got, err := s.StartCampaign(ctx, m.ID, c.ID)
+	got, err := s.Campaigns().StartCampaign(ctx, m.ID, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,9 +78,9 @@ const (
 )
 
 // CreateCampaign stores a draft; it fills in ID, Salt, Status and CreatedAt.
-func (s *Store) CreateCampaign(ctx context.Context, c *Campaign) error {
-	c.ID, c.Salt, c.Status, c.CreatedAt = newID("cmp"), rand.IntN(10000), CampaignDraft, s.nowUTC()
-	_, err := s.write.ExecContext(ctx, insertCampaign, c.ID, c.MerchantID, c.ProgramID, c.Name, c.Status, c.LapsedDays,
+func (cp *CampaignStore) CreateCampaign(ctx context.Context, c *Campaign) error {
+	c.ID, c.Salt, c.Status, c.CreatedAt = newID("cmp"), rand.IntN(10000), CampaignDraft, cp.s.nowUTC()
+	_, err := cp.s.write.ExecContext(ctx, insertCampaign, c.ID, c.MerchantID, c.ProgramID, c.Name, c.Status, c.LapsedDays,
 		c.Tier, c.Installed, c.BonusPoints, c.BonusOn, c.Template, c.HoldoutBP, c.Salt, c.QuietStart, c.QuietEnd,
 		c.Timezone, c.SendRate, c.FrequencyCapDays, c.PurchaseWindowDays, c.Provider, c.CreatedAt)
 	if err != nil {
@@ -90,18 +90,18 @@ func (s *Store) CreateCampaign(ctx context.Context, c *Campaign) error {
 }
 
 // Campaign returns the merchant's campaign.
-func (s *Store) Campaign(ctx context.Context, merchantID, id string) (Campaign, error) {
-	return scanCampaign(s.read.QueryRowContext(ctx, selectCampaign, merchantID, id))
+func (cp *CampaignStore) Campaign(ctx context.Context, merchantID, id string) (Campaign, error) {
+	return scanCampaign(cp.s.read.QueryRowContext(ctx, selectCampaign, merchantID, id))
 }
 
 // Campaigns lists the merchant's campaigns in creation order.
-func (s *Store) Campaigns(ctx context.Context, merchantID string, after Cursor, limit int) ([]Campaign, error) {
-	return s.campaigns(ctx, listCampaigns, merchantID, after.Time, after.Time, after.ID, limit)
+func (cp *CampaignStore) Campaigns(ctx context.Context, merchantID string, after Cursor, limit int) ([]Campaign, error) {
+	return cp.s.campaigns(ctx, listCampaigns, merchantID, after.Time, after.Time, after.ID, limit)
 }
 
 // RunningCampaigns lists every running campaign, for the sender.
-func (s *Store) RunningCampaigns(ctx context.Context) ([]Campaign, error) {
-	return s.campaigns(ctx, runningCampaigns)
+func (cp *CampaignStore) RunningCampaigns(ctx context.Context) ([]Campaign, error) {
+	return cp.s.campaigns(ctx, runningCampaigns)
 }
 
 func (s *Store) campaigns(ctx context.Context, q string, args ...any) ([]Campaign, error) {
@@ -125,14 +125,14 @@ func (s *Store) campaigns(ctx context.Context, q string, args ...any) ([]Campaig
 // recipients, holdout included) and sets it running, in one transaction;
 // a paused campaign resumes. Starting a running campaign again changes
 // nothing, so nobody is planned or texted twice.
-func (s *Store) StartCampaign(ctx context.Context, merchantID, id string) (Campaign, error) {
+func (cp *CampaignStore) StartCampaign(ctx context.Context, merchantID, id string) (Campaign, error) {
 	var c Campaign
-	err := s.inTx(ctx, func(tx *writeTx) error {
+	err := cp.s.inTx(ctx, func(tx *writeTx) error {
 		var err error
 		if c, err = scanCampaign(tx.QueryRowContext(ctx, selectCampaign, merchantID, id)); err != nil {
 			return err
 		}
-		now := s.nowUTC()
+		now := cp.s.nowUTC()
 		switch c.Status {
 		case CampaignRunning:
 			return nil
@@ -164,16 +164,16 @@ func (s *Store) StartCampaign(ctx context.Context, merchantID, id string) (Campa
 
 // SetCampaignStatus moves a campaign from one status to another (pause:
 // running → paused; cancel: draft, running or paused → cancelled).
-func (s *Store) SetCampaignStatus(ctx context.Context, merchantID, id, from, to string) (Campaign, error) {
+func (cp *CampaignStore) SetCampaignStatus(ctx context.Context, merchantID, id, from, to string) (Campaign, error) {
 	var finished any
 	if to == CampaignCancelled {
-		finished = s.nowUTC()
+		finished = cp.s.nowUTC()
 	}
-	res, err := s.write.ExecContext(ctx, changeCampaign, to, finished, merchantID, id, from)
+	res, err := cp.s.write.ExecContext(ctx, changeCampaign, to, finished, merchantID, id, from)
 	if err != nil {
 		return Campaign{}, fmt.Errorf("change campaign: %w", err)
 	}
-	c, err := s.Campaign(ctx, merchantID, id)
+	c, err := cp.Campaign(ctx, merchantID, id)
 	if err != nil {
 		return c, err
 	}
@@ -184,10 +184,10 @@ func (s *Store) SetCampaignStatus(ctx context.Context, merchantID, id, from, to 
 }
 
 // FinishIfDone marks a running campaign finished once nobody is left to text.
-func (s *Store) FinishIfDone(ctx context.Context, id string) (bool, error) {
+func (cp *CampaignStore) FinishIfDone(ctx context.Context, id string) (bool, error) {
 	var finished bool
-	err := s.inTx(ctx, func(tx *writeTx) error {
-		res, err := tx.ExecContext(ctx, finishCampaign, s.nowUTC(), id, id)
+	err := cp.s.inTx(ctx, func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, finishCampaign, cp.s.nowUTC(), id, id)
 		if err != nil {
 			return fmt.Errorf("finish campaign: %w", err)
 		}
@@ -199,7 +199,7 @@ func (s *Store) FinishIfDone(ctx context.Context, id string) (bool, error) {
 		if err != nil {
 			return err
 		}
-		return s.emitEvent(ctx, tx, c.MerchantID, EventCampaignFinished, map[string]any{"campaign_id": c.ID,
+		return cp.s.emitEvent(ctx, tx, c.MerchantID, EventCampaignFinished, map[string]any{"campaign_id": c.ID,
 			"name": c.Name, "audience": c.Audience, "holdout": c.Holdout})
 	})
 	return finished, err

@@ -65,23 +65,23 @@ const (
 // IssueCard returns the customer's active card in the program, issuing one
 // (and creating the customer) if there is none. created tells which. It is
 // idempotent per phone: a repeated call never makes a second card.
-func (s *Store) IssueCard(ctx context.Context, in IssueCard) (card loyalty.Card, created bool, err error) {
+func (cs *CardStore) IssueCard(ctx context.Context, in IssueCard) (card loyalty.Card, created bool, err error) {
 	// Retried on a unique violation: a concurrent issue to the same phone
 	// (or a drawn card number that is taken) makes this one start over.
-	err = s.inTxRetry(ctx, func(tx *writeTx) error {
+	err = cs.s.inTxRetry(ctx, func(tx *writeTx) error {
 		created = false
-		prog, err := s.program(ctx, tx, in.MerchantID, in.ProgramID)
+		prog, err := cs.s.program(ctx, tx, in.MerchantID, in.ProgramID)
 		if err != nil {
 			return err
 		}
-		cust, err := s.upsertCustomer(ctx, tx, in)
+		cust, err := cs.s.upsertCustomer(ctx, tx, in)
 		if err != nil {
 			return err
 		}
 		var serial string
 		err = tx.QueryRowContext(ctx, selectActiveCardID, in.ProgramID, cust.ID).Scan(&serial)
 		if errors.Is(err, sql.ErrNoRows) {
-			serial, err = s.insertCard(ctx, tx, prog, cust.ID)
+			serial, err = cs.s.insertCard(ctx, tx, prog, cust.ID)
 			created = true
 		}
 		if err != nil {
@@ -90,7 +90,7 @@ func (s *Store) IssueCard(ctx context.Context, in IssueCard) (card loyalty.Card,
 		if card, err = scanCard(tx.QueryRowContext(ctx, selectCardBySerial, serial)); err != nil || !created {
 			return err
 		}
-		return s.emitEvent(ctx, tx, card.MerchantID, EventCardIssued, map[string]any{"serial_number": card.SerialNumber,
+		return cs.s.emitEvent(ctx, tx, card.MerchantID, EventCardIssued, map[string]any{"serial_number": card.SerialNumber,
 			"number": card.Number, "program_id": card.ProgramID, "phone": card.Customer.Phone, "balance": card.Balance})
 	})
 	return card, created, err
@@ -189,19 +189,19 @@ func luhnDigit(digits string) byte {
 }
 
 // Card returns the merchant's card with the given serial number.
-func (s *Store) Card(ctx context.Context, merchantID, serial string) (loyalty.Card, error) {
-	return scanCard(s.read.QueryRowContext(ctx, selectCard, merchantID, serial))
+func (cs *CardStore) Card(ctx context.Context, merchantID, serial string) (loyalty.Card, error) {
+	return scanCard(cs.s.read.QueryRowContext(ctx, selectCard, merchantID, serial))
 }
 
 // CardBySerial returns a card whoever owns it (for the wallet web service,
 // which authenticates with the card's own token).
-func (s *Store) CardBySerial(ctx context.Context, serial string) (loyalty.Card, error) {
-	return scanCard(s.read.QueryRowContext(ctx, selectCardBySerial, serial))
+func (cs *CardStore) CardBySerial(ctx context.Context, serial string) (loyalty.Card, error) {
+	return scanCard(cs.s.read.QueryRowContext(ctx, selectCardBySerial, serial))
 }
 
 // CardByNumber returns the merchant's card with the given barcode number.
-func (s *Store) CardByNumber(ctx context.Context, merchantID, number string) (loyalty.Card, error) {
-	return scanCard(s.read.QueryRowContext(ctx, selectCardByNumber, merchantID, number))
+func (cs *CardStore) CardByNumber(ctx context.Context, merchantID, number string) (loyalty.Card, error) {
+	return scanCard(cs.s.read.QueryRowContext(ctx, selectCardByNumber, merchantID, number))
 }
 
 // CardFilter narrows Cards; empty fields match everything.
@@ -211,8 +211,8 @@ type CardFilter struct {
 }
 
 // Cards lists the merchant's cards in issue order after the cursor.
-func (s *Store) Cards(ctx context.Context, merchantID string, f CardFilter, after Cursor, limit int) ([]loyalty.Card, error) {
-	rows, err := s.read.QueryContext(ctx, listCards, merchantID, f.ProgramID, f.ProgramID, f.Status, f.Status,
+func (cs *CardStore) Cards(ctx context.Context, merchantID string, f CardFilter, after Cursor, limit int) ([]loyalty.Card, error) {
+	rows, err := cs.s.read.QueryContext(ctx, listCards, merchantID, f.ProgramID, f.ProgramID, f.Status, f.Status,
 		after.Time, after.Time, after.ID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list cards: %w", err)
@@ -231,10 +231,10 @@ func (s *Store) Cards(ctx context.Context, merchantID string, f CardFilter, afte
 
 // VoidCard marks an active card voided and raises its version. Voiding a
 // voided card changes nothing and is not an error.
-func (s *Store) VoidCard(ctx context.Context, merchantID, serial string) (loyalty.Card, error) {
+func (cs *CardStore) VoidCard(ctx context.Context, merchantID, serial string) (loyalty.Card, error) {
 	var card loyalty.Card
-	err := s.inTx(ctx, func(tx *writeTx) error {
-		now := s.nowUTC()
+	err := cs.s.inTx(ctx, func(tx *writeTx) error {
+		now := cs.s.nowUTC()
 		res, err := tx.ExecContext(ctx, voidCard, now, now, merchantID, serial)
 		if err != nil {
 			return fmt.Errorf("void card: %w", err)
@@ -243,7 +243,7 @@ func (s *Store) VoidCard(ctx context.Context, merchantID, serial string) (loyalt
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
-			return s.queueCardChange(ctx, tx, merchantID, serial, card.Version, now)
+			return cs.s.queueCardChange(ctx, tx, merchantID, serial, card.Version, now)
 		}
 		return nil
 	})

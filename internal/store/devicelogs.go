@@ -82,9 +82,9 @@ const maxLogLength = 2000
 // AddDeviceLogs stores what a device reported to the log endpoint, and
 // now and then prunes the stored messages to the limits of
 // Options.DeviceLogs.
-func (s *Store) AddDeviceLogs(ctx context.Context, userAgent string, messages []string) error {
-	now := s.nowUTC()
-	err := s.inTx(ctx, func(tx *writeTx) error {
+func (ds *DeviceStore) AddDeviceLogs(ctx context.Context, userAgent string, messages []string) error {
+	now := ds.s.nowUTC()
+	err := ds.s.inTx(ctx, func(tx *writeTx) error {
 		for _, m := range messages {
 			if len(m) > maxLogLength {
 				m = strings.ToValidUTF8(m[:maxLogLength], "") + "…"
@@ -95,21 +95,21 @@ func (s *Store) AddDeviceLogs(ctx context.Context, userAgent string, messages []
 		}
 		return nil
 	})
-	if err != nil || !s.logPruner.due(len(messages), now) {
+	if err != nil || !ds.s.logPruner.due(len(messages), now) {
 		return err
 	}
-	defer s.logPruner.done(now)
-	return s.PruneDeviceLogs(ctx)
+	defer ds.s.logPruner.done(now)
+	return ds.PruneDeviceLogs(ctx)
 }
 
 // PruneDeviceLogs deletes the device log messages past their retention,
 // then all but the newest MaxRows.
-func (s *Store) PruneDeviceLogs(ctx context.Context) error {
-	l := s.logPruner.limits
-	if _, err := s.write.ExecContext(ctx, pruneOldLogs, s.nowUTC().Add(-l.Retention)); err != nil {
+func (ds *DeviceStore) PruneDeviceLogs(ctx context.Context) error {
+	l := ds.s.logPruner.limits
+	if _, err := ds.s.write.ExecContext(ctx, pruneOldLogs, ds.s.nowUTC().Add(-l.Retention)); err != nil {
 		return fmt.Errorf("prune old device logs: %w", err)
 	}
-	if _, err := s.write.ExecContext(ctx, pruneExtraLogs, l.MaxRows); err != nil {
+	if _, err := ds.s.write.ExecContext(ctx, pruneExtraLogs, l.MaxRows); err != nil {
 		return fmt.Errorf("prune device logs to %d: %w", l.MaxRows, err)
 	}
 	return nil

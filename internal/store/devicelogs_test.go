@@ -31,7 +31,7 @@ func TestDeviceLogsArePrunedByAgeAndCount(t *testing.T) {
 		}
 		add := func(msgs ...string) {
 			t.Helper()
-			if err := s.AddDeviceLogs(ctx, "Wallet", msgs); err != nil {
+			if err := s.Devices().AddDeviceLogs(ctx, "Wallet", msgs); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -58,7 +58,7 @@ func TestDeviceLogsArePrunedByAgeAndCount(t *testing.T) {
 				t.Fatalf("%d rows after %d messages, want at most %d", n, (i+1)*100, 200+20+100)
 			}
 		}
-		if err := s.PruneDeviceLogs(ctx); err != nil {
+		if err := s.Devices().PruneDeviceLogs(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if n := count(); n != 200 {

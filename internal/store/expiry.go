@@ -23,9 +23,9 @@ const (
 // not expire twice (lapsed lots are left at zero); the card is locked
 // while its lots are re-read, so instances running it at once do not
 // either.
-func (s *Store) ExpirePoints(ctx context.Context, now time.Time, limit int) (cards int, points int64, err error) {
+func (cs *CardStore) ExpirePoints(ctx context.Context, now time.Time, limit int) (cards int, points int64, err error) {
 	now = now.UTC()
-	rows, err := s.read.QueryContext(ctx, selectCardsWithLapsedLots, now, limit)
+	rows, err := cs.s.read.QueryContext(ctx, selectCardsWithLapsedLots, now, limit)
 	if err != nil {
 		return 0, 0, fmt.Errorf("find lapsed points: %w", err)
 	}
@@ -43,7 +43,7 @@ func (s *Store) ExpirePoints(ctx context.Context, now time.Time, limit int) (car
 		return 0, 0, err
 	}
 	for _, serial := range serials {
-		n, err := s.expireCard(ctx, serial, now)
+		n, err := cs.s.expireCard(ctx, serial, now)
 		if err != nil {
 			return cards, points, fmt.Errorf("expire points of %s: %w", serial, err)
 		}
@@ -91,8 +91,8 @@ func (s *Store) expireCard(ctx context.Context, serial string, now time.Time) (i
 
 // NextExpiry returns the points of a card that lapse first and when (see
 // loyalty.NextExpiry). Zero points means nothing is set to expire.
-func (s *Store) NextExpiry(ctx context.Context, serial string) (points int64, at time.Time, err error) {
-	lots, err := loadLots(ctx, s.read, serial)
+func (cs *CardStore) NextExpiry(ctx context.Context, serial string) (points int64, at time.Time, err error) {
+	lots, err := loadLots(ctx, cs.s.read, serial)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("next expiry: %w", err)
 	}

@@ -21,10 +21,10 @@ const (
 // AddFCMToken registers an FCM token for the merchant's card. created is
 // false when the token was registered already. A card of another merchant
 // is ErrNotFound.
-func (s *Store) AddFCMToken(ctx context.Context, merchantID, serial, token string) (created bool, err error) {
-	err = s.inTxRetry(ctx, func(tx *writeTx) error {
+func (ds *DeviceStore) AddFCMToken(ctx context.Context, merchantID, serial, token string) (created bool, err error) {
+	err = ds.s.inTxRetry(ctx, func(tx *writeTx) error {
 		created = false
-		now := s.nowUTC()
+		now := ds.s.nowUTC()
 		var version int64
 		err := tx.QueryRowContext(ctx, selectMerchantCard, merchantID, serial).Scan(&version)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -53,8 +53,8 @@ func (s *Store) AddFCMToken(ctx context.Context, merchantID, serial, token strin
 
 // RemoveFCMToken deletes an FCM token of the merchant's card. A card of
 // another merchant, or a token the card does not have, is ErrNotFound.
-func (s *Store) RemoveFCMToken(ctx context.Context, merchantID, serial, token string) error {
-	res, err := s.write.ExecContext(ctx, deleteFCMToken, merchantID, serial, token)
+func (ds *DeviceStore) RemoveFCMToken(ctx context.Context, merchantID, serial, token string) error {
+	res, err := ds.s.write.ExecContext(ctx, deleteFCMToken, merchantID, serial, token)
 	if err != nil {
 		return fmt.Errorf("remove fcm token: %w", err)
 	}

@@ -63,9 +63,9 @@ const (
 
 // GoogleObject returns the card's Google object, or ErrNotFound when none
 // was inserted.
-func (s *Store) GoogleObject(ctx context.Context, serial string) (GoogleObject, error) {
+func (ds *DeviceStore) GoogleObject(ctx context.Context, serial string) (GoogleObject, error) {
 	var o GoogleObject
-	err := s.read.QueryRowContext(ctx, selectGoogleObject, serial).Scan(&o.Serial, &o.ObjectID, &o.ClassID,
+	err := ds.s.read.QueryRowContext(ctx, selectGoogleObject, serial).Scan(&o.Serial, &o.ObjectID, &o.ClassID,
 		&o.CardVersion, &o.ProgramVersion, &o.Balance, &o.Tier, &o.Message, &o.InsertedAt, &o.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, ErrNotFound
@@ -80,9 +80,9 @@ func (s *Store) GoogleObject(ctx context.Context, serial string) (GoogleObject, 
 // marks the object inserted. A non-zero notified is when a visible
 // notification went out, which counts against the card's daily budget.
 // A state older than the one recorded is ignored.
-func (s *Store) SaveGoogleObject(ctx context.Context, o GoogleObject, notified time.Time) error {
-	return s.inTx(ctx, func(tx *writeTx) error {
-		now := s.nowUTC()
+func (ds *DeviceStore) SaveGoogleObject(ctx context.Context, o GoogleObject, notified time.Time) error {
+	return ds.s.inTx(ctx, func(tx *writeTx) error {
+		now := ds.s.nowUTC()
 		if _, err := tx.ExecContext(ctx, upsertGoogleObject, o.Serial, o.ObjectID, o.ClassID, o.CardVersion,
 			o.ProgramVersion, o.Balance, o.Tier, o.Message, now, now); err != nil {
 			return fmt.Errorf("save google object of %s: %w", o.Serial, err)
@@ -102,8 +102,8 @@ func (s *Store) SaveGoogleObject(ctx context.Context, o GoogleObject, notified t
 
 // GoogleNotifications returns when visible notifications went out for the
 // card after since, oldest first.
-func (s *Store) GoogleNotifications(ctx context.Context, serial string, since time.Time) ([]time.Time, error) {
-	rows, err := s.read.QueryContext(ctx, selectGoogleNotifications, serial, since.UTC())
+func (ds *DeviceStore) GoogleNotifications(ctx context.Context, serial string, since time.Time) ([]time.Time, error) {
+	rows, err := ds.s.read.QueryContext(ctx, selectGoogleNotifications, serial, since.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("google notifications of %s: %w", serial, err)
 	}
@@ -121,9 +121,9 @@ func (s *Store) GoogleNotifications(ctx context.Context, serial string, since ti
 
 // GoogleClassVersion returns the program version the class was last sent
 // with, 0 when it never was.
-func (s *Store) GoogleClassVersion(ctx context.Context, classID string) (int64, error) {
+func (ds *DeviceStore) GoogleClassVersion(ctx context.Context, classID string) (int64, error) {
 	var v int64
-	err := s.read.QueryRowContext(ctx, selectGoogleClassVersion, classID).Scan(&v)
+	err := ds.s.read.QueryRowContext(ctx, selectGoogleClassVersion, classID).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -135,15 +135,15 @@ func (s *Store) GoogleClassVersion(ctx context.Context, classID string) (int64, 
 
 // SaveGoogleClass records that Google holds the class of a program as of
 // the program's version.
-func (s *Store) SaveGoogleClass(ctx context.Context, classID, programID string, programVersion int64) error {
-	if _, err := s.write.ExecContext(ctx, upsertGoogleClass, classID, programID, programVersion, s.nowUTC()); err != nil {
+func (ds *DeviceStore) SaveGoogleClass(ctx context.Context, classID, programID string, programVersion int64) error {
+	if _, err := ds.s.write.ExecContext(ctx, upsertGoogleClass, classID, programID, programVersion, ds.s.nowUTC()); err != nil {
 		return fmt.Errorf("save google class %s: %w", classID, err)
 	}
 	return nil
 }
 
 // GoogleSerials returns those of the given cards that have a Google object.
-func (s *Store) GoogleSerials(ctx context.Context, serials []string) ([]string, error) {
+func (ds *DeviceStore) GoogleSerials(ctx context.Context, serials []string) ([]string, error) {
 	if len(serials) == 0 {
 		return nil, nil
 	}
@@ -152,13 +152,13 @@ func (s *Store) GoogleSerials(ctx context.Context, serials []string) ([]string, 
 		args[i] = v
 	}
 	q := selectGoogleSerialsPrefix + ` WHERE serial_number IN (?` + strings.Repeat(",?", len(serials)-1) + `) ORDER BY serial_number`
-	return s.googleSerials(ctx, q, args...)
+	return ds.s.googleSerials(ctx, q, args...)
 }
 
 // ProgramGoogleSerials pages through the cards of a program that have a
 // Google object, by serial after the given one.
-func (s *Store) ProgramGoogleSerials(ctx context.Context, programID, afterSerial string, limit int) ([]string, error) {
-	return s.googleSerials(ctx, selectProgramGoogleSerials, programID, afterSerial, limit)
+func (ds *DeviceStore) ProgramGoogleSerials(ctx context.Context, programID, afterSerial string, limit int) ([]string, error) {
+	return ds.s.googleSerials(ctx, selectProgramGoogleSerials, programID, afterSerial, limit)
 }
 
 func (s *Store) googleSerials(ctx context.Context, q string, args ...any) ([]string, error) {
@@ -198,10 +198,10 @@ func GoogleDeviceID(objectID string) string { return "google:" + objectID }
 // callback twice). changed reports whether the card's installs changed:
 // false for a repeated nonce, a save of a card already saved, or a delete
 // of one that was not. An unknown card is ErrNotFound.
-func (s *Store) RecordGoogleCallback(ctx context.Context, cb GoogleCallback) (changed bool, err error) {
-	err = s.inTxRetry(ctx, func(tx *writeTx) error {
+func (ds *DeviceStore) RecordGoogleCallback(ctx context.Context, cb GoogleCallback) (changed bool, err error) {
+	err = ds.s.inTxRetry(ctx, func(tx *writeTx) error {
 		changed = false
-		now := s.nowUTC()
+		now := ds.s.nowUTC()
 		var exists int
 		if err := tx.QueryRowContext(ctx, googleCardExists, cb.Serial).Scan(&exists); err != nil {
 			return fmt.Errorf("load card %s: %w", cb.Serial, err)

@@ -29,7 +29,7 @@ func issueCards(t *testing.T, s *Store, m Merchant, p loyalty.Program, n int) []
 	t.Helper()
 	serials := make([]string, n)
 	for i := range serials {
-		c, _, err := s.IssueCard(context.Background(), IssueCard{MerchantID: m.ID, ProgramID: p.ID,
+		c, _, err := s.Cards().IssueCard(context.Background(), IssueCard{MerchantID: m.ID, ProgramID: p.ID,
 			Phone: fmt.Sprintf("+7912%07d", i)})
 		if err != nil {
 			t.Fatal(err)
@@ -41,7 +41,7 @@ func issueCards(t *testing.T, s *Store, m Merchant, p loyalty.Program, n int) []
 
 func earn(t *testing.T, s *Store, m Merchant, serial, key string, amount int64) {
 	t.Helper()
-	_, _, err := s.Post(context.Background(), loyalty.Posting{MerchantID: m.ID, Serial: serial, Kind: loyalty.Earn,
+	_, _, err := s.Cards().Post(context.Background(), loyalty.Posting{MerchantID: m.ID, Serial: serial, Kind: loyalty.Earn,
 		PurchaseAmount: amount, IdempotencyKey: key, RequestHash: []byte(key)}, created)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestTwoInstancesNeverClaimAnOutboxRowTwice(t *testing.T) {
 			s := inst[w%2]
 			wg.Go(func() {
 				for {
-					rows, err := s.ClaimOutbox(ctx, 7, time.Hour)
+					rows, err := s.Queue().ClaimOutbox(ctx, 7, time.Hour)
 					if err != nil {
 						t.Error(err)
 						return
@@ -111,7 +111,7 @@ func TestTwoInstancesExpireEachLotOnce(t *testing.T) {
 		now := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return clock }
 		inst := twoInstances(t, url, now)
 		m, p := newTestProgram(t, inst[0], "shop")
-		if _, err := inst[0].UpdateProgram(ctx, m.ID, p.ID, func(p *loyalty.Program) error {
+		if _, err := inst[0].Programs().UpdateProgram(ctx, m.ID, p.ID, func(p *loyalty.Program) error {
 			p.PointsLifetimeDays = 30
 			return nil
 		}); err != nil {
@@ -134,7 +134,7 @@ func TestTwoInstancesExpireEachLotOnce(t *testing.T) {
 		var wg sync.WaitGroup
 		for w := range 4 {
 			wg.Go(func() {
-				c, n, err := inst[w%2].ExpirePoints(ctx, expireAt, 100)
+				c, n, err := inst[w%2].Cards().ExpirePoints(ctx, expireAt, 100)
 				if err != nil {
 					t.Error(err)
 				}
@@ -199,7 +199,7 @@ func TestTwoInstancesPostToOneCard(t *testing.T) {
 					answers := make([]Answer, 2)
 					for j, s := range inst {
 						both.Go(func() {
-							ans, _, err := s.Post(ctx, post, created)
+							ans, _, err := s.Cards().Post(ctx, post, created)
 							if err != nil {
 								t.Errorf("post %s via instance %d: %v", key, j, err)
 							}
@@ -215,7 +215,7 @@ func TestTwoInstancesPostToOneCard(t *testing.T) {
 		}
 		wg.Wait()
 		for _, serial := range serials {
-			c, err := inst[1].Card(ctx, m.ID, serial)
+			c, err := inst[1].Cards().Card(ctx, m.ID, serial)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,7 +244,7 @@ func TestTwoInstancesNeverClaimARecipientTwice(t *testing.T) {
 		m, p := newTestProgram(t, inst[0], "shop")
 		yes := true
 		for i := range 60 {
-			_, _, err := inst[0].IssueCard(ctx, IssueCard{MerchantID: m.ID, ProgramID: p.ID,
+			_, _, err := inst[0].Cards().IssueCard(ctx, IssueCard{MerchantID: m.ID, ProgramID: p.ID,
 				Phone: fmt.Sprintf("+7912%07d", i), SMSConsent: &yes})
 			if err != nil {
 				t.Fatal(err)
@@ -256,10 +256,10 @@ func TestTwoInstancesNeverClaimARecipientTwice(t *testing.T) {
 		c := Campaign{MerchantID: m.ID, ProgramID: p.ID, Name: "Win-back", LapsedDays: 90, Installed: "any",
 			BonusOn: "open", Template: "{link}", QuietStart: 21, QuietEnd: 9, Timezone: "Europe/Moscow",
 			SendRate: 600, FrequencyCapDays: 30, PurchaseWindowDays: 30, Provider: "log"}
-		if err := inst[0].CreateCampaign(ctx, &c); err != nil {
+		if err := inst[0].Campaigns().CreateCampaign(ctx, &c); err != nil {
 			t.Fatal(err)
 		}
-		if c, err := inst[1].StartCampaign(ctx, m.ID, c.ID); err != nil || c.Audience != 60 {
+		if c, err := inst[1].Campaigns().StartCampaign(ctx, m.ID, c.ID); err != nil || c.Audience != 60 {
 			t.Fatalf("start: audience %d, %v", c.Audience, err)
 		}
 
@@ -269,7 +269,7 @@ func TestTwoInstancesNeverClaimARecipientTwice(t *testing.T) {
 		for w := range 8 {
 			wg.Go(func() {
 				for {
-					rs, err := inst[w%2].ClaimRecipients(ctx, c.ID, 3)
+					rs, err := inst[w%2].Campaigns().ClaimRecipients(ctx, c.ID, 3)
 					if err != nil {
 						t.Error(err)
 						return

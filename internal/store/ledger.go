@@ -41,17 +41,17 @@ const (
 // tier and version, an outbox row and the idempotency answer. A replay
 // (same key, same request hash) returns the stored answer with replayed
 // true and writes nothing; the same key with another request is refused.
-func (s *Store) Post(ctx context.Context, p loyalty.Posting, respond Respond) (ans Answer, replayed bool, err error) {
-	if s.dialect.groupCommit {
-		return s.postGrouped(ctx, p, respond)
+func (cs *CardStore) Post(ctx context.Context, p loyalty.Posting, respond Respond) (ans Answer, replayed bool, err error) {
+	if cs.s.dialect.groupCommit {
+		return cs.s.postGrouped(ctx, p, respond)
 	}
 	for attempt := 0; ; attempt++ {
-		err = s.inTx(ctx, func(tx *writeTx) error {
-			ans, replayed, err = s.postIn(ctx, tx, p, respond)
+		err = cs.s.inTx(ctx, func(tx *writeTx) error {
+			ans, replayed, err = cs.s.postIn(ctx, tx, p, respond)
 			return err
 		})
 		// Two requests with one key racing: the loser finds the winner's row.
-		if err == nil || !s.dialect.isUniqueViolation(err) || attempt > 0 {
+		if err == nil || !cs.s.dialect.isUniqueViolation(err) || attempt > 0 {
 			return ans, replayed, err
 		}
 	}

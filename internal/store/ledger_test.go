@@ -14,19 +14,19 @@ func TestLedgerSavesWhatTheDomainDecides(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		m, p := newTestProgram(t, s, "shop")
-		p, err := s.UpdateProgram(ctx, m.ID, p.ID, func(p *loyalty.Program) error {
+		p, err := s.Programs().UpdateProgram(ctx, m.ID, p.ID, func(p *loyalty.Program) error {
 			p.Tiers = []loyalty.Tier{{Code: "silver", Name: "Silver"}, {Code: "gold", Name: "Gold", Threshold: 1000, EarnRateBP: 1000}}
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.Program(ctx, m.ID, p.ID); got.Kind != loyalty.KindPoints {
+		if got, _ := s.Programs().Program(ctx, m.ID, p.ID); got.Kind != loyalty.KindPoints {
 			t.Errorf("program kind %q, want %q", got.Kind, loyalty.KindPoints)
 		}
 		serial := issueCards(t, s, m, p, 1)[0]
 		earn(t, s, m, serial, "k1", 125000)
-		card, err := s.Card(ctx, m.ID, serial)
+		card, err := s.Cards().Card(ctx, m.ID, serial)
 		if err != nil {
 			t.Fatal(err)
 		}

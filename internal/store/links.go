@@ -45,24 +45,24 @@ type ShortLink struct {
 }
 
 // ResolveLink returns the card behind a token, or ErrNotFound.
-func (s *Store) ResolveLink(ctx context.Context, token string) (ShortLink, error) {
+func (cs *CardStore) ResolveLink(ctx context.Context, token string) (ShortLink, error) {
 	var serial, merchant string
 	var recipient int64
-	err := s.read.QueryRowContext(ctx, selectShortLink, token).Scan(&serial, &recipient, &merchant)
+	err := cs.s.read.QueryRowContext(ctx, selectShortLink, token).Scan(&serial, &recipient, &merchant)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ShortLink{}, ErrNotFound
 	}
 	if err != nil {
 		return ShortLink{}, fmt.Errorf("resolve link: %w", err)
 	}
-	card, err := s.Card(ctx, merchant, serial)
+	card, err := cs.Card(ctx, merchant, serial)
 	return ShortLink{Token: token, Card: card, RecipientID: recipient}, err
 }
 
 // RecordOpen counts an open of a link and attributes it to its recipient.
-func (s *Store) RecordOpen(ctx context.Context, l ShortLink) error {
-	return s.inTx(ctx, func(tx *writeTx) error {
-		now := s.nowUTC()
+func (cs *CardStore) RecordOpen(ctx context.Context, l ShortLink) error {
+	return cs.s.inTx(ctx, func(tx *writeTx) error {
+		now := cs.s.nowUTC()
 		if _, err := tx.ExecContext(ctx, countOpen, now, l.Token); err != nil {
 			return fmt.Errorf("count open: %w", err)
 		}

@@ -35,14 +35,14 @@ const (
 
 // EnsureMerchant returns the merchant called name, creating it (with the
 // given country) if there is none. created tells which happened.
-func (s *Store) EnsureMerchant(ctx context.Context, name, country string) (m Merchant, created bool, err error) {
-	err = s.inTxRetry(ctx, func(tx *writeTx) error {
+func (ms *MerchantStore) EnsureMerchant(ctx context.Context, name, country string) (m Merchant, created bool, err error) {
+	err = ms.s.inTxRetry(ctx, func(tx *writeTx) error {
 		created = false
 		m, err = scanMerchant(tx.QueryRowContext(ctx, selectMerchantByName, name))
 		if !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		m = Merchant{ID: newID("mer"), Name: name, Country: country, CreatedAt: s.nowUTC()}
+		m = Merchant{ID: newID("mer"), Name: name, Country: country, CreatedAt: ms.s.nowUTC()}
 		if _, err := tx.ExecContext(ctx, insertMerchant, m.ID, m.Name, m.Country, m.CreatedAt); err != nil {
 			return fmt.Errorf("insert merchant: %w", err)
 		}
@@ -53,8 +53,8 @@ func (s *Store) EnsureMerchant(ctx context.Context, name, country string) (m Mer
 }
 
 // Merchant returns the merchant with the given id.
-func (s *Store) Merchant(ctx context.Context, id string) (Merchant, error) {
-	return scanMerchant(s.read.QueryRowContext(ctx, selectMerchantByID, id))
+func (ms *MerchantStore) Merchant(ctx context.Context, id string) (Merchant, error) {
+	return scanMerchant(ms.s.read.QueryRowContext(ctx, selectMerchantByID, id))
 }
 
 func scanMerchant(row *sql.Row) (Merchant, error) {
@@ -70,8 +70,8 @@ func scanMerchant(row *sql.Row) (Merchant, error) {
 }
 
 // CreateAPIKey stores a key's id and the hash of its secret.
-func (s *Store) CreateAPIKey(ctx context.Context, k APIKey) error {
-	_, err := s.write.ExecContext(ctx, insertAPIKey, k.ID, k.MerchantID, k.SecretHash, s.nowUTC())
+func (ms *MerchantStore) CreateAPIKey(ctx context.Context, k APIKey) error {
+	_, err := ms.s.write.ExecContext(ctx, insertAPIKey, k.ID, k.MerchantID, k.SecretHash, ms.s.nowUTC())
 	if err != nil {
 		return fmt.Errorf("insert api key: %w", err)
 	}
@@ -79,9 +79,9 @@ func (s *Store) CreateAPIKey(ctx context.Context, k APIKey) error {
 }
 
 // APIKey returns the stored key with the given id.
-func (s *Store) APIKey(ctx context.Context, id string) (APIKey, error) {
+func (ms *MerchantStore) APIKey(ctx context.Context, id string) (APIKey, error) {
 	var k APIKey
-	err := s.read.QueryRowContext(ctx, selectAPIKey, id).Scan(&k.ID, &k.MerchantID, &k.SecretHash, &k.Revoked)
+	err := ms.s.read.QueryRowContext(ctx, selectAPIKey, id).Scan(&k.ID, &k.MerchantID, &k.SecretHash, &k.Revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, ErrNotFound
 	}
@@ -97,9 +97,9 @@ const (
 )
 
 // Setting returns a stored installation setting, or ErrNotFound.
-func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+func (ms *MerchantStore) Setting(ctx context.Context, key string) (string, error) {
 	var v string
-	err := s.read.QueryRowContext(ctx, selectSetting, key).Scan(&v)
+	err := ms.s.read.QueryRowContext(ctx, selectSetting, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}
@@ -108,8 +108,8 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 
 // ClaimSetting stores key=value unless key is already set, and reports
 // whether this call set it. It is how one-off start-up work runs once.
-func (s *Store) ClaimSetting(ctx context.Context, key, value string) (bool, error) {
-	res, err := s.write.ExecContext(ctx, insertSettingIgnore, key, value)
+func (ms *MerchantStore) ClaimSetting(ctx context.Context, key, value string) (bool, error) {
+	res, err := ms.s.write.ExecContext(ctx, insertSettingIgnore, key, value)
 	if err != nil {
 		return false, fmt.Errorf("claim setting %s: %w", key, err)
 	}

@@ -17,10 +17,10 @@ const (
 
 // SetCardMessage puts a lock-screen message on an active card and queues
 // the change for its devices.
-func (s *Store) SetCardMessage(ctx context.Context, merchantID, serial, text string) (loyalty.Card, error) {
+func (cs *CardStore) SetCardMessage(ctx context.Context, merchantID, serial, text string) (loyalty.Card, error) {
 	var card loyalty.Card
-	err := s.inTx(ctx, func(tx *writeTx) error {
-		now := s.nowUTC()
+	err := cs.s.inTx(ctx, func(tx *writeTx) error {
+		now := cs.s.nowUTC()
 		res, err := tx.ExecContext(ctx, setCardMessage, text, now, merchantID, serial)
 		if err != nil {
 			return fmt.Errorf("set message: %w", err)
@@ -31,16 +31,16 @@ func (s *Store) SetCardMessage(ctx context.Context, merchantID, serial, text str
 		if n, _ := res.RowsAffected(); n == 0 {
 			return loyalty.ErrCardVoided
 		}
-		return s.queueCardChange(ctx, tx, merchantID, serial, card.Version, now)
+		return cs.s.queueCardChange(ctx, tx, merchantID, serial, card.Version, now)
 	})
 	return card, err
 }
 
 // SetProgramMessage puts a message on every active card of a program and
 // returns how many cards it reached.
-func (s *Store) SetProgramMessage(ctx context.Context, merchantID, programID, text string) (int64, error) {
+func (pg *ProgramStore) SetProgramMessage(ctx context.Context, merchantID, programID, text string) (int64, error) {
 	var n int64
-	err := s.inTx(ctx, func(tx *writeTx) error {
+	err := pg.s.inTx(ctx, func(tx *writeTx) error {
 		var exists int
 		if err := tx.QueryRowContext(ctx, programExists, merchantID, programID).Scan(&exists); err != nil {
 			return err
@@ -48,13 +48,13 @@ func (s *Store) SetProgramMessage(ctx context.Context, merchantID, programID, te
 		if exists == 0 {
 			return ErrNotFound
 		}
-		now := s.nowUTC()
+		now := pg.s.nowUTC()
 		res, err := tx.ExecContext(ctx, setProgramMessage, text, now, merchantID, programID)
 		if err != nil {
 			return fmt.Errorf("set program message: %w", err)
 		}
 		n, _ = res.RowsAffected()
-		return s.queueProgramChange(ctx, tx, merchantID, programID, now)
+		return pg.s.queueProgramChange(ctx, tx, merchantID, programID, now)
 	})
 	return n, err
 }

@@ -32,9 +32,9 @@ const (
 // ClaimOutbox leases up to limit due rows for lease; a row whose lease
 // runs out (its worker died) is claimed again. Workers of several
 // instances on one database never hold the same row.
-func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]OutboxRow, error) {
+func (qs *QueueStore) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]OutboxRow, error) {
 	var rows []OutboxRow
-	err := s.claim(ctx, outboxTable, claimOpts{Limit: limit, Lease: lease, Scan: func(res *sql.Rows) error {
+	err := qs.s.claim(ctx, outboxTable, claimOpts{Limit: limit, Lease: lease, Scan: func(res *sql.Rows) error {
 		var r OutboxRow
 		if err := res.Scan(&r.ID, &r.MerchantID, &r.Topic, &r.Serial, &r.Payload, &r.Attempts); err != nil {
 			return err
@@ -46,15 +46,15 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 }
 
 // ExtendLease keeps a long-running row claimed.
-func (s *Store) ExtendLease(ctx context.Context, id int64, lease time.Duration) error {
-	_, err := s.write.ExecContext(ctx, extendLease, s.nowUTC().Add(lease), id)
+func (qs *QueueStore) ExtendLease(ctx context.Context, id int64, lease time.Duration) error {
+	_, err := qs.s.write.ExecContext(ctx, extendLease, qs.s.nowUTC().Add(lease), id)
 	return err
 }
 
 // CompleteOutbox marks rows done.
-func (s *Store) CompleteOutbox(ctx context.Context, ids ...int64) error {
-	return s.inTx(ctx, func(tx *writeTx) error {
-		now := s.nowUTC()
+func (qs *QueueStore) CompleteOutbox(ctx context.Context, ids ...int64) error {
+	return qs.s.inTx(ctx, func(tx *writeTx) error {
+		now := qs.s.nowUTC()
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, completeOutbox, now, id); err != nil {
 				return fmt.Errorf("complete outbox row: %w", err)
@@ -66,8 +66,8 @@ func (s *Store) CompleteOutbox(ctx context.Context, ids ...int64) error {
 
 // RescheduleOutbox puts a row back for another attempt at due, or, when
 // dead, keeps it as a dead letter with its last error.
-func (s *Store) RescheduleOutbox(ctx context.Context, id int64, due time.Time, lastErr string, dead bool) error {
-	_, err := s.write.ExecContext(ctx, rescheduleRow, due.UTC(), lastErr, dead, id)
+func (qs *QueueStore) RescheduleOutbox(ctx context.Context, id int64, due time.Time, lastErr string, dead bool) error {
+	_, err := qs.s.write.ExecContext(ctx, rescheduleRow, due.UTC(), lastErr, dead, id)
 	return err
 }
 
@@ -86,8 +86,8 @@ const selectDeadLetters = `SELECT id, topic, COALESCE(serial_number, ''), payloa
 	FROM outbox WHERE merchant_id = ? AND dead AND id > ? ORDER BY id LIMIT ?`
 
 // DeadLetters lists a merchant's dead letters after id.
-func (s *Store) DeadLetters(ctx context.Context, merchantID string, afterID int64, limit int) ([]DeadLetter, error) {
-	rows, err := s.read.QueryContext(ctx, selectDeadLetters, merchantID, afterID, limit)
+func (qs *QueueStore) DeadLetters(ctx context.Context, merchantID string, afterID int64, limit int) ([]DeadLetter, error) {
+	rows, err := qs.s.read.QueryContext(ctx, selectDeadLetters, merchantID, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("dead letters: %w", err)
 	}

@@ -25,9 +25,9 @@ const (
 )
 
 // PassFile returns the cached package of a card, or ErrNotFound.
-func (s *Store) PassFile(ctx context.Context, serial string) (PassFile, error) {
+func (cs *CardStore) PassFile(ctx context.Context, serial string) (PassFile, error) {
 	var f PassFile
-	err := s.read.QueryRowContext(ctx, selectPassFile, serial).Scan(&f.CardVersion, &f.ProgramVersion, &f.Data)
+	err := cs.s.read.QueryRowContext(ctx, selectPassFile, serial).Scan(&f.CardVersion, &f.ProgramVersion, &f.Data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, ErrNotFound
 	}
@@ -38,8 +38,8 @@ func (s *Store) PassFile(ctx context.Context, serial string) (PassFile, error) {
 }
 
 // PutPassFile caches a package, unless a newer one is already cached.
-func (s *Store) PutPassFile(ctx context.Context, serial string, f PassFile) error {
-	_, err := s.write.ExecContext(ctx, upsertPassFile, serial, f.CardVersion, f.ProgramVersion, f.Data, s.nowUTC())
+func (cs *CardStore) PutPassFile(ctx context.Context, serial string, f PassFile) error {
+	_, err := cs.s.write.ExecContext(ctx, upsertPassFile, serial, f.CardVersion, f.ProgramVersion, f.Data, cs.s.nowUTC())
 	if err != nil {
 		return fmt.Errorf("store pass file: %w", err)
 	}

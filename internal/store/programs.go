@@ -34,8 +34,8 @@ const (
 )
 
 // CreateProgram stores a new program; it fills in ID, Version and times.
-func (s *Store) CreateProgram(ctx context.Context, p *loyalty.Program) error {
-	now := s.nowUTC()
+func (pg *ProgramStore) CreateProgram(ctx context.Context, p *loyalty.Program) error {
+	now := pg.s.nowUTC()
 	p.ID, p.Version, p.CreatedAt, p.UpdatedAt = newID("prg"), 1, now, now
 	if p.TierBasis == "" {
 		p.TierBasis = loyalty.BasisPoints
@@ -47,7 +47,7 @@ func (s *Store) CreateProgram(ctx context.Context, p *loyalty.Program) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.write.ExecContext(ctx, insertProgram, p.ID, p.MerchantID, p.Name, p.CurrencyLabel,
+	_, err = pg.s.write.ExecContext(ctx, insertProgram, p.ID, p.MerchantID, p.Name, p.CurrencyLabel,
 		p.EarnRateBP, p.WelcomeBonus, p.Terms, p.BarcodeFormat, p.Locale, p.BackgroundColor,
 		p.ForegroundColor, p.LabelColor, p.LogoText, string(tiers), p.TierBasis, p.TierDowngrade,
 		p.PointsLifetimeDays, p.Version, p.CreatedAt, p.UpdatedAt)
@@ -59,8 +59,8 @@ func (s *Store) CreateProgram(ctx context.Context, p *loyalty.Program) error {
 
 // Program returns the merchant's program with the given id, or ErrNotFound
 // (also when it belongs to another merchant).
-func (s *Store) Program(ctx context.Context, merchantID, id string) (loyalty.Program, error) {
-	return s.program(ctx, s.read, merchantID, id)
+func (pg *ProgramStore) Program(ctx context.Context, merchantID, id string) (loyalty.Program, error) {
+	return pg.s.program(ctx, pg.s.read, merchantID, id)
 }
 
 type queryer interface {
@@ -78,8 +78,8 @@ func (s *Store) program(ctx context.Context, q queryer, merchantID, id string) (
 }
 
 // Programs lists the merchant's programs in creation order after the cursor.
-func (s *Store) Programs(ctx context.Context, merchantID string, after Cursor, limit int) ([]loyalty.Program, error) {
-	rows, err := s.read.QueryContext(ctx, listPrograms, merchantID, after.Time, after.Time, after.ID, limit)
+func (pg *ProgramStore) Programs(ctx context.Context, merchantID string, after Cursor, limit int) ([]loyalty.Program, error) {
+	rows, err := pg.s.read.QueryContext(ctx, listPrograms, merchantID, after.Time, after.Time, after.ID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list programs: %w", err)
 	}
@@ -96,7 +96,7 @@ func (s *Store) Programs(ctx context.Context, merchantID string, after Cursor, l
 		return nil, fmt.Errorf("list programs: %w", err)
 	}
 	for i := range ps {
-		if ps[i].CustomImages, err = imageKinds(ctx, s.read, ps[i].ID); err != nil {
+		if ps[i].CustomImages, err = imageKinds(ctx, pg.s.read, ps[i].ID); err != nil {
 			return nil, err
 		}
 	}
@@ -106,17 +106,17 @@ func (s *Store) Programs(ctx context.Context, merchantID string, after Cursor, l
 // UpdateProgram applies change to the stored program inside a transaction
 // and saves the result with a new version. change may refuse by returning
 // an error, which UpdateProgram returns unchanged.
-func (s *Store) UpdateProgram(ctx context.Context, merchantID, id string, change func(*loyalty.Program) error) (loyalty.Program, error) {
+func (pg *ProgramStore) UpdateProgram(ctx context.Context, merchantID, id string, change func(*loyalty.Program) error) (loyalty.Program, error) {
 	var p loyalty.Program
-	err := s.inTx(ctx, func(tx *writeTx) error {
+	err := pg.s.inTx(ctx, func(tx *writeTx) error {
 		var err error
-		if p, err = s.program(ctx, tx, merchantID, id); err != nil {
+		if p, err = pg.s.program(ctx, tx, merchantID, id); err != nil {
 			return err
 		}
 		if err := change(&p); err != nil {
 			return err
 		}
-		p.UpdatedAt = s.nowUTC()
+		p.UpdatedAt = pg.s.nowUTC()
 		p.Version++
 		tiers, err := json.Marshal(nonNilTiers(p.Tiers))
 		if err != nil {
@@ -128,16 +128,16 @@ func (s *Store) UpdateProgram(ctx context.Context, merchantID, id string, change
 		if err != nil {
 			return fmt.Errorf("update program: %w", err)
 		}
-		return s.queueProgramChange(ctx, tx, merchantID, id, p.UpdatedAt)
+		return pg.s.queueProgramChange(ctx, tx, merchantID, id, p.UpdatedAt)
 	})
 	return p, err
 }
 
 // SetProgramImages replaces the files of one image kind (nil files restores
 // the default) and raises the program's version so passes re-render.
-func (s *Store) SetProgramImages(ctx context.Context, merchantID, programID, kind string, files map[string][]byte) error {
-	return s.inTx(ctx, func(tx *writeTx) error {
-		res, err := tx.ExecContext(ctx, bumpProgramVersion, s.nowUTC(), merchantID, programID)
+func (pg *ProgramStore) SetProgramImages(ctx context.Context, merchantID, programID, kind string, files map[string][]byte) error {
+	return pg.s.inTx(ctx, func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, bumpProgramVersion, pg.s.nowUTC(), merchantID, programID)
 		if err != nil {
 			return fmt.Errorf("bump program version: %w", err)
 		}
@@ -152,13 +152,13 @@ func (s *Store) SetProgramImages(ctx context.Context, merchantID, programID, kin
 				return fmt.Errorf("insert image %s: %w", name, err)
 			}
 		}
-		return s.queueProgramChange(ctx, tx, merchantID, programID, s.nowUTC())
+		return pg.s.queueProgramChange(ctx, tx, merchantID, programID, pg.s.nowUTC())
 	})
 }
 
 // ProgramImages returns the uploaded image files of a program by file name.
-func (s *Store) ProgramImages(ctx context.Context, programID string) (map[string][]byte, error) {
-	rows, err := s.read.QueryContext(ctx, selectProgramImages, programID)
+func (pg *ProgramStore) ProgramImages(ctx context.Context, programID string) (map[string][]byte, error) {
+	rows, err := pg.s.read.QueryContext(ctx, selectProgramImages, programID)
 	if err != nil {
 		return nil, fmt.Errorf("load images: %w", err)
 	}

@@ -32,11 +32,11 @@ func (tx *writeTx) enqueued(q queue) { tx.queued[q] = true }
 
 // OutboxQueued receives after a commit that queued outbox rows; the
 // delivery worker waits on it between polls.
-func (s *Store) OutboxQueued() <-chan struct{} { return s.queued[outboxQueue] }
+func (qs *QueueStore) OutboxQueued() <-chan struct{} { return qs.s.queued[outboxQueue] }
 
 // WebhooksQueued receives after a commit that queued webhook deliveries;
 // the webhook sender waits on it between polls.
-func (s *Store) WebhooksQueued() <-chan struct{} { return s.queued[webhookQueue] }
+func (ws *WebhookStore) WebhooksQueued() <-chan struct{} { return ws.s.queued[webhookQueue] }
 
 // wake tells the workers of the given queues, without blocking: a
 // wake-up already pending covers this one too.

@@ -44,9 +44,9 @@ const (
 // ClaimRecipients takes up to limit due recipients of a campaign for
 // sending, with their customer's current phone and consent. A claimed
 // recipient is "sending" for good: see recipientQueue.
-func (s *Store) ClaimRecipients(ctx context.Context, campaignID string, limit int) ([]Recipient, error) {
+func (cp *CampaignStore) ClaimRecipients(ctx context.Context, campaignID string, limit int) ([]Recipient, error) {
 	var out []Recipient
-	err := s.claim(ctx, recipientTable, claimOpts{FilterArgs: []any{campaignID}, Limit: limit,
+	err := cp.s.claim(ctx, recipientTable, claimOpts{FilterArgs: []any{campaignID}, Limit: limit,
 		Scan: func(rows *sql.Rows) error {
 			var r Recipient
 			if err := rows.Scan(&r.ID, &r.CampaignID, &r.CustomerID, &r.SerialNumber, &r.Attempts); err != nil {
@@ -69,9 +69,9 @@ func (s *Store) ClaimRecipients(ctx context.Context, campaignID string, limit in
 }
 
 // NewRecipientLink makes the short link a recipient's text carries.
-func (s *Store) NewRecipientLink(ctx context.Context, r Recipient) (string, error) {
+func (cp *CampaignStore) NewRecipientLink(ctx context.Context, r Recipient) (string, error) {
 	token := NewLinkToken()
-	_, err := s.write.ExecContext(ctx, insertShortLink, token, r.SerialNumber, r.ID, s.nowUTC())
+	_, err := cp.s.write.ExecContext(ctx, insertShortLink, token, r.SerialNumber, r.ID, cp.s.nowUTC())
 	if err != nil {
 		return "", fmt.Errorf("insert recipient link: %w", err)
 	}
@@ -79,9 +79,9 @@ func (s *Store) NewRecipientLink(ctx context.Context, r Recipient) (string, erro
 }
 
 // MarkSent records an accepted text and the customer's last texting.
-func (s *Store) MarkSent(ctx context.Context, r Recipient, providerID string, segments int, linkToken string) error {
-	return s.inTx(ctx, func(tx *writeTx) error {
-		now := s.nowUTC()
+func (cp *CampaignStore) MarkSent(ctx context.Context, r Recipient, providerID string, segments int, linkToken string) error {
+	return cp.s.inTx(ctx, func(tx *writeTx) error {
+		now := cp.s.nowUTC()
 		if _, err := tx.ExecContext(ctx, markRecipientSent, providerID, segments, linkToken, now, r.ID); err != nil {
 			return fmt.Errorf("mark sent: %w", err)
 		}
@@ -92,35 +92,35 @@ func (s *Store) MarkSent(ctx context.Context, r Recipient, providerID string, se
 
 // MarkRecipient ends or postpones a claimed recipient: status failed or
 // skipped with a reason, or pending again (a retry) at due.
-func (s *Store) MarkRecipient(ctx context.Context, r Recipient, status, reason string, due time.Time) error {
-	_, err := s.write.ExecContext(ctx, markRecipientAs, status, reason, due.UTC(), r.ID)
+func (cp *CampaignStore) MarkRecipient(ctx context.Context, r Recipient, status, reason string, due time.Time) error {
+	_, err := cp.s.write.ExecContext(ctx, markRecipientAs, status, reason, due.UTC(), r.ID)
 	return err
 }
 
 // MarkPhoneInvalid records a number a provider refused as invalid.
-func (s *Store) MarkPhoneInvalid(ctx context.Context, customerID string) error {
-	_, err := s.write.ExecContext(ctx, markPhoneBad, s.nowUTC(), customerID)
+func (cp *CampaignStore) MarkPhoneInvalid(ctx context.Context, customerID string) error {
+	_, err := cp.s.write.ExecContext(ctx, markPhoneBad, cp.s.nowUTC(), customerID)
 	return err
 }
 
 // OptOutCustomer records a customer's opt-out (a provider reported the
 // number unsubscribed, or a STOP reply).
-func (s *Store) OptOutCustomer(ctx context.Context, customerID string) error {
-	_, err := s.write.ExecContext(ctx, optOutCustomer, s.nowUTC(), customerID)
+func (cp *CampaignStore) OptOutCustomer(ctx context.Context, customerID string) error {
+	_, err := cp.s.write.ExecContext(ctx, optOutCustomer, cp.s.nowUTC(), customerID)
 	return err
 }
 
 // ReleaseRecipient gives back a claimed recipient that was not texted
 // (the sender is stopping): pending again, its attempt not counted.
-func (s *Store) ReleaseRecipient(ctx context.Context, r Recipient) error {
-	_, err := s.write.ExecContext(ctx, releaseSending, r.ID)
+func (cp *CampaignStore) ReleaseRecipient(ctx context.Context, r Recipient) error {
+	_, err := cp.s.write.ExecContext(ctx, releaseSending, r.ID)
 	return err
 }
 
 // AbandonInterrupted fails the recipients a crash left "sending", at
 // start-up, so a restart never texts them a second time.
-func (s *Store) AbandonInterrupted(ctx context.Context) (int64, error) {
-	res, err := s.write.ExecContext(ctx, abandonSending)
+func (cp *CampaignStore) AbandonInterrupted(ctx context.Context) (int64, error) {
+	res, err := cp.s.write.ExecContext(ctx, abandonSending)
 	if err != nil {
 		return 0, err
 	}
@@ -139,8 +139,8 @@ type DeliveryReport struct {
 
 // RecordDelivery applies a delivery report to the recipient it concerns.
 // Unknown provider ids are ignored (they may be another system's).
-func (s *Store) RecordDelivery(ctx context.Context, d DeliveryReport) error {
-	return s.inTx(ctx, func(tx *writeTx) error {
+func (cp *CampaignStore) RecordDelivery(ctx context.Context, d DeliveryReport) error {
+	return cp.s.inTx(ctx, func(tx *writeTx) error {
 		var id int64
 		var customer, merchant string
 		err := tx.QueryRowContext(ctx, selectRecipientByProvider, d.ProviderID, d.Provider).Scan(&id, &customer, &merchant)
@@ -150,13 +150,13 @@ func (s *Store) RecordDelivery(ctx context.Context, d DeliveryReport) error {
 		if err != nil {
 			return fmt.Errorf("find recipient: %w", err)
 		}
-		now := s.nowUTC()
+		now := cp.s.nowUTC()
 		switch {
 		case d.Delivered:
 			_, err = tx.ExecContext(ctx, markDelivered, now, id)
 		case d.Failed:
 			if _, err = tx.ExecContext(ctx, markUndelivers, d.Reason, id); err == nil {
-				err = s.emitEvent(ctx, tx, merchant, EventSMSDeliveryFailed, map[string]any{"recipient_id": id,
+				err = cp.s.emitEvent(ctx, tx, merchant, EventSMSDeliveryFailed, map[string]any{"recipient_id": id,
 					"customer_id": customer, "provider": d.Provider, "reason": d.Reason})
 			}
 		}

@@ -59,13 +59,13 @@ const (
 // when the device already followed the card. A device that does not
 // follow the card yet is refused with ErrTooManyDevices when r.MaxDevices
 // devices follow it already.
-func (s *Store) Register(ctx context.Context, r Registration) (created bool, err error) {
-	err = s.inTxRetry(ctx, func(tx *writeTx) error {
+func (ds *DeviceStore) Register(ctx context.Context, r Registration) (created bool, err error) {
+	err = ds.s.inTxRetry(ctx, func(tx *writeTx) error {
 		created = false
-		now := s.nowUTC()
+		now := ds.s.nowUTC()
 		// Concurrent registrations of one card queue here, so the cap
 		// counts every device that got in before.
-		if err := lockRows(ctx, tx, s.dialect.lockCard, r.SerialNumber); err != nil {
+		if err := lockRows(ctx, tx, ds.s.dialect.lockCard, r.SerialNumber); err != nil {
 			return err
 		}
 		var active bool
@@ -103,7 +103,7 @@ func (s *Store) Register(ctx context.Context, r Registration) (created bool, err
 			return fmt.Errorf("store registration: %w", err)
 		}
 		if created {
-			return s.emitCardEvent(ctx, tx, r.SerialNumber, EventCardInstalled, map[string]any{"channel": r.Channel})
+			return ds.s.emitCardEvent(ctx, tx, r.SerialNumber, EventCardInstalled, map[string]any{"channel": r.Channel})
 		}
 		return nil
 	})
@@ -124,10 +124,10 @@ func (s *Store) emitCardEvent(ctx context.Context, tx *writeTx, serial, event st
 
 // Unregister records that a device stopped following a card (an
 // uninstall). It reports whether the device was following it.
-func (s *Store) Unregister(ctx context.Context, deviceID, serial string) (bool, error) {
+func (ds *DeviceStore) Unregister(ctx context.Context, deviceID, serial string) (bool, error) {
 	var removed bool
-	err := s.inTx(ctx, func(tx *writeTx) error {
-		res, err := tx.ExecContext(ctx, unregister, s.nowUTC(), deviceID, serial)
+	err := ds.s.inTx(ctx, func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, unregister, ds.s.nowUTC(), deviceID, serial)
 		if err != nil {
 			return fmt.Errorf("unregister: %w", err)
 		}
@@ -135,7 +135,7 @@ func (s *Store) Unregister(ctx context.Context, deviceID, serial string) (bool, 
 			return nil
 		}
 		removed = true
-		return s.emitCardEvent(ctx, tx, serial, EventCardUninstalled, map[string]any{})
+		return ds.s.emitCardEvent(ctx, tx, serial, EventCardUninstalled, map[string]any{})
 	})
 	return removed, err
 }
@@ -143,8 +143,8 @@ func (s *Store) Unregister(ctx context.Context, deviceID, serial string) (bool, 
 // UpdatedSerials lists the cards of a pass type that a device follows and
 // that changed after the tag since (all of them when since is 0), and the
 // tag to send next time. since = -1 lists every card the device follows.
-func (s *Store) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since int64) ([]string, int64, error) {
-	rows, err := s.read.QueryContext(ctx, selectUpdatedSerials, deviceID, passTypeID, since)
+func (ds *DeviceStore) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since int64) ([]string, int64, error) {
+	rows, err := ds.s.read.QueryContext(ctx, selectUpdatedSerials, deviceID, passTypeID, since)
 	if err != nil {
 		return nil, 0, fmt.Errorf("updated serials: %w", err)
 	}
@@ -190,8 +190,8 @@ type Installs struct {
 }
 
 // CardInstalls lists a card's installations by channel.
-func (s *Store) CardInstalls(ctx context.Context, serial string) ([]Installs, error) {
-	rows, err := s.read.QueryContext(ctx, selectInstalls, serial)
+func (ds *DeviceStore) CardInstalls(ctx context.Context, serial string) ([]Installs, error) {
+	rows, err := ds.s.read.QueryContext(ctx, selectInstalls, serial)
 	if err != nil {
 		return nil, fmt.Errorf("card installs: %w", err)
 	}

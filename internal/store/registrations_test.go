@@ -23,7 +23,7 @@ func TestDeviceCapHoldsUnderConcurrentRegistrations(t *testing.T) {
 		errs := make([]error, devices)
 		for i := range devices {
 			wg.Go(func() {
-				_, errs[i] = stores[i%2].Register(context.Background(), Registration{DeviceID: fmt.Sprintf("dev%02d", i),
+				_, errs[i] = stores[i%2].Devices().Register(context.Background(), Registration{DeviceID: fmt.Sprintf("dev%02d", i),
 					PassTypeID: "pass.x", SerialNumber: serial, PushToken: fmt.Sprintf("token%02d", i), Channel: "apple",
 					MaxDevices: maxDevices})
 			})
@@ -45,7 +45,7 @@ func TestDeviceCapHoldsUnderConcurrentRegistrations(t *testing.T) {
 		if in != maxDevices || refused != devices-maxDevices || rows != maxDevices {
 			t.Fatalf("%d registered, %d refused, %d rows; want %d, %d, %d", in, refused, rows, maxDevices, devices-maxDevices, maxDevices)
 		}
-		installs, err := stores[0].CardInstalls(context.Background(), serial)
+		installs, err := stores[0].Devices().CardInstalls(context.Background(), serial)
 		if err != nil || len(installs) != 1 || installs[0].Installed != maxDevices {
 			t.Fatalf("installs = %+v %v", installs, err)
 		}
@@ -121,11 +121,11 @@ func TestMigrationMovesPushTokensToRegistrations(t *testing.T) {
 		old.Close()
 
 		s := openTestStore(t, url)
-		apple, err := s.DeviceTargets(ctx, ChannelApple, serials)
+		apple, err := s.Devices().DeviceTargets(ctx, ChannelApple, serials)
 		if err != nil {
 			t.Fatal(err)
 		}
-		relays, err := s.DeviceTargets(ctx, ChannelRelay, serials)
+		relays, err := s.Devices().DeviceTargets(ctx, ChannelRelay, serials)
 		if err != nil {
 			t.Fatal(err)
 		}

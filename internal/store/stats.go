@@ -12,9 +12,9 @@ const selectOutboxStats = `SELECT COUNT(*), MIN(created_at) FROM outbox WHERE do
 
 // OutboxStats returns how many outbox rows are neither done nor dead and
 // when the oldest of them was written; oldest is zero when none wait.
-func (s *Store) OutboxStats(ctx context.Context) (depth int, oldest time.Time, err error) {
+func (qs *QueueStore) OutboxStats(ctx context.Context) (depth int, oldest time.Time, err error) {
 	var first any
-	if err := s.read.QueryRowContext(ctx, selectOutboxStats).Scan(&depth, &first); err != nil {
+	if err := qs.s.read.QueryRowContext(ctx, selectOutboxStats).Scan(&depth, &first); err != nil {
 		return 0, time.Time{}, fmt.Errorf("outbox stats: %w", err)
 	}
 	if oldest, err = dbTime(first); err != nil {

@@ -52,12 +52,12 @@ func newTestStore(t *testing.T) *Store {
 func newTestProgram(t *testing.T, s *Store, merchant string) (Merchant, loyalty.Program) {
 	t.Helper()
 	ctx := context.Background()
-	m, _, err := s.EnsureMerchant(ctx, merchant, "RU")
+	m, _, err := s.Merchants().EnsureMerchant(ctx, merchant, "RU")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := loyalty.Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 500, BarcodeFormat: "qr", Locale: "ru"}
-	if err := s.CreateProgram(ctx, &p); err != nil {
+	if err := s.Programs().CreateProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
 	return m, p
@@ -143,7 +143,7 @@ func TestIssueCardIsIdempotentPerPhone(t *testing.T) {
 		created := make(chan bool, 8)
 		for range 8 {
 			wg.Go(func() {
-				c, isNew, err := s.IssueCard(ctx, in)
+				c, isNew, err := s.Cards().IssueCard(ctx, in)
 				if err != nil {
 					t.Error(err)
 					return
@@ -173,7 +173,7 @@ func TestIssueCardIsIdempotentPerPhone(t *testing.T) {
 			t.Fatalf("cards rows = %d, %v", n, err)
 		}
 
-		card, err := s.Card(ctx, m.ID, maps1(distinct))
+		card, err := s.Cards().Card(ctx, m.ID, maps1(distinct))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,10 +185,10 @@ func TestIssueCardIsIdempotentPerPhone(t *testing.T) {
 		}
 
 		// After a void the same phone gets a new card.
-		if v, err := s.VoidCard(ctx, m.ID, card.SerialNumber); err != nil || v.Status != loyalty.CardVoided || v.Version != 2 {
+		if v, err := s.Cards().VoidCard(ctx, m.ID, card.SerialNumber); err != nil || v.Status != loyalty.CardVoided || v.Version != 2 {
 			t.Fatalf("void = %+v, %v", v, err)
 		}
-		again, isNew, err := s.IssueCard(ctx, in)
+		again, isNew, err := s.Cards().IssueCard(ctx, in)
 		if err != nil || !isNew || again.SerialNumber == card.SerialNumber || again.CustomerID != card.CustomerID {
 			t.Fatalf("issue after void = %+v new=%v err=%v", again, isNew, err)
 		}
@@ -207,23 +207,23 @@ func TestOtherMerchantsDataIsNotFound(t *testing.T) {
 		ctx := context.Background()
 		a, pa := newTestProgram(t, s, "a")
 		b, _ := newTestProgram(t, s, "b")
-		card, _, err := s.IssueCard(ctx, IssueCard{MerchantID: a.ID, ProgramID: pa.ID, Phone: "+79123456789"})
+		card, _, err := s.Cards().IssueCard(ctx, IssueCard{MerchantID: a.ID, ProgramID: pa.ID, Phone: "+79123456789"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Program(ctx, b.ID, pa.ID); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Programs().Program(ctx, b.ID, pa.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Program across merchants: %v", err)
 		}
-		if _, err := s.Card(ctx, b.ID, card.SerialNumber); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Cards().Card(ctx, b.ID, card.SerialNumber); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Card across merchants: %v", err)
 		}
-		if _, _, err := s.IssueCard(ctx, IssueCard{MerchantID: b.ID, ProgramID: pa.ID, Phone: "+79123456780"}); !errors.Is(err, ErrNotFound) {
+		if _, _, err := s.Cards().IssueCard(ctx, IssueCard{MerchantID: b.ID, ProgramID: pa.ID, Phone: "+79123456780"}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("IssueCard into another merchant's program: %v", err)
 		}
-		if _, err := s.VoidCard(ctx, b.ID, card.SerialNumber); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Cards().VoidCard(ctx, b.ID, card.SerialNumber); !errors.Is(err, ErrNotFound) {
 			t.Errorf("VoidCard across merchants: %v", err)
 		}
-		if c, _ := s.Card(ctx, a.ID, card.SerialNumber); c.Status != loyalty.CardActive {
+		if c, _ := s.Cards().Card(ctx, a.ID, card.SerialNumber); c.Status != loyalty.CardActive {
 			t.Errorf("card status after foreign void = %q", c.Status)
 		}
 	})
@@ -235,7 +235,7 @@ func TestCardsPaginate(t *testing.T) {
 		m, p := newTestProgram(t, s, "shop")
 		want := map[string]bool{}
 		for i := range 7 {
-			c, _, err := s.IssueCard(ctx, IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+7912345678" + string(rune('0'+i))})
+			c, _, err := s.Cards().IssueCard(ctx, IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+7912345678" + string(rune('0'+i))})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,7 +244,7 @@ func TestCardsPaginate(t *testing.T) {
 		seen := map[string]bool{}
 		var cur Cursor
 		for pages := 0; ; pages++ {
-			cards, err := s.Cards(ctx, m.ID, CardFilter{ProgramID: p.ID}, cur, 3)
+			cards, err := s.Cards().Cards(ctx, m.ID, CardFilter{ProgramID: p.ID}, cur, 3)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -98,23 +98,23 @@ func deviceFilter(channel string) (string, error) {
 // DeviceTargets returns the devices on channel (ChannelApple or
 // ChannelRelay) that follow the given cards and have not been pushed
 // their current change yet.
-func (s *Store) DeviceTargets(ctx context.Context, channel string, serials []string) ([]Target, error) {
+func (ds *DeviceStore) DeviceTargets(ctx context.Context, channel string, serials []string) ([]Target, error) {
 	filter, err := deviceFilter(channel)
 	if err != nil || len(serials) == 0 {
 		return nil, err
 	}
 	in, args := inSerials("r.serial_number", serials)
-	return s.deviceTargets(ctx, channel, selectDeviceTargets+filter+in+` ORDER BY r.serial_number, r.device_id`, args...)
+	return ds.s.deviceTargets(ctx, channel, selectDeviceTargets+filter+in+` ORDER BY r.serial_number, r.device_id`, args...)
 }
 
 // ProgramDeviceTargets pages through the device targets of a program's
 // cards on channel, in (serial, device) order after the given target.
-func (s *Store) ProgramDeviceTargets(ctx context.Context, channel, programID string, after Target, limit int) ([]Target, error) {
+func (ds *DeviceStore) ProgramDeviceTargets(ctx context.Context, channel, programID string, after Target, limit int) ([]Target, error) {
 	filter, err := deviceFilter(channel)
 	if err != nil {
 		return nil, err
 	}
-	return s.deviceTargets(ctx, channel, selectDeviceTargets+filter+` AND c.program_id = ?
+	return ds.s.deviceTargets(ctx, channel, selectDeviceTargets+filter+` AND c.program_id = ?
 		AND (r.serial_number > ? OR (r.serial_number = ? AND r.device_id > ?))
 		ORDER BY r.serial_number, r.device_id LIMIT ?`, programID, after.Serial, after.Serial, after.DeviceID, limit)
 }
@@ -138,18 +138,18 @@ func (s *Store) deviceTargets(ctx context.Context, channel, q string, args ...an
 
 // FCMTargets returns the FCM tokens of the given cards that are behind
 // their card's version.
-func (s *Store) FCMTargets(ctx context.Context, serials []string) ([]Target, error) {
+func (ds *DeviceStore) FCMTargets(ctx context.Context, serials []string) ([]Target, error) {
 	if len(serials) == 0 {
 		return nil, nil
 	}
 	in, args := inSerials("f.serial_number", serials)
-	return s.fcmTargets(ctx, selectFCMTargets+in+` ORDER BY f.serial_number, f.token`, args...)
+	return ds.s.fcmTargets(ctx, selectFCMTargets+in+` ORDER BY f.serial_number, f.token`, args...)
 }
 
 // ProgramFCMTargets pages through the tokens of a program's cards that are
 // behind their card, in (serial, token) order after the given target.
-func (s *Store) ProgramFCMTargets(ctx context.Context, programID string, after Target, limit int) ([]Target, error) {
-	return s.fcmTargets(ctx, selectFCMTargets+` AND c.program_id = ?
+func (ds *DeviceStore) ProgramFCMTargets(ctx context.Context, programID string, after Target, limit int) ([]Target, error) {
+	return ds.s.fcmTargets(ctx, selectFCMTargets+` AND c.program_id = ?
 		AND (f.serial_number > ? OR (f.serial_number = ? AND f.token > ?))
 		ORDER BY f.serial_number, f.token LIMIT ?`, programID, after.Serial, after.Serial, after.Token, limit)
 }
@@ -184,14 +184,14 @@ type retryPayload struct {
 // transaction: what targets now have, dead targets dropped, retries and
 // dead letters queued. A channel that keeps no state of ours (Google
 // keeps its objects as it syncs them) has only its failures recorded.
-func (s *Store) RecordOutcomes(ctx context.Context, merchantID string, outcomes []Outcome) error {
+func (ds *DeviceStore) RecordOutcomes(ctx context.Context, merchantID string, outcomes []Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(tx *writeTx) error {
-		now := s.nowUTC()
+	return ds.s.inTx(ctx, func(tx *writeTx) error {
+		now := ds.s.nowUTC()
 		for _, o := range outcomes {
-			if err := s.recordOutcome(ctx, tx, merchantID, o, now); err != nil {
+			if err := ds.s.recordOutcome(ctx, tx, merchantID, o, now); err != nil {
 				return fmt.Errorf("record %s send to card %s: %w", o.Target.Channel, o.Target.Serial, err)
 			}
 		}

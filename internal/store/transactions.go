@@ -18,11 +18,11 @@ const (
 
 // Transactions lists a card's ledger newest first, starting below seq
 // beforeSeq (0 means from the newest).
-func (s *Store) Transactions(ctx context.Context, merchantID, serial string, beforeSeq int64, limit int) ([]loyalty.Transaction, error) {
+func (cs *CardStore) Transactions(ctx context.Context, merchantID, serial string, beforeSeq int64, limit int) ([]loyalty.Transaction, error) {
 	if beforeSeq <= 0 {
 		beforeSeq = 1 << 62
 	}
-	rows, err := s.read.QueryContext(ctx, listTransactions, serial, beforeSeq, merchantID, limit)
+	rows, err := cs.s.read.QueryContext(ctx, listTransactions, serial, beforeSeq, merchantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list transactions: %w", err)
 	}

@@ -68,11 +68,11 @@ const (
 
 // CreateWebhookEndpoint stores an endpoint with a new random signing
 // secret, returned once in ep.Secret.
-func (s *Store) CreateWebhookEndpoint(ctx context.Context, ep *WebhookEndpoint) error {
+func (ws *WebhookStore) CreateWebhookEndpoint(ctx context.Context, ep *WebhookEndpoint) error {
 	b := make([]byte, 24)
 	rand.Read(b)
-	ep.ID, ep.Secret, ep.CreatedAt = newID("whk"), "whsec_"+hex.EncodeToString(b), s.nowUTC()
-	_, err := s.write.ExecContext(ctx, insertWebhookEndpoint, ep.ID, ep.MerchantID, ep.URL, ep.Secret,
+	ep.ID, ep.Secret, ep.CreatedAt = newID("whk"), "whsec_"+hex.EncodeToString(b), ws.s.nowUTC()
+	_, err := ws.s.write.ExecContext(ctx, insertWebhookEndpoint, ep.ID, ep.MerchantID, ep.URL, ep.Secret,
 		strings.Join(ep.Events, ","), ep.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("insert webhook endpoint: %w", err)
@@ -81,8 +81,8 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, ep *WebhookEndpoint) 
 }
 
 // WebhookEndpoints lists a merchant's endpoints.
-func (s *Store) WebhookEndpoints(ctx context.Context, merchantID string) ([]WebhookEndpoint, error) {
-	rows, err := s.read.QueryContext(ctx, selectWebhookEndpoints, merchantID)
+func (ws *WebhookStore) WebhookEndpoints(ctx context.Context, merchantID string) ([]WebhookEndpoint, error) {
+	rows, err := ws.s.read.QueryContext(ctx, selectWebhookEndpoints, merchantID)
 	if err != nil {
 		return nil, fmt.Errorf("list webhook endpoints: %w", err)
 	}
@@ -101,8 +101,8 @@ func (s *Store) WebhookEndpoints(ctx context.Context, merchantID string) ([]Webh
 }
 
 // DeleteWebhookEndpoint removes an endpoint and its deliveries.
-func (s *Store) DeleteWebhookEndpoint(ctx context.Context, merchantID, id string) error {
-	return s.inTx(ctx, func(tx *writeTx) error {
+func (ws *WebhookStore) DeleteWebhookEndpoint(ctx context.Context, merchantID, id string) error {
+	return ws.s.inTx(ctx, func(tx *writeTx) error {
 		res, err := tx.ExecContext(ctx, deleteWebhookEndpoint, merchantID, id)
 		if err != nil {
 			return fmt.Errorf("delete webhook endpoint: %w", err)
@@ -148,9 +148,9 @@ func (s *Store) emit(ctx context.Context, merchantID, event string, data map[str
 }
 
 // ClaimWebhooks leases up to limit due deliveries with their endpoint.
-func (s *Store) ClaimWebhooks(ctx context.Context, limit int, lease time.Duration) ([]WebhookDelivery, error) {
+func (ws *WebhookStore) ClaimWebhooks(ctx context.Context, limit int, lease time.Duration) ([]WebhookDelivery, error) {
 	var out []WebhookDelivery
-	err := s.claim(ctx, webhookTable, claimOpts{Limit: limit, Lease: lease,
+	err := ws.s.claim(ctx, webhookTable, claimOpts{Limit: limit, Lease: lease,
 		Scan: func(rows *sql.Rows) error {
 			var d WebhookDelivery
 			if err := rows.Scan(&d.ID, &d.EndpointID, &d.Event, &d.Payload, &d.Attempts, &d.CreatedAt); err != nil {
@@ -172,21 +172,21 @@ func (s *Store) ClaimWebhooks(ctx context.Context, limit int, lease time.Duratio
 
 // FinishWebhook records an attempt: delivered, failed for good, or
 // pending again at retryAt.
-func (s *Store) FinishWebhook(ctx context.Context, id int64, status string, httpStatus int, lastErr string, retryAt time.Time) error {
+func (ws *WebhookStore) FinishWebhook(ctx context.Context, id int64, status string, httpStatus int, lastErr string, retryAt time.Time) error {
 	var delivered any
 	if status == "delivered" {
-		delivered = s.nowUTC()
+		delivered = ws.s.nowUTC()
 	}
-	_, err := s.write.ExecContext(ctx, finishWebhook, status, httpStatus, lastErr, retryAt.UTC(), delivered, id)
+	_, err := ws.s.write.ExecContext(ctx, finishWebhook, status, httpStatus, lastErr, retryAt.UTC(), delivered, id)
 	return err
 }
 
 // WebhookDeliveries lists an endpoint's deliveries, newest first, below id.
-func (s *Store) WebhookDeliveries(ctx context.Context, merchantID, endpointID string, beforeID int64, limit int) ([]WebhookDelivery, error) {
+func (ws *WebhookStore) WebhookDeliveries(ctx context.Context, merchantID, endpointID string, beforeID int64, limit int) ([]WebhookDelivery, error) {
 	if beforeID <= 0 {
 		beforeID = 1 << 62
 	}
-	rows, err := s.read.QueryContext(ctx, selectWebhookDeliveries, merchantID, endpointID, beforeID, limit)
+	rows, err := ws.s.read.QueryContext(ctx, selectWebhookDeliveries, merchantID, endpointID, beforeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list webhook deliveries: %w", err)
 	}

@@ -26,11 +26,11 @@ const (
 // a repeat (a second open, a retry after a crash) writes nothing; respond
 // makes the answer stored with the key, as for any posting. It reports the
 // points credited by this call.
-func (s *Store) CreditCampaignBonus(ctx context.Context, recipientID int64, respond Respond) (int64, error) {
+func (cp *CampaignStore) CreditCampaignBonus(ctx context.Context, recipientID int64, respond Respond) (int64, error) {
 	var campaign, customer, serial, merchant, bonusOn, name string
 	var points int64
 	var holdout, sent, done bool
-	err := s.read.QueryRowContext(ctx, selectBonusTarget, recipientID).Scan(&campaign, &customer, &serial, &merchant,
+	err := cp.s.read.QueryRowContext(ctx, selectBonusTarget, recipientID).Scan(&campaign, &customer, &serial, &merchant,
 		&points, &bonusOn, &name, &holdout, &sent, &done)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
@@ -44,14 +44,14 @@ func (s *Store) CreditCampaignBonus(ctx context.Context, recipientID int64, resp
 	key := "campaign-bonus:" + campaign + ":" + customer
 	p := loyalty.Posting{MerchantID: merchant, Serial: serial, Kind: loyalty.Adjust, Points: points,
 		Reason: "win-back bonus: " + name, IdempotencyKey: key, RequestHash: []byte(key)}
-	_, replayed, err := s.Post(ctx, p, respond)
+	_, replayed, err := cp.s.Cards().Post(ctx, p, respond)
 	if errors.Is(err, loyalty.ErrCardVoided) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("credit campaign bonus: %w", err)
 	}
-	if _, err := s.write.ExecContext(ctx, markBonus, s.nowUTC(), recipientID); err != nil {
+	if _, err := cp.s.write.ExecContext(ctx, markBonus, cp.s.nowUTC(), recipientID); err != nil {
 		return 0, fmt.Errorf("mark bonus: %w", err)
 	}
 	if replayed {
@@ -63,11 +63,11 @@ func (s *Store) CreditCampaignBonus(ctx context.Context, recipientID int64, resp
 // RecordInstall attributes a card's installation to its campaign
 // recipients and credits the bonuses of campaigns that pay on install
 // (respond as for CreditCampaignBonus).
-func (s *Store) RecordInstall(ctx context.Context, serial string, respond Respond) error {
-	if _, err := s.write.ExecContext(ctx, markInstalled, s.nowUTC(), serial); err != nil {
+func (cp *CampaignStore) RecordInstall(ctx context.Context, serial string, respond Respond) error {
+	if _, err := cp.s.write.ExecContext(ctx, markInstalled, cp.s.nowUTC(), serial); err != nil {
 		return fmt.Errorf("mark installed: %w", err)
 	}
-	rows, err := s.read.QueryContext(ctx, installBonuses, serial)
+	rows, err := cp.s.read.QueryContext(ctx, installBonuses, serial)
 	if err != nil {
 		return fmt.Errorf("install bonuses: %w", err)
 	}
@@ -82,7 +82,7 @@ func (s *Store) RecordInstall(ctx context.Context, serial string, respond Respon
 	}
 	rows.Close()
 	for _, id := range ids {
-		if _, err := s.CreditCampaignBonus(ctx, id, respond); err != nil {
+		if _, err := cp.CreditCampaignBonus(ctx, id, respond); err != nil {
 			return err
 		}
 	}
@@ -117,13 +117,13 @@ const campaignFunnel = `SELECT r.holdout, COUNT(*),
 // CampaignFunnel returns the texted group's and the holdout's numbers;
 // purchases count earn transactions within the campaign's window after
 // its start, for both groups alike.
-func (s *Store) CampaignFunnel(ctx context.Context, c Campaign) (texted, holdout Funnel, err error) {
+func (cp *CampaignStore) CampaignFunnel(ctx context.Context, c Campaign) (texted, holdout Funnel, err error) {
 	if c.StartedAt == nil {
 		return texted, holdout, nil
 	}
 	from := *c.StartedAt
 	to := from.Add(time.Duration(c.PurchaseWindowDays) * 24 * time.Hour)
-	rows, err := s.read.QueryContext(ctx, campaignFunnel, c.ProgramID, from, to, c.ID)
+	rows, err := cp.s.read.QueryContext(ctx, campaignFunnel, c.ProgramID, from, to, c.ID)
 	if err != nil {
 		return texted, holdout, fmt.Errorf("campaign funnel: %w", err)
 	}
@@ -149,9 +149,9 @@ const selectOffer = `SELECT c.bonus_points, c.bonus_on, r.holdout FROM campaign_
 
 // RecipientOffer returns the bonus a recipient's campaign offers and when
 // it is credited ("open" or "install"); a holdout recipient is offered nothing.
-func (s *Store) RecipientOffer(ctx context.Context, recipientID int64) (points int64, on string, err error) {
+func (cp *CampaignStore) RecipientOffer(ctx context.Context, recipientID int64) (points int64, on string, err error) {
 	var holdout bool
-	err = s.read.QueryRowContext(ctx, selectOffer, recipientID).Scan(&points, &on, &holdout)
+	err = cp.s.read.QueryRowContext(ctx, selectOffer, recipientID).Scan(&points, &on, &holdout)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", ErrNotFound
 	}
@@ -165,7 +165,7 @@ const optOutPhone = `UPDATE customers SET opted_out_at = COALESCE(opted_out_at, 
 
 // OptOutPhone opts a number out with every merchant: a STOP reply to the
 // installation's sender number cannot tell merchants apart.
-func (s *Store) OptOutPhone(ctx context.Context, phone string) error {
-	_, err := s.write.ExecContext(ctx, optOutPhone, s.nowUTC(), phone)
+func (cp *CampaignStore) OptOutPhone(ctx context.Context, phone string) error {
+	_, err := cp.s.write.ExecContext(ctx, optOutPhone, cp.s.nowUTC(), phone)
 	return err
 }

@@ -32,29 +32,29 @@ func TestStopLetsAPostInFlightFinish(t *testing.T) {
 	}))
 	defer receiver.Close()
 
-	m, _, _ := st.EnsureMerchant(ctx, "shop", "RU")
+	m, _, _ := st.Merchants().EnsureMerchant(ctx, "shop", "RU")
 	p := loyalty.Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 1000, BarcodeFormat: "qr", Locale: "ru"}
-	if err := st.CreateProgram(ctx, &p); err != nil {
+	if err := st.Programs().CreateProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
 	ep := store.WebhookEndpoint{MerchantID: m.ID, URL: receiver.URL, Events: []string{store.EventBalanceChanged}}
-	if err := st.CreateWebhookEndpoint(ctx, &ep); err != nil {
+	if err := st.Webhooks().CreateWebhookEndpoint(ctx, &ep); err != nil {
 		t.Fatal(err)
 	}
-	card, _, err := st.IssueCard(ctx, store.IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+79123456789"})
+	card, _, err := st.Cards().IssueCard(ctx, store.IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+79123456789"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	earn := func(key string) {
 		t.Helper()
-		_, _, err := st.Post(ctx, loyalty.Posting{MerchantID: m.ID, Serial: card.SerialNumber, Kind: loyalty.Earn, PurchaseAmount: 100000,
+		_, _, err := st.Cards().Post(ctx, loyalty.Posting{MerchantID: m.ID, Serial: card.SerialNumber, Kind: loyalty.Earn, PurchaseAmount: 100000,
 			IdempotencyKey: key, RequestHash: []byte(key)}, func(store.Posted) (store.Answer, error) { return store.Answer{Status: 201, Body: []byte("{}")}, nil })
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	s := webhooks.New(webhooks.Options{Store: st, Timeout: 10 * time.Second, Grace: 10 * time.Second,
+	s := webhooks.New(webhooks.Options{Store: st.Webhooks(), Timeout: 10 * time.Second, Grace: 10 * time.Second,
 		Outbound: netguardtest.Loopback(), Development: true}) // the receiver is plain http on loopback
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -75,7 +75,7 @@ func TestStopLetsAPostInFlightFinish(t *testing.T) {
 		t.Fatal("Run did not return once the post in flight finished")
 	}
 
-	ds, err := st.WebhookDeliveries(ctx, m.ID, ep.ID, 0, 10)
+	ds, err := st.Webhooks().WebhookDeliveries(ctx, m.ID, ep.ID, 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,9 +34,9 @@ func newHookWorld(t *testing.T) *hookWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	m, _, _ := st.EnsureMerchant(t.Context(), "shop", "RU")
+	m, _, _ := st.Merchants().EnsureMerchant(t.Context(), "shop", "RU")
 	p := loyalty.Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 1000, BarcodeFormat: "qr", Locale: "ru"}
-	if err := st.CreateProgram(t.Context(), &p); err != nil {
+	if err := st.Programs().CreateProgram(t.Context(), &p); err != nil {
 		t.Fatal(err)
 	}
 	return &hookWorld{t: t, st: st, merchant: m.ID, program: p.ID, ids: map[string]string{}}
@@ -47,7 +47,7 @@ func newHookWorld(t *testing.T) *hookWorld {
 func (w *hookWorld) endpoints(urls ...string) {
 	for _, u := range urls {
 		ep := store.WebhookEndpoint{MerchantID: w.merchant, URL: u, Events: []string{store.EventCardIssued}}
-		if err := w.st.CreateWebhookEndpoint(w.t.Context(), &ep); err != nil {
+		if err := w.st.Webhooks().CreateWebhookEndpoint(w.t.Context(), &ep); err != nil {
 			w.t.Fatal(err)
 		}
 		w.ids[u] = ep.ID
@@ -60,7 +60,7 @@ func (w *hookWorld) issue(s *webhooks.Sender) {
 	w.t.Helper()
 	w.phones++
 	phone := fmt.Sprintf("+7912345%04d", w.phones)
-	if _, _, err := w.st.IssueCard(w.t.Context(), store.IssueCard{MerchantID: w.merchant, ProgramID: w.program, Phone: phone}); err != nil {
+	if _, _, err := w.st.Cards().IssueCard(w.t.Context(), store.IssueCard{MerchantID: w.merchant, ProgramID: w.program, Phone: phone}); err != nil {
 		w.t.Fatal(err)
 	}
 	for {
@@ -78,7 +78,7 @@ func (w *hookWorld) issue(s *webhooks.Sender) {
 // last returns the newest delivery of the endpoint at u.
 func (w *hookWorld) last(u string) store.WebhookDelivery {
 	w.t.Helper()
-	ds, err := w.st.WebhookDeliveries(w.t.Context(), w.merchant, w.ids[u], 0, 1)
+	ds, err := w.st.Webhooks().WebhookDeliveries(w.t.Context(), w.merchant, w.ids[u], 0, 1)
 	if err != nil || len(ds) != 1 {
 		w.t.Fatalf("deliveries of %s: %v %v", u, ds, err)
 	}
@@ -99,7 +99,7 @@ func TestWebhookToLoopbackIsNeverCalled(t *testing.T) {
 	}
 	w.endpoints(urls...)
 
-	strict := webhooks.New(webhooks.Options{Store: w.st, Timeout: 5 * time.Second, Development: true})
+	strict := webhooks.New(webhooks.Options{Store: w.st.Webhooks(), Timeout: 5 * time.Second, Development: true})
 	w.issue(strict)
 	for _, u := range urls {
 		if d := w.last(u); d.Status != "failed" || d.LastError != "refused: loopback address" {
@@ -110,7 +110,7 @@ func TestWebhookToLoopbackIsNeverCalled(t *testing.T) {
 		t.Fatalf("refused endpoints saw connections: 127.0.0.1 %d, ::1 %d", v4.Conns(), v6.Conns())
 	}
 
-	open := webhooks.New(webhooks.Options{Store: w.st, Timeout: 5 * time.Second, Development: true,
+	open := webhooks.New(webhooks.Options{Store: w.st.Webhooks(), Timeout: 5 * time.Second, Development: true,
 		Outbound: netguard.New(netguard.Options{Allow: netguardtest.LoopbackPrefixes()})})
 	w.issue(open)
 	for _, u := range urls {
@@ -144,7 +144,7 @@ func TestWebhookErrorsInWords(t *testing.T) {
 
 	// Production mode: loopback is allowed (as for an operator's own
 	// receiver), but http is not.
-	s := webhooks.New(webhooks.Options{Store: w.st, Timeout: 5 * time.Second, Outbound: netguardtest.Loopback()})
+	s := webhooks.New(webhooks.Options{Store: w.st.Webhooks(), Timeout: 5 * time.Second, Outbound: netguardtest.Loopback()})
 	w.issue(s)
 	want := map[string]struct{ status, lastError string }{
 		closed:    {"failed", "refused: https required"},
@@ -160,7 +160,7 @@ func TestWebhookErrorsInWords(t *testing.T) {
 
 	// Development mode: http is fine, and a closed port is only
 	// "connection failed", retried later.
-	dev := webhooks.New(webhooks.Options{Store: w.st, Timeout: 5 * time.Second, Outbound: netguardtest.Loopback(), Development: true})
+	dev := webhooks.New(webhooks.Options{Store: w.st.Webhooks(), Timeout: 5 * time.Second, Outbound: netguardtest.Loopback(), Development: true})
 	w.issue(dev)
 	if d := w.last(closed); d.Status != "pending" || d.LastError != "connection failed" || strings.Contains(d.LastError, closedAddr) {
 		t.Errorf("closed port: %q %q, want pending, connection failed", d.Status, d.LastError)
@@ -195,7 +195,7 @@ func TestWebhookNameResolvingInwardIsRefused(t *testing.T) {
 	w := newHookWorld(t)
 	u := "http://" + net.JoinHostPort(host, v4.Port) + "/hook"
 	w.endpoints(u)
-	w.issue(webhooks.New(webhooks.Options{Store: w.st, Timeout: 5 * time.Second, Development: true}))
+	w.issue(webhooks.New(webhooks.Options{Store: w.st.Webhooks(), Timeout: 5 * time.Second, Development: true}))
 	if d := w.last(u); d.Status != "failed" || d.LastError != "refused: loopback address" {
 		t.Errorf("%s: %q %q, want failed, refused: loopback address", u, d.Status, d.LastError)
 	}

@@ -71,30 +71,30 @@ func TestDeliveries(t *testing.T) {
 	defer hang.Close()
 	defer close(release)
 
-	m, _, _ := st.EnsureMerchant(ctx, "shop", "RU")
+	m, _, _ := st.Merchants().EnsureMerchant(ctx, "shop", "RU")
 	p := loyalty.Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 1000, BarcodeFormat: "qr", Locale: "ru"}
-	if err := st.CreateProgram(ctx, &p); err != nil {
+	if err := st.Programs().CreateProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
 	ids := map[string]string{}
 	for name, url := range map[string]string{"good": good.URL, "flaky": flaky.URL, "hang": hang.URL} {
 		ep := store.WebhookEndpoint{MerchantID: m.ID, URL: url, Events: []string{store.EventBalanceChanged, store.EventCardIssued}}
-		if err := st.CreateWebhookEndpoint(ctx, &ep); err != nil {
+		if err := st.Webhooks().CreateWebhookEndpoint(ctx, &ep); err != nil {
 			t.Fatal(err)
 		}
 		secrets[name], ids[name] = ep.Secret, ep.ID
 	}
-	card, _, err := st.IssueCard(ctx, store.IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+79123456789"})
+	card, _, err := st.Cards().IssueCard(ctx, store.IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+79123456789"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = st.Post(ctx, loyalty.Posting{MerchantID: m.ID, Serial: card.SerialNumber, Kind: loyalty.Earn, PurchaseAmount: 100000,
+	_, _, err = st.Cards().Post(ctx, loyalty.Posting{MerchantID: m.ID, Serial: card.SerialNumber, Kind: loyalty.Earn, PurchaseAmount: 100000,
 		IdempotencyKey: "k", RequestHash: []byte("k")}, func(store.Posted) (store.Answer, error) { return store.Answer{Status: 201, Body: []byte("{}")}, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	s := webhooks.New(webhooks.Options{Store: st, Timeout: 300 * time.Millisecond, Now: clk.Now,
+	s := webhooks.New(webhooks.Options{Store: st.Webhooks(), Timeout: 300 * time.Millisecond, Now: clk.Now,
 		Outbound: netguardtest.Loopback(), Development: true}) // the receivers are plain http on loopback
 	round := func() {
 		for {
@@ -123,7 +123,7 @@ func TestDeliveries(t *testing.T) {
 		round()
 	}
 	status := func(name string) map[string]int {
-		ds, err := st.WebhookDeliveries(ctx, m.ID, ids[name], 0, 50)
+		ds, err := st.Webhooks().WebhookDeliveries(ctx, m.ID, ids[name], 0, 50)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,19 +170,19 @@ func TestReceiversRetryAfterIsHonoured(t *testing.T) {
 		}
 	}))
 	defer busy.Close()
-	m, _, _ := st.EnsureMerchant(ctx, "shop", "RU")
+	m, _, _ := st.Merchants().EnsureMerchant(ctx, "shop", "RU")
 	p := loyalty.Program{MerchantID: m.ID, Name: "Кофе", CurrencyLabel: "баллы", EarnRateBP: 1000, BarcodeFormat: "qr", Locale: "ru"}
-	if err := st.CreateProgram(ctx, &p); err != nil {
+	if err := st.Programs().CreateProgram(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
 	ep := store.WebhookEndpoint{MerchantID: m.ID, URL: busy.URL, Events: []string{store.EventCardIssued}}
-	if err := st.CreateWebhookEndpoint(ctx, &ep); err != nil {
+	if err := st.Webhooks().CreateWebhookEndpoint(ctx, &ep); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := st.IssueCard(ctx, store.IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+79123456789"}); err != nil {
+	if _, _, err := st.Cards().IssueCard(ctx, store.IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: "+79123456789"}); err != nil {
 		t.Fatal(err)
 	}
-	s := webhooks.New(webhooks.Options{Store: st, Now: clk.Now,
+	s := webhooks.New(webhooks.Options{Store: st.Webhooks(), Now: clk.Now,
 		Outbound: netguardtest.Loopback(), Development: true}) // a plain http receiver on loopback
 	round := func() {
 		for {
@@ -197,7 +197,7 @@ func TestReceiversRetryAfterIsHonoured(t *testing.T) {
 		}
 	}
 	status := func() string {
-		ds, err := st.WebhookDeliveries(ctx, m.ID, ep.ID, 0, 10)
+		ds, err := st.Webhooks().WebhookDeliveries(ctx, m.ID, ep.ID, 0, 10)
 		if err != nil || len(ds) != 1 {
 			t.Fatalf("deliveries = %+v, %v", ds, err)
 		}

@@ -1,0 +1,93 @@
+package api
+
+import "github.com/loyalpass/loyalpass/internal/store"
+
+// Stores are the stores of the handler groups, each the narrow interface
+// its group declares next to itself. New hands each group its own, so no
+// handler can reach a method it does not use; a test gives a group an
+// in-memory double instead.
+type Stores struct {
+	Keys        keyStore
+	Programs    programStore
+	Cards       cardStore
+	Ledger      ledgerStore
+	Messages    messageStore
+	FCM         fcmStore
+	DeadLetters deadLetterStore
+	Webhooks    webhookStore
+	Campaigns   campaignStore
+	Wallet      walletStore
+	Links       linkStore
+	Google      googleStore
+	SMSHooks    smsHookStore
+	// Schema is what /readyz pings and compares with the migrations.
+	Schema SchemaStore
+}
+
+// StoresOf builds every group's store from the aggregates of st. A group
+// whose interface spans aggregates gets a small struct joining just those.
+func StoresOf(st *store.Store) Stores {
+	return Stores{
+		Keys:        st.Merchants(),
+		Programs:    st.Programs(),
+		Cards:       cardAggregates{st.Merchants(), st.Cards(), st.Devices()},
+		Ledger:      st.Cards(),
+		Messages:    messageAggregates{st.Cards(), st.Programs()},
+		FCM:         st.Devices(),
+		DeadLetters: st.Queue(),
+		Webhooks:    st.Webhooks(),
+		Campaigns:   campaignAggregates{st.Programs(), st.Campaigns()},
+		Wallet:      walletAggregates{st.Cards(), st.Devices(), st.Campaigns()},
+		Links:       linkAggregates{st.Merchants(), st.Programs(), st.Cards(), st.Campaigns()},
+		Google:      googleAggregates{st.Programs(), st.Cards(), st.Devices(), st.Campaigns()},
+		SMSHooks:    st.Campaigns(),
+		Schema:      st,
+	}
+}
+
+// cardAggregates is the card group's store: a card's merchant (for its
+// links), the card and its ledger, and where it is installed.
+type cardAggregates struct {
+	*store.MerchantStore
+	*store.CardStore
+	*store.DeviceStore
+}
+
+// messageAggregates sets the message of a card or of a whole program.
+type messageAggregates struct {
+	*store.CardStore
+	*store.ProgramStore
+}
+
+// campaignAggregates is the campaign group's store: campaigns and the
+// program each one runs for.
+type campaignAggregates struct {
+	*store.ProgramStore
+	*store.CampaignStore
+}
+
+// walletAggregates is the pass web service's store: cards, the devices
+// they are registered on, and the campaigns an installation pays.
+type walletAggregates struct {
+	*store.CardStore
+	*store.DeviceStore
+	*store.CampaignStore
+}
+
+// linkAggregates is the short links' store: the link's card, its
+// merchant and program for the page, and the campaign that sent it.
+type linkAggregates struct {
+	*store.MerchantStore
+	*store.ProgramStore
+	*store.CardStore
+	*store.CampaignStore
+}
+
+// googleAggregates is the Google Wallet group's store: cards and their
+// program images, Google's callbacks, and the campaigns an install pays.
+type googleAggregates struct {
+	*store.ProgramStore
+	*store.CardStore
+	*store.DeviceStore
+	*store.CampaignStore
+}
