@@ -20,7 +20,8 @@ type SchemaStore interface {
 // Readiness is what /readyz checks.
 type Readiness struct {
 	// Store is pinged and its schema compared with the embedded
-	// migrations; nil means Options.Store when it can do both.
+	// migrations; nil means Options.Stores.Schema. With neither, /readyz
+	// fails its database check: an unwired database is not a ready one.
 	Store SchemaStore
 	// Certificate returns the pass signing certificate; nil skips the check.
 	Certificate func() *x509.Certificate
@@ -56,7 +57,10 @@ func (h *opsHandlers) readyz(c *gin.Context) {
 		check("startup", "")
 	}
 	r := h.readiness
-	if r.Store != nil {
+	if r.Store == nil {
+		h.log.ErrorContext(ctx, "readiness: no database is wired to the check")
+		check("database", "no database is wired to the readiness check")
+	} else {
 		check("database", h.databaseProblem(ctx, r.Store))
 	}
 	if r.Certificate != nil {

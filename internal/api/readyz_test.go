@@ -92,3 +92,21 @@ func TestReadyz(t *testing.T) {
 		})
 	}
 }
+
+// A server whose readiness has no database to check is not ready: an
+// unwired dependency fails the probe instead of being skipped.
+func TestReadyzWithoutDatabaseFails(t *testing.T) {
+	_, material := devChain(t)
+	ts := newTestServer(t, func(o *api.Options) {
+		o.Stores.Schema = nil
+		o.Readiness = api.Readiness{Certificate: func() *x509.Certificate { return material.Leaf }}
+	})
+	res := ts.do("GET", "/readyz", "", nil)
+	if res.Code != 503 {
+		t.Fatalf("GET /readyz = %d, want 503\n%s", res.Code, res.Body.String())
+	}
+	checks, _ := res.json(t)["checks"].(map[string]any)
+	if msg, _ := checks["database"].(string); msg != "no database is wired to the readiness check" {
+		t.Errorf("database check = %q, want the unwired database named\n%s", msg, res.Body.String())
+	}
+}
