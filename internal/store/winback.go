@@ -11,8 +11,8 @@ import (
 )
 
 const (
-	selectBonusTarget = `SELECT r.campaign_id, r.customer_id, r.serial_number, c.merchant_id, c.bonus_points, c.bonus_on,
-		c.name, r.holdout, r.sent_at IS NOT NULL, r.bonus_at IS NOT NULL FROM campaign_recipients r
+	selectRecipientOffer = `SELECT r.campaign_id, c.name, r.customer_id, c.merchant_id, r.serial_number,
+		c.bonus_points, c.bonus_on, r.holdout, r.sent_at IS NOT NULL, r.bonus_at IS NOT NULL FROM campaign_recipients r
 		JOIN campaigns c ON c.id = r.campaign_id WHERE r.id = ?`
 	markBonus      = `UPDATE campaign_recipients SET bonus_at = COALESCE(bonus_at, ?) WHERE id = ?`
 	markInstalled  = `UPDATE campaign_recipients SET installed_at = COALESCE(installed_at, ?) WHERE serial_number = ?`
@@ -21,29 +21,36 @@ const (
 		AND r.bonus_at IS NULL AND c.status IN ('running', 'paused', 'finished')`
 )
 
-// CreditCampaignBonus credits a texted recipient the campaign's bonus,
-// once: the ledger line's idempotency key is the campaign and customer, so
-// a repeat (a second open, a retry after a crash) writes nothing; respond
-// makes the answer stored with the key, as for any posting. It reports the
-// points credited by this call.
-func (cp *CampaignStore) CreditCampaignBonus(ctx context.Context, recipientID int64, respond Respond) (int64, error) {
-	var campaign, customer, serial, merchant, bonusOn, name string
-	var points int64
-	var holdout, sent, done bool
-	err := cp.s.read.QueryRowContext(ctx, selectBonusTarget, recipientID).Scan(&campaign, &customer, &serial, &merchant,
-		&points, &bonusOn, &name, &holdout, &sent, &done)
+// recipient loads what the bonus decisions need of a campaign recipient.
+func (cp *CampaignStore) recipient(ctx context.Context, recipientID int64) (loyalty.CampaignRecipient, error) {
+	var r loyalty.CampaignRecipient
+	err := cp.s.read.QueryRowContext(ctx, selectRecipientOffer, recipientID).Scan(&r.CampaignID, &r.CampaignName,
+		&r.CustomerID, &r.MerchantID, &r.Serial, &r.BonusPoints, &r.BonusOn, &r.Holdout, &r.Sent, &r.Credited)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrNotFound
+		return r, ErrNotFound
 	}
 	if err != nil {
-		return 0, fmt.Errorf("load bonus target: %w", err)
+		return r, fmt.Errorf("load campaign recipient: %w", err)
 	}
-	if holdout || !sent || done || points <= 0 {
+	return r, nil
+}
+
+// CreditCampaignBonus credits a recipient the bonus loyalty.WinBackBonus
+// grants, and marks it credited; respond makes the answer stored with the
+// posting's key, as for any posting. A refused bonus, a replayed one or a
+// voided card credits nothing. It reports the points credited by this call.
+func (cp *CampaignStore) CreditCampaignBonus(ctx context.Context, recipientID int64, respond Respond) (int64, error) {
+	r, err := cp.recipient(ctx, recipientID)
+	if err != nil {
+		return 0, err
+	}
+	p, err := loyalty.WinBackBonus(r)
+	if errors.Is(err, loyalty.ErrNoBonus) {
 		return 0, nil
 	}
-	key := "campaign-bonus:" + campaign + ":" + customer
-	p := loyalty.Posting{MerchantID: merchant, Serial: serial, Kind: loyalty.Adjust, Points: points,
-		Reason: "win-back bonus: " + name, IdempotencyKey: key, RequestHash: []byte(key)}
+	if err != nil {
+		return 0, err
+	}
 	_, replayed, err := cp.s.Cards().Post(ctx, p, respond)
 	if errors.Is(err, loyalty.ErrCardVoided) {
 		return 0, nil
@@ -57,7 +64,7 @@ func (cp *CampaignStore) CreditCampaignBonus(ctx context.Context, recipientID in
 	if replayed {
 		return 0, nil
 	}
-	return points, nil
+	return p.Points, nil
 }
 
 // RecordInstall attributes a card's installation to its campaign
@@ -144,21 +151,14 @@ func (cp *CampaignStore) CampaignFunnel(ctx context.Context, c Campaign) (texted
 	return texted, holdout, rows.Err()
 }
 
-const selectOffer = `SELECT c.bonus_points, c.bonus_on, r.holdout FROM campaign_recipients r
-	JOIN campaigns c ON c.id = r.campaign_id WHERE r.id = ?`
-
-// RecipientOffer returns the bonus a recipient's campaign offers and when
-// it is credited ("open" or "install"); a holdout recipient is offered nothing.
+// RecipientOffer returns the bonus a recipient's campaign offers
+// (loyalty.BonusOffer) and when it is credited ("open" or "install").
 func (cp *CampaignStore) RecipientOffer(ctx context.Context, recipientID int64) (points int64, on string, err error) {
-	var holdout bool
-	err = cp.s.read.QueryRowContext(ctx, selectOffer, recipientID).Scan(&points, &on, &holdout)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", ErrNotFound
+	r, err := cp.recipient(ctx, recipientID)
+	if err != nil {
+		return 0, "", err
 	}
-	if holdout {
-		points = 0
-	}
-	return points, on, err
+	return loyalty.BonusOffer(r), r.BonusOn, nil
 }
 
 const optOutPhone = `UPDATE customers SET opted_out_at = COALESCE(opted_out_at, ?), sms_consent = FALSE WHERE phone = ?`
