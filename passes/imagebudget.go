@@ -11,7 +11,8 @@ import (
 )
 
 // ErrImageTooLarge marks an image whose header declares more pixels than
-// an upload may decode to. It is an ErrBadImage too.
+// an upload may decode to (an *ImageError with TooLarge). It is an
+// ErrBadImage too.
 var ErrImageTooLarge = fmt.Errorf("%w: over the pixel budget", ErrBadImage)
 
 // The pixel budget of an uploaded image, checked on its header before any
@@ -49,12 +50,12 @@ type pngHeader struct {
 // ErrImageTooLarge.
 func readPNGHeader(src []byte) (pngHeader, error) {
 	if !bytes.HasPrefix(src, pngSignature) {
-		return pngHeader{}, fmt.Errorf("%w: not a PNG file", ErrBadImage)
+		return pngHeader{}, &ImageError{Reason: "not a PNG file"}
 	}
 	// DecodeConfig checks that IHDR comes first, is well formed and
 	// matches its CRC, so its fields can be read from fixed offsets.
 	if _, err := png.DecodeConfig(bytes.NewReader(src)); err != nil {
-		return pngHeader{}, fmt.Errorf("%w: %v", ErrBadImage, err)
+		return pngHeader{}, &ImageError{Reason: err.Error()}
 	}
 	h := pngHeader{
 		width:      int(binary.BigEndian.Uint32(src[16:])),
@@ -77,13 +78,12 @@ func readPNGHeader(src []byte) (pngHeader, error) {
 		off += 12 + int(n)
 	}
 	if h.width < 1 || h.height < 1 {
-		return h, fmt.Errorf("%w: %d×%d pixels", ErrBadImage, h.width, h.height)
+		return h, &ImageError{Reason: fmt.Sprintf("%d×%d pixels", h.width, h.height)}
 	}
 	if h.width > MaxImageSide || h.height > MaxImageSide || h.decodedBytes() > MaxImageDecoded {
-		return h, fmt.Errorf("%w: %d×%d pixels at %d bits per channel decode to %d MiB; "+
+		return h, &ImageError{TooLarge: true, Reason: fmt.Sprintf("%d×%d pixels at %d bits per channel decode to %d MiB; "+
 			"the limit is %d pixels a side and %d MiB decoded (16 Mpx at 8 bits per channel, 8 Mpx at 16)",
-			ErrImageTooLarge, h.width, h.height, max(8, h.depth), mib(h.decodedBytes()),
-			MaxImageSide, mib(MaxImageDecoded))
+			h.width, h.height, max(8, h.depth), mib(h.decodedBytes()), MaxImageSide, mib(MaxImageDecoded))}
 	}
 	return h, nil
 }
@@ -155,7 +155,7 @@ func (s *ImageScaler) Scale(ctx context.Context, kind string, src []byte) (map[s
 	}
 	h, err := readPNGHeader(src)
 	if err != nil {
-		return nil, fmt.Errorf("scale %s image: %w", kind, err)
+		return nil, scaleError(kind, err)
 	}
 	// A cost above the whole budget would wait forever; it runs alone.
 	cost := min(h.decodeCost(box), s.budget)

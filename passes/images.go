@@ -15,6 +15,37 @@ import (
 // corrupt, or of absurd dimensions. The API answers it with a client error.
 var ErrBadImage = errors.New("unusable image")
 
+// ImageError is an image that cannot go on a pass. Field names the image
+// (its kind, "logo", or its file name, "logo@2x.png"), when known; Reason
+// says what is wrong with it, for the one who uploaded it. It matches
+// ErrBadImage, and ErrImageTooLarge when the image is over the pixel budget.
+type ImageError struct {
+	Field    string
+	Reason   string
+	TooLarge bool
+}
+
+func (e *ImageError) Error() string {
+	if e.TooLarge {
+		return fmt.Sprintf("%v: %s", ErrImageTooLarge, e.Reason)
+	}
+	return fmt.Sprintf("%v: %s", ErrBadImage, e.Reason)
+}
+
+// Is makes the error match ErrBadImage, and ErrImageTooLarge if TooLarge.
+func (e *ImageError) Is(target error) bool {
+	return target == ErrBadImage || (e.TooLarge && target == ErrImageTooLarge)
+}
+
+// scaleError names the image kind in an error of ScaleImage or Scale.
+func scaleError(kind string, err error) error {
+	var ie *ImageError
+	if errors.As(err, &ie) && ie.Field == "" {
+		ie.Field = kind
+	}
+	return fmt.Errorf("scale %s image: %w", kind, err)
+}
+
 // Image kinds a store card shows.
 const (
 	ImageIcon  = "icon"
@@ -69,11 +100,11 @@ func ScaleImage(kind string, src []byte) (map[string][]byte, error) {
 		return nil, fmt.Errorf("scale image: unknown image kind %q", kind)
 	}
 	if _, err := readPNGHeader(src); err != nil {
-		return nil, fmt.Errorf("scale %s image: %w", kind, err)
+		return nil, scaleError(kind, err)
 	}
 	img, err := png.Decode(bytes.NewReader(src))
 	if err != nil {
-		return nil, fmt.Errorf("scale %s image: %w: %v", kind, ErrBadImage, err)
+		return nil, scaleError(kind, &ImageError{Reason: err.Error()})
 	}
 	// Only @3x reads the source, which may be large; @2x and @1x are scaled
 	// down from it.

@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"strings"
 	"testing"
 )
 
@@ -129,6 +130,11 @@ func TestScaleImageRejects(t *testing.T) {
 			out, err := ScaleImage(ImageIcon, tt.src)
 			if !errors.Is(err, ErrBadImage) {
 				t.Errorf("ScaleImage = %d files, %v; want ErrBadImage", len(out), err)
+			}
+			var bad *ImageError
+			if !errors.As(err, &bad) || bad.Field != ImageIcon || bad.Reason == "" ||
+				!strings.HasSuffix(err.Error(), bad.Reason) {
+				t.Errorf("ScaleImage error %v (%#v): want an *ImageError naming %q and its reason", err, bad, ImageIcon)
 			}
 		})
 	}

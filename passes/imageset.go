@@ -144,10 +144,10 @@ func packDesign(defaults []packedFile, version int64, images map[string][]byte) 
 	for name, data := range images {
 		i := indexOfImage(name)
 		if i < 0 {
-			return nil, fmt.Errorf("design image %q: %w: a store card has no such image", name, ErrBadImage)
+			return nil, fmt.Errorf("design image %q: %w", name, &ImageError{Field: name, Reason: "a store card has no such image"})
 		}
 		if !bytes.HasPrefix(data, pngSignature) {
-			return nil, fmt.Errorf("design image %q: %w: not a PNG file", name, ErrBadImage)
+			return nil, fmt.Errorf("design image %q: %w", name, &ImageError{Field: name, Reason: "not a PNG file"})
 		}
 		e.sizes[name] = len(data)
 		e.files[i] = newPackedFile(name, data)

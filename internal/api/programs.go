@@ -302,12 +302,12 @@ func (h *programHandlers) putImage(c *gin.Context) error {
 		return badRequest("bad_body", "", "could not read the image")
 	}
 	files, err := h.images.Scale(c.Request.Context(), kind, data)
+	var bad *passes.ImageError
 	switch {
-	case errors.Is(err, passes.ErrImageTooLarge):
+	case errors.As(err, &bad) && bad.TooLarge:
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "image_too_large", Field: "image", Message: err.Error()}
-	case errors.Is(err, passes.ErrBadImage):
-		_, why, _ := strings.Cut(err.Error(), passes.ErrBadImage.Error()+": ")
-		return invalid("image", "the image cannot go on a pass: %s", why)
+	case errors.As(err, &bad):
+		return invalid("image", "the image cannot go on a pass: %s", bad.Reason)
 	case err != nil && c.Request.Context().Err() != nil:
 		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
 			Message: "the image waited too long for memory to decode it in; try again", Err: err}
