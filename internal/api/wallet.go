@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/loyalpass/loyalpass/internal/clientlimit"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/netguard"
 	"github.com/loyalpass/loyalpass/internal/store"
@@ -42,7 +43,7 @@ type walletHandlers struct {
 	// maxDevices caps the devices per card; logLimiter rate-limits the
 	// unauthenticated log endpoint per client.
 	maxDevices int
-	logLimiter *clientLimiter
+	logLimiter *clientlimit.Limiter
 }
 
 // authSchemes are the Authorization schemes wallets use on the web
@@ -98,7 +99,7 @@ func (h *walletHandlers) limits(o WalletOptions) {
 		o.Now = time.Now
 	}
 	h.maxDevices = o.MaxDevicesPerCard
-	h.logLimiter = newClientLimiter(o.LogPerMinute, o.Now)
+	h.logLimiter = clientlimit.New(o.LogPerMinute, o.Now)
 }
 
 var errWalletUnauthorized = &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "unauthorized"}
@@ -289,7 +290,7 @@ const (
 // takes no authentication (Apple's design), so a client's requests are
 // rate-limited (429), bodies capped (413) and the store prunes old rows.
 func (h *walletHandlers) deviceLog(c *gin.Context) error {
-	if ok, wait := h.logLimiter.allow(c.ClientIP()); !ok {
+	if ok, wait := h.logLimiter.Allow(c.ClientIP()); !ok {
 		c.Header("Retry-After", strconv.Itoa(int(max(wait.Round(time.Second), time.Second)/time.Second)))
 		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
 			Message: "too many log requests from this address; try again later"}

@@ -1,4 +1,6 @@
-package api
+// Package clientlimit is a token bucket per client address, for endpoints
+// that take no authentication (the wallet log, the console's sign-in).
+package clientlimit
 
 import (
 	"net/netip"
@@ -8,14 +10,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// maxLimiterKeys bounds the clients a clientLimiter remembers.
+// maxLimiterKeys bounds the clients a Limiter remembers.
 const maxLimiterKeys = 10000
 
-// clientLimiter is a token bucket per client address, for endpoints that
-// take no authentication. Its memory is bounded: when it knows
-// maxLimiterKeys clients it forgets those whose bucket has refilled
+// Limiter is a token bucket per client address. Its memory is bounded:
+// when it knows maxLimiterKeys clients it forgets those whose bucket has refilled
 // (forgetting them loses nothing), and if that frees too little, all.
-type clientLimiter struct {
+type Limiter struct {
 	mu      sync.Mutex
 	limit   rate.Limit
 	burst   int
@@ -29,18 +30,21 @@ type clientBucket struct {
 	seen time.Time
 }
 
-// newClientLimiter allows perMinute requests a minute per client, in
-// bursts of up to perMinute.
-func newClientLimiter(perMinute int, now func() time.Time) *clientLimiter {
+// New allows perMinute requests a minute per client, in bursts of up to
+// perMinute; now is the clock (nil: time.Now).
+func New(perMinute int, now func() time.Time) *Limiter {
 	perMinute = max(perMinute, 1)
-	return &clientLimiter{limit: rate.Limit(float64(perMinute) / 60), burst: perMinute, refill: time.Minute,
+	if now == nil {
+		now = time.Now
+	}
+	return &Limiter{limit: rate.Limit(float64(perMinute) / 60), burst: perMinute, refill: time.Minute,
 		now: now, clients: make(map[netip.Addr]*clientBucket)}
 }
 
-// allow takes a token from the client's bucket, or says how long until
+// Allow takes a token from the client's bucket, or says how long until
 // one is there. Clients are told apart by IPv4 address or IPv6 /64, since
 // one IPv6 host usually holds a whole /64.
-func (l *clientLimiter) allow(client string) (bool, time.Duration) {
+func (l *Limiter) Allow(client string) (bool, time.Duration) {
 	key := clientKey(client)
 	now := l.now()
 	l.mu.Lock()
@@ -65,7 +69,7 @@ func (l *clientLimiter) allow(client string) (bool, time.Duration) {
 // forget drops the clients whose buckets are full again, and everyone if
 // more than nine tenths remain (so a flood of new addresses costs one
 // sweep per tenth of the table, not one per request).
-func (l *clientLimiter) forget(now time.Time) {
+func (l *Limiter) forget(now time.Time) {
 	for k, b := range l.clients {
 		if now.Sub(b.seen) >= l.refill {
 			delete(l.clients, k)
