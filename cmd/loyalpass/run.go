@@ -17,6 +17,7 @@ const usage = `loyalpass: loyalty cards in Apple Wallet and Google Wallet
 Usage:
   loyalpass [serve] [--addr :8080] [--data ./data] [--config FILE]
   loyalpass keys create --merchant NAME [--data DIR] [--config FILE]
+  loyalpass users create --merchant NAME --email EMAIL --role owner|manager|cashier
   loyalpass certs dev --out DIR [--pass-type-id ID] [--team-id ID]
   loyalpass pass verify FILE.pkpass [--ca ROOT.pem]
   loyalpass bench [--requests 20000] [--concurrency 32] [--database URL] [--instances 1]
@@ -43,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serveCmd(ctx, rest, stdout, stderr)
 	case "keys":
 		err = keysCmd(ctx, rest, stdout, stderr)
+	case "users":
+		err = usersCmd(ctx, rest, stdout, stderr)
 	case "certs":
 		err = certsCmd(rest, stdout, stderr)
 	case "pass":

@@ -17,6 +17,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/campaign"
 	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/config"
+	"github.com/loyalpass/loyalpass/internal/console"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/internal/webhooks"
@@ -102,8 +103,12 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	apiOpts.Outbound, apiOpts.Development = outbound, cfg.Development()
 	gc.apiOptions(&apiOpts)
 	srv := api.New(apiOpts)
+	apiHandler := srv.Handler()
+	con := console.New(console.Options{Users: st.Users(), Sessions: st.Sessions(), Audit: st.Audit(),
+		Keys: st.APIKeys(), Customers: st.Customers(), Merchants: st.Merchants(), API: apiHandler,
+		Log: log.With("component", "console"), PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxyList()})
 	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           con.Handler(apiHandler),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -229,6 +234,9 @@ func loadSigning(cfg config.Config, log *slog.Logger) (*certs.Material, error) {
 	return m, nil
 }
 
+// demoOwner is the email of the demo merchant's owner.
+const demoOwner = "owner@demo.loyalpass.local"
+
 // ensureDemo creates, on the very first start, a demo merchant with a demo
 // program, and prints its API key: the only time the key is ever shown.
 func ensureDemo(ctx context.Context, st *store.Store, cfg config.Config, stdout io.Writer) error {
@@ -247,6 +255,11 @@ func ensureDemo(ctx context.Context, st *store.Store, cfg config.Config, stdout 
 	if err != nil {
 		return err
 	}
+	pw, err := console.CreateUser(ctx, st.Users(), console.NewUser{MerchantID: m.ID, Email: demoOwner,
+		Role: console.Owner, By: "first start"})
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, `
   Demo merchant "%s" created with program %s.
   Its API key (shown this once; make more with `+"`loyalpass keys create --merchant NAME`"+`):
@@ -255,7 +268,13 @@ func ensureDemo(ctx context.Context, st *store.Store, cfg config.Config, stdout 
 
   Try: curl -H "Authorization: Bearer %s" %s/api/v1/programs
 
-`, m.Name, p.ID, key, key, cfg.PublicURL)
+  The console: %s/console, signing in as the demo owner (shown this once;
+  add people with `+"`loyalpass users create --merchant NAME --email EMAIL --role ROLE`"+`):
+
+      email     %s
+      password  %s
+
+`, m.Name, p.ID, key, key, cfg.PublicURL, cfg.PublicURL, demoOwner, pw)
 	return nil
 }
 

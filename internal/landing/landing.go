@@ -86,6 +86,10 @@ func WithTexts(c *locale.Catalogue) Option {
 	return func(h *Handler) { h.texts = c }
 }
 
+// defaultLocale is used when neither the browser nor the program names a
+// language we speak: loyalpass is made for Russian retail first.
+const defaultLocale = "ru"
+
 // maxTokenLen bounds the tokens passed to the Source; longer ones are
 // answered with the 404 page without a look-up.
 const maxTokenLen = 128
@@ -258,7 +262,7 @@ func (h *Handler) logError(c *gin.Context, op string, err error, token string) {
 }
 
 func (h *Handler) lang(c *gin.Context, programLocale string) *locale.Lang {
-	return h.texts.Lang(pickLocale(h.texts, c.GetHeader("Accept-Language"), programLocale))
+	return h.texts.Lang(h.texts.Pick(c.GetHeader("Accept-Language"), programLocale, defaultLocale))
 }
 
 // validToken rules out what no short link looks like before the Source is

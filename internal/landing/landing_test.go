@@ -80,8 +80,8 @@ func TestLanguage(t *testing.T) {
 	}
 	h, _ := newTestServer(t, newFakeSource())
 	for _, tt := range tests {
-		if got := pickLocale(locale.Shipped(), tt.accept, tt.program); got != tt.want {
-			t.Errorf("pickLocale(%q, %q) = %q, want %q", tt.accept, tt.program, got, tt.want)
+		if got := locale.Shipped().Pick(tt.accept, tt.program, defaultLocale); got != tt.want {
+			t.Errorf("Pick(%q, %q) = %q, want %q", tt.accept, tt.program, got, tt.want)
 		}
 	}
 	// Through the handler: the page's lang attribute and its texts.

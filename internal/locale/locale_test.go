@@ -158,3 +158,21 @@ func TestLoadRejects(t *testing.T) {
 		t.Errorf("minimal catalogue: %v", err)
 	}
 }
+
+func TestMoney(t *testing.T) {
+	c := locale.Shipped()
+	for _, tt := range []struct {
+		lang  string
+		minor int64
+		want  string
+	}{
+		{"ru", 125050, "1\u00a0250,50"},
+		{"en", 125050, "1,250.50"},
+		{"en", 5, "0.05"},
+		{"en", -1999, "-19.99"},
+	} {
+		if got := c.Lang(tt.lang).Money(tt.minor); got != tt.want {
+			t.Errorf("%s Money(%d) = %q, want %q", tt.lang, tt.minor, got, tt.want)
+		}
+	}
+}

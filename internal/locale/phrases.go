@@ -44,6 +44,16 @@ func (l *Lang) Percent(bp int) string {
 	return s + l.decimal + strconv.Itoa(frac/10) + strconv.Itoa(frac%10)
 }
 
+// Money writes an amount in minor units (kopecks, cents) as major units
+// with two decimals, the language's way: 125050 → "1 250,50", "1,250.50".
+func (l *Lang) Money(minor int64) string {
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	return sign + l.Int(minor/100) + l.decimal + strconv.FormatInt(100+minor%100, 10)[1:]
+}
+
 // Date writes a calendar date the language's way ("31.12.2026", "31
 // December 2026"), in UTC.
 func (l *Lang) Date(t time.Time) string { return t.UTC().Format(l.date) }

@@ -1,22 +1,16 @@
-package landing
+package locale
 
 import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/loyalpass/loyalpass/internal/locale"
 )
 
-// defaultLocale is used when neither the browser nor the program names a
-// language we speak: loyalpass is made for Russian retail first.
-const defaultLocale = "ru"
-
-// pickLocale returns a language of cat ("ru", "en", …): the one the
+// Pick returns a language of the catalogue ("ru", "en", …): the one the
 // browser ranks highest in its Accept-Language header (q-values honoured,
-// q=0 meaning "not this one"), else the program's own locale, else
-// defaultLocale.
-func pickLocale(cat *locale.Catalogue, acceptLanguage, programLocale string) string {
+// q=0 meaning "not this one"), else the first of prefer the catalogue has
+// (a program's own locale, a page's default), else Fallback.
+func (cat *Catalogue) Pick(acceptLanguage string, prefer ...string) string {
 	type choice struct {
 		lang string
 		q    float64
@@ -49,10 +43,12 @@ func pickLocale(cat *locale.Catalogue, acceptLanguage, programLocale string) str
 		sort.SliceStable(choices, func(a, b int) bool { return choices[a].q > choices[b].q })
 		return choices[0].lang
 	}
-	if lang := primarySubtag(programLocale); cat.Has(lang) {
-		return lang
+	for _, p := range prefer {
+		if lang := primarySubtag(p); cat.Has(lang) {
+			return lang
+		}
 	}
-	return defaultLocale
+	return Fallback
 }
 
 // primarySubtag turns "ru-RU", "en_GB" or "EN" into "ru", "en", "en".

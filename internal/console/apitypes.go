@@ -1,0 +1,87 @@
+package console
+
+import "time"
+
+// The shapes of the API answers the console reads, as openapi.json
+// describes them: only the fields it shows.
+
+type apiProgram struct {
+	ID            string `json:"id"`
+	Kind          string `json:"kind"`
+	Name          string `json:"name"`
+	CurrencyLabel string `json:"currency_label"`
+	EarnRateBP    int    `json:"earn_rate_bp"`
+	WelcomeBonus  int64  `json:"welcome_bonus"`
+	Terms         string `json:"terms"`
+	BarcodeFormat string `json:"barcode_format"`
+	Locale        string `json:"locale"`
+	Design        struct {
+		BackgroundColor string `json:"background_color"`
+		ForegroundColor string `json:"foreground_color"`
+		LabelColor      string `json:"label_color"`
+		LogoText        string `json:"logo_text"`
+	} `json:"design"`
+	Tiers              []struct{ Name string } `json:"tiers"`
+	PointsLifetimeDays int                     `json:"points_lifetime_days"`
+	Version            int64                   `json:"version"`
+}
+
+type apiCard struct {
+	SerialNumber string `json:"serial_number"`
+	Number       string `json:"number"`
+	ProgramID    string `json:"program_id"`
+	Balance      int64  `json:"balance"`
+	Tier         string `json:"tier"`
+	Status       string `json:"status"`
+	Customer     struct {
+		Phone string `json:"phone"`
+		Name  string `json:"name"`
+	} `json:"customer"`
+	ShortURL         string     `json:"short_url"`
+	LastPurchaseAt   *time.Time `json:"last_purchase_at"`
+	FirstInstalledAt *time.Time `json:"first_installed_at"`
+	Installs         []struct {
+		Channel        string    `json:"channel"`
+		Installed      int       `json:"installed"`
+		Uninstalled    int       `json:"uninstalled"`
+		FirstInstallAt time.Time `json:"first_install_at"`
+	} `json:"installs"`
+	NextExpiry *struct {
+		Points int64     `json:"points"`
+		At     time.Time `json:"at"`
+	} `json:"next_expiry"`
+}
+
+type apiTransaction struct {
+	ID             string    `json:"id"`
+	Kind           string    `json:"kind"`
+	Points         int64     `json:"points"`
+	PurchaseAmount int64     `json:"purchase_amount"`
+	Reason         string    `json:"reason"`
+	BalanceAfter   int64     `json:"balance_after"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// apiPosted is the answer to a posted transaction.
+type apiPosted struct {
+	Transaction apiTransaction `json:"transaction"`
+	Card        apiCard        `json:"card"`
+}
+
+type apiWebhook struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	Events    []string  `json:"events"`
+	Secret    string    `json:"secret"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type apiDelivery struct {
+	ID         int64     `json:"id"`
+	Event      string    `json:"event"`
+	Status     string    `json:"status"`
+	Attempts   int       `json:"attempts"`
+	LastStatus int       `json:"last_status"`
+	LastError  string    `json:"last_error"`
+	CreatedAt  time.Time `json:"created_at"`
+}
