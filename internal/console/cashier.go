@@ -50,7 +50,7 @@ func (con *Console) renderCashier(c *gin.Context, v *viewer, status int, number,
 	lang := v.lang
 	cv := &cashierView{layout: con.newLayout(c, v, lang.Text("con_nav_cashier")),
 		Number: cardNumber(number), Decoder: con.static.urls["jsQR.js"],
-		Earn:   cashierForm{Key: newToken(), Errors: formErrors{}}, Redeem: cashierForm{Key: newToken(), Errors: formErrors{}}}
+		Earn: cashierForm{Key: newToken(), Errors: formErrors{}}, Redeem: cashierForm{Key: newToken(), Errors: formErrors{}}}
 	cv.Scripts = []string{"cashier.js"}
 	switch failed {
 	case "earn":
@@ -147,8 +147,8 @@ func (con *Console) cashierPost(c *gin.Context, v *viewer) {
 			f.Errors["value"] = v.lang.Text("con_err_points")
 		}
 		body["points"] = points
-	default:
-		con.refuse(c, v)
+	default: // not a form of ours
+		con.message(c, v, http.StatusBadRequest, "con_refused_title", "con_refused_body")
 		return
 	}
 	if len(f.Key) < 16 || len(f.Key) > 64 {

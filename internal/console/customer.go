@@ -24,8 +24,8 @@ const ledgerPage = 50
 type customerView struct {
 	layout
 	CustomerID, Name, Phone, Email, Consent, OptedOut string
-	Cards                                 []cardPanel
-	Adjusted                              bool
+	Cards                                             []cardPanel
+	Adjusted                                          bool
 }
 
 type cardPanel struct {
@@ -129,7 +129,6 @@ func signed(s string, n int64) string {
 	}
 	return s
 }
-
 
 // customerAdjust posts an adjustment to one of the customer's cards.
 func (con *Console) customerAdjust(c *gin.Context, v *viewer) {

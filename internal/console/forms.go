@@ -84,4 +84,6 @@ func when(lang *locale.Lang, t time.Time) string {
 }
 
 // postForm is the posted value of a form field, trimmed.
-func postForm(c *gin.Context, name string) string { return strings.TrimSpace(c.Request.PostForm.Get(name)) }
+func postForm(c *gin.Context, name string) string {
+	return strings.TrimSpace(c.Request.PostForm.Get(name))
+}

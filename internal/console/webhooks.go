@@ -85,7 +85,6 @@ func (con *Console) renderWebhooks(c *gin.Context, v *viewer, status int, u stri
 	con.render(c, status, "webhooks", wv)
 }
 
-
 func (con *Console) webhooksCreate(c *gin.Context, v *viewer) {
 	u, events := postForm(c, "url"), c.Request.PostForm["events"]
 	var h apiWebhook
