@@ -238,3 +238,5 @@ func (r *rig) as(role Role) *client {
 	c.login(r.emails[role], r.passwords[role])
 	return c
 }
+
+func storeQueryPhone(e164 string) store.CustomerQuery { return store.CustomerQuery{Phone: e164} }
