@@ -95,7 +95,7 @@ func customerQuery(q, country string) store.CustomerQuery {
 		out.Phone = e164
 	}
 	if len(digits) >= 4 && len(digits) <= 10 {
-		out.PhoneSuffix = digits
+		out.PhoneDigits = digits
 	}
 	return out
 }

@@ -39,9 +39,9 @@ type layout struct {
 	Lang  string
 	T     map[string]string
 	Title string
-	// Nav, Email and Role are empty on the sign-in page.
-	Nav         []navEntry
-	Email, Role string
+	// Nav, User and Role are empty on the sign-in page.
+	Nav        []navEntry
+	User, Role string
 	// CSRF goes into every form of the page.
 	CSRF string
 	// Langs are the other languages, for the switch in the footer; Here
@@ -64,7 +64,7 @@ func (con *Console) newLayout(c *gin.Context, v *viewer, title string) layout {
 	if v != nil {
 		lang = v.lang
 		l.Lang, l.T = lang.Tag(), lang.Texts()
-		l.Nav, l.Email, l.Role, l.CSRF = con.nav(v, c.Request.URL.Path), v.user.Email, lang.Text("con_role_"+string(v.role)), v.csrf
+		l.Nav, l.User, l.Role, l.CSRF = con.nav(v, c.Request.URL.Path), v.user.Email, lang.Text("con_role_"+string(v.role)), v.csrf
 	}
 	for _, tag := range con.texts.Tags() {
 		if tag != l.Lang {

@@ -162,7 +162,7 @@ func TestIssueAndSearch(t *testing.T) {
 	if len(cards) != 1 || cards[0].Balance != 100 || !cards[0].Customer.SMSConsent {
 		t.Fatalf("issued: %+v", cards)
 	}
-	for _, q := range []string{"+7 912 000 11 22", "89120001122", "1122", cards[0].Number, "борис", "Иванов"} {
+	for _, q := range []string{"+7 912 000 11 22", "89120001122", "1122", "2000", cards[0].Number, "борис", "Иванов"} {
 		if p := c.get("/console/customers?q=" + url.QueryEscape(q)); !strings.Contains(p.body, "<td>"+cards[0].Number+"</td>") {
 			t.Errorf("search %q does not find the card", q)
 		}

@@ -179,7 +179,8 @@ func TestCustomerSearch(t *testing.T) {
 			want []string
 		}{
 			{"phone", CustomerQuery{Phone: "+79123456789"}, []string{anna.Number}},
-			{"suffix", CustomerQuery{PhoneSuffix: "1122"}, []string{bob.Number}},
+			{"last digits", CustomerQuery{PhoneDigits: "1122"}, []string{bob.Number}},
+			{"middle digits", CustomerQuery{PhoneDigits: "99900"}, []string{bob.Number}},
 			{"number", CustomerQuery{Number: bob.Number}, []string{bob.Number}},
 			{"name lower case", CustomerQuery{Name: "анна"}, []string{anna.Number}},
 			{"name part", CustomerQuery{Name: "Петр"}, []string{anna.Number}},

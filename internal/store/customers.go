@@ -20,8 +20,9 @@ func (s *Store) Customers() *CustomerStore { return &CustomerStore{s} }
 type CustomerQuery struct {
 	// Phone matches a customer's phone number exactly (E.164).
 	Phone string
-	// PhoneSuffix matches the last digits of a phone number ("4567").
-	PhoneSuffix string
+	// PhoneDigits matches a run of digits anywhere in a phone number
+	// ("4567", the last four, or "5554" from its middle).
+	PhoneDigits string
 	// Number matches a card number exactly.
 	Number string
 	// Name matches any part of a name, as written or with a capital
@@ -51,11 +52,11 @@ func (cs *CustomerStore) Search(ctx context.Context, merchantID string, q Custom
 		r[0] = unicode.ToUpper(r[0])
 		name, title = like(q.Name), like(string(r))
 	}
-	suffix := ""
-	if q.PhoneSuffix != "" {
-		suffix = "%" + escapeLike(q.PhoneSuffix)
+	digits := ""
+	if q.PhoneDigits != "" {
+		digits = like(q.PhoneDigits)
 	}
-	return cs.cards(ctx, searchCards, merchantID, q.Phone, q.Phone, suffix, suffix, q.Number, q.Number,
+	return cs.cards(ctx, searchCards, merchantID, q.Phone, q.Phone, digits, digits, q.Number, q.Number,
 		name, name, title, limit)
 }
 
