@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/loyalpass/loyalpass/internal/locale"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
@@ -99,7 +100,9 @@ type option struct {
 	Selected    bool
 }
 
-func formOf(p apiProgram, lang interface{ Percent(int) string }) programForm {
+// formOf is the settings form filled from p; the rate is written with a
+// point, which parsePercent reads as well as a comma.
+func formOf(p apiProgram, lang *locale.Lang) programForm {
 	return programForm{Name: p.Name, CurrencyLabel: p.CurrencyLabel, EarnRate: strings.ReplaceAll(lang.Percent(p.EarnRateBP), ",", "."),
 		WelcomeBonus: strconv.FormatInt(p.WelcomeBonus, 10), Terms: p.Terms, BarcodeFormat: p.BarcodeFormat,
 		Locale: p.Locale, LifetimeDays: strconv.Itoa(p.PointsLifetimeDays), Background: p.Design.BackgroundColor,
