@@ -23,7 +23,7 @@ type linkStore interface {
 	RecordOpen(ctx context.Context, l store.ShortLink) error
 	RecipientOffer(ctx context.Context, recipientID int64) (int64, string, error)
 	CreditCampaignBonus(ctx context.Context, recipientID int64, respond store.Respond) (int64, error)
-	OptOutCustomer(ctx context.Context, customerID string) error
+	OptOutCustomer(ctx context.Context, customerID, source string) error
 	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
 	Merchant(ctx context.Context, id string) (store.Merchant, error)
 }
@@ -116,7 +116,7 @@ func (h *linkHandlers) OptOut(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	return h.store.OptOutCustomer(ctx, link.Card.CustomerID)
+	return h.store.OptOutCustomer(ctx, link.Card.CustomerID, loyalty.SourceOptOutPage)
 }
 
 // previewers mark the user agents of link-preview fetchers (TelegramBot,

@@ -32,7 +32,7 @@ type Store interface {
 	MarkRecipient(ctx context.Context, r store.Recipient, status, reason string, due time.Time) error
 	ReleaseRecipient(ctx context.Context, r store.Recipient) error
 	MarkPhoneInvalid(ctx context.Context, customerID string) error
-	OptOutCustomer(ctx context.Context, customerID string) error
+	OptOutCustomer(ctx context.Context, customerID, source string) error
 	FinishIfDone(ctx context.Context, id string) (bool, error)
 	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
 }
@@ -254,7 +254,7 @@ func (s *Sender) text(ctx context.Context, c store.Campaign, lang *locale.Lang, 
 		return false, s.opts.Store.MarkRecipient(ctx, r, "failed", string(kind)+": "+err.Error(), now)
 	case sms.OptedOut:
 		log.Info("number opted out at the provider")
-		if err := s.opts.Store.OptOutCustomer(ctx, r.CustomerID); err != nil {
+		if err := s.opts.Store.OptOutCustomer(ctx, r.CustomerID, loyalty.SourceOperator); err != nil {
 			return false, err
 		}
 		return false, s.opts.Store.MarkRecipient(ctx, r, "skipped", "opted out at the provider", now)

@@ -20,6 +20,10 @@ type Customer struct {
 	SMSConsentSource string
 	OptedOut         bool
 	CreatedAt        time.Time
+	// Birthday is "YYYY-MM-DD" or ""; ErasedAt is set once the customer's
+	// personal data was erased on their request.
+	Birthday string
+	ErasedAt *time.Time
 }
 
 // Card is one customer's card in one program.

@@ -29,9 +29,14 @@ type Program struct {
 	TierBasis          string
 	TierDowngrade      bool
 	PointsLifetimeDays int
-	Version            int64
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// JoinCode names the program's join page, /j/{code}; Join is what
+	// the page asks and Referral what bringing a friend pays.
+	JoinCode  string
+	Join      JoinSettings
+	Referral  ReferralTerms
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// CustomImages lists the image kinds ("logo", …) the merchant uploaded.
 	CustomImages []string
 }

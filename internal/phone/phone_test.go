@@ -43,3 +43,24 @@ func TestMask(t *testing.T) {
 		t.Fatalf("Mask short = %q", got)
 	}
 }
+
+func TestNormalizeMobile(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want string
+		ok   bool
+	}{
+		{"8 (912) 345-67-89", "+79123456789", true},
+		{"+7 912 345 67 89", "+79123456789", true},
+		{"8-800-555-35-35", "", false},  // toll-free
+		{"+7 495 123-45-67", "", false}, // a Moscow landline
+		{"12345", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, err := NormalizeMobile(tt.raw, "RU")
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("NormalizeMobile(%q) = %q, %v; want %q, ok %v", tt.raw, got, err, tt.want, tt.ok)
+		}
+	}
+}

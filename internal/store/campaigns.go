@@ -64,7 +64,7 @@ const (
 			CASE WHEN ((u.holdout_seed + ?) % 10000) < ? THEN 'holdout' ELSE 'pending' END, ?
 		FROM cards c JOIN customers u ON u.id = c.customer_id
 		WHERE c.program_id = ? AND c.merchant_id = ? AND c.status = 'active'
-			AND u.sms_consent AND u.opted_out_at IS NULL AND u.phone_invalid_at IS NULL
+			AND ` + adsConsentOf + ` AND u.phone_invalid_at IS NULL AND u.erased_at IS NULL
 			AND COALESCE(c.last_purchase_at, c.created_at) < ?
 			AND (? = '' OR c.tier = ?)
 			AND (? = 'any' OR (? = 'installed') = EXISTS (SELECT 1 FROM registrations r

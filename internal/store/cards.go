@@ -110,7 +110,7 @@ func (s *Store) upsertCustomer(ctx context.Context, tx *writeTx, in IssueCard) (
 		if err != nil {
 			return c, fmt.Errorf("insert customer: %w", err)
 		}
-		return c, nil
+		return c, s.recordAPIConsent(ctx, tx, c, in.SMSConsent)
 	}
 	if err != nil {
 		return c, err
@@ -122,7 +122,10 @@ func (s *Store) upsertCustomer(ctx context.Context, tx *writeTx, in IssueCard) (
 	if err != nil {
 		return c, fmt.Errorf("update customer: %w", err)
 	}
-	return c, nil
+	if c.SMSConsentAt != nil {
+		return c, nil
+	}
+	return c, s.recordAPIConsent(ctx, tx, c, in.SMSConsent)
 }
 
 // insertCard makes a new card in prog for the customer and credits the
@@ -142,6 +145,9 @@ func (s *Store) insertCard(ctx context.Context, tx *writeTx, prog loyalty.Progra
 	}
 	if _, err := tx.ExecContext(ctx, insertShortLink, link, serial, nil, now); err != nil {
 		return "", fmt.Errorf("insert short link: %w", err)
+	}
+	if err := s.insertReferralCodeFor(ctx, tx, serial, prog.ID); err != nil {
+		return "", err
 	}
 	// Only a program with a bonus needs to know whether the customer had it.
 	var had int

@@ -74,6 +74,10 @@ func (s *Store) postIn(ctx context.Context, tx *writeTx, p loyalty.Posting, resp
 	if err != nil {
 		return Answer{}, false, err
 	}
+	// A friend's qualifying purchase pays the referral with it.
+	if posted, err = s.payReferral(ctx, tx, posted); err != nil {
+		return Answer{}, false, err
+	}
 	if ans, err = respond(posted); err != nil {
 		return Answer{}, false, err
 	}

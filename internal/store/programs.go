@@ -12,11 +12,12 @@ import (
 
 const programColumns = `id, merchant_id, name, currency_label, earn_rate_bp, welcome_bonus, terms,
 	barcode_format, locale, background_color, foreground_color, label_color, logo_text,
-	tiers, tier_basis, tier_downgrade, points_lifetime_days, version, created_at, updated_at`
+	tiers, tier_basis, tier_downgrade, points_lifetime_days, version, created_at, updated_at,
+	join_code, join_settings, referral_terms`
 
 const (
 	insertProgram = `INSERT INTO programs (` + programColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	selectProgram = `SELECT ` + programColumns + ` FROM programs WHERE merchant_id = ? AND id = ?`
 	listPrograms  = `SELECT ` + programColumns + ` FROM programs
 		WHERE merchant_id = ? AND (created_at > ? OR (created_at = ? AND id > ?))
@@ -24,7 +25,7 @@ const (
 	updateProgram = `UPDATE programs SET name = ?, currency_label = ?, earn_rate_bp = ?, welcome_bonus = ?,
 		terms = ?, barcode_format = ?, locale = ?, background_color = ?, foreground_color = ?,
 		label_color = ?, logo_text = ?, tiers = ?, tier_basis = ?, tier_downgrade = ?,
-		points_lifetime_days = ?, version = version + 1, updated_at = ?
+		points_lifetime_days = ?, join_settings = ?, referral_terms = ?, version = version + 1, updated_at = ?
 		WHERE merchant_id = ? AND id = ?`
 	bumpProgramVersion  = `UPDATE programs SET version = version + 1, updated_at = ? WHERE merchant_id = ? AND id = ?`
 	selectImageKinds    = `SELECT DISTINCT kind FROM program_images WHERE program_id = ? ORDER BY kind`
@@ -43,14 +44,22 @@ func (pg *ProgramStore) CreateProgram(ctx context.Context, p *loyalty.Program) e
 	if p.Kind == "" {
 		p.Kind = loyalty.KindPoints
 	}
+	if p.Join == (loyalty.JoinSettings{}) {
+		p.Join = loyalty.DefaultJoinSettings()
+	}
+	p.JoinCode = newJoinCode()
 	tiers, err := json.Marshal(nonNilTiers(p.Tiers))
+	if err != nil {
+		return err
+	}
+	join, referral, err := joinColumns(*p)
 	if err != nil {
 		return err
 	}
 	_, err = pg.s.write.ExecContext(ctx, insertProgram, p.ID, p.MerchantID, p.Name, p.CurrencyLabel,
 		p.EarnRateBP, p.WelcomeBonus, p.Terms, p.BarcodeFormat, p.Locale, p.BackgroundColor,
 		p.ForegroundColor, p.LabelColor, p.LogoText, string(tiers), p.TierBasis, p.TierDowngrade,
-		p.PointsLifetimeDays, p.Version, p.CreatedAt, p.UpdatedAt)
+		p.PointsLifetimeDays, p.Version, p.CreatedAt, p.UpdatedAt, p.JoinCode, join, referral)
 	if err != nil {
 		return fmt.Errorf("insert program: %w", err)
 	}
@@ -122,9 +131,14 @@ func (pg *ProgramStore) UpdateProgram(ctx context.Context, merchantID, id string
 		if err != nil {
 			return err
 		}
+		join, referral, err := joinColumns(p)
+		if err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, updateProgram, p.Name, p.CurrencyLabel, p.EarnRateBP, p.WelcomeBonus,
 			p.Terms, p.BarcodeFormat, p.Locale, p.BackgroundColor, p.ForegroundColor, p.LabelColor,
-			p.LogoText, string(tiers), p.TierBasis, p.TierDowngrade, p.PointsLifetimeDays, p.UpdatedAt, merchantID, id)
+			p.LogoText, string(tiers), p.TierBasis, p.TierDowngrade, p.PointsLifetimeDays, join, referral,
+			p.UpdatedAt, merchantID, id)
 		if err != nil {
 			return fmt.Errorf("update program: %w", err)
 		}
@@ -203,11 +217,11 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanProgram(row scanner) (loyalty.Program, error) {
 	var p loyalty.Program
-	var tiers string
+	var tiers, join, referral string
 	err := row.Scan(&p.ID, &p.MerchantID, &p.Name, &p.CurrencyLabel, &p.EarnRateBP, &p.WelcomeBonus,
 		&p.Terms, &p.BarcodeFormat, &p.Locale, &p.BackgroundColor, &p.ForegroundColor, &p.LabelColor,
 		&p.LogoText, &tiers, &p.TierBasis, &p.TierDowngrade, &p.PointsLifetimeDays, &p.Version,
-		&p.CreatedAt, &p.UpdatedAt)
+		&p.CreatedAt, &p.UpdatedAt, &p.JoinCode, &join, &referral)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}
@@ -216,6 +230,9 @@ func scanProgram(row scanner) (loyalty.Program, error) {
 	}
 	if err := json.Unmarshal([]byte(tiers), &p.Tiers); err != nil {
 		return p, fmt.Errorf("program %s tiers: %w", p.ID, err)
+	}
+	if err := scanJoinColumns(&p, join, referral); err != nil {
+		return p, err
 	}
 	// Every program is a points program until programs store their kind.
 	p.Kind = loyalty.KindPoints

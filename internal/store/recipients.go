@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
 // Recipient is one customer's place in a campaign, with what the sender
@@ -23,8 +25,8 @@ type Recipient struct {
 }
 
 const (
-	selectRecipientCustomer = `SELECT phone, name, sms_consent AND opted_out_at IS NULL AND phone_invalid_at IS NULL,
-		last_texted_at FROM customers WHERE id = ?`
+	selectRecipientCustomer = `SELECT u.phone, u.name, ` + adsConsentOf + ` AND u.phone_invalid_at IS NULL
+		AND u.erased_at IS NULL, u.last_texted_at FROM customers u WHERE u.id = ?`
 	markRecipientSent = `UPDATE campaign_recipients SET status = 'sent', provider_id = ?, segments = ?, link_token = ?,
 		sent_at = ? WHERE id = ? AND status = 'sending'`
 	markTexted      = `UPDATE customers SET last_texted_at = ? WHERE id = ?`
@@ -35,10 +37,10 @@ const (
 		reason = 'interrupted while sending: not sent again, so nobody gets two texts' WHERE status = 'sending'`
 	selectRecipientByProvider = `SELECT r.id, r.customer_id, c.merchant_id FROM campaign_recipients r
 		JOIN campaigns c ON c.id = r.campaign_id WHERE r.provider_id = ? AND c.provider = ?`
-	markDelivered  = `UPDATE campaign_recipients SET status = 'delivered', delivered_at = COALESCE(delivered_at, ?) WHERE id = ?`
-	markUndelivers = `UPDATE campaign_recipients SET status = 'failed', reason = ? WHERE id = ? AND status IN ('sent', 'delivered')`
-	markPhoneBad   = `UPDATE customers SET phone_invalid_at = COALESCE(phone_invalid_at, ?) WHERE id = ?`
-	optOutCustomer = `UPDATE customers SET opted_out_at = COALESCE(opted_out_at, ?), sms_consent = FALSE WHERE id = ?`
+	markDelivered          = `UPDATE campaign_recipients SET status = 'delivered', delivered_at = COALESCE(delivered_at, ?) WHERE id = ?`
+	markUndelivers         = `UPDATE campaign_recipients SET status = 'failed', reason = ? WHERE id = ? AND status IN ('sent', 'delivered')`
+	markPhoneBad           = `UPDATE customers SET phone_invalid_at = COALESCE(phone_invalid_at, ?) WHERE id = ?`
+	selectCustomerMerchant = `SELECT merchant_id FROM customers WHERE id = ?`
 )
 
 // ClaimRecipients takes up to limit due recipients of a campaign for
@@ -103,11 +105,21 @@ func (cp *CampaignStore) MarkPhoneInvalid(ctx context.Context, customerID string
 	return err
 }
 
-// OptOutCustomer records a customer's opt-out (a provider reported the
-// number unsubscribed, or a STOP reply).
-func (cp *CampaignStore) OptOutCustomer(ctx context.Context, customerID string) error {
-	_, err := cp.s.write.ExecContext(ctx, optOutCustomer, cp.s.nowUTC(), customerID)
-	return err
+// OptOutCustomer records a customer's opt-out as a withdrawal of SMS
+// consent from source (loyalty.SourceOptOutPage, SourceOperator, …).
+func (cp *CampaignStore) OptOutCustomer(ctx context.Context, customerID, source string) error {
+	s := cp.s
+	return s.inTx(ctx, func(tx *writeTx) error {
+		var merchant string
+		err := tx.QueryRowContext(ctx, selectCustomerMerchant, customerID).Scan(&merchant)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("load customer: %w", err)
+		}
+		return s.withdrawSMS(ctx, tx, merchant, customerID, source)
+	})
 }
 
 // ReleaseRecipient gives back a claimed recipient that was not texted
@@ -164,7 +176,7 @@ func (cp *CampaignStore) RecordDelivery(ctx context.Context, d DeliveryReport) e
 			_, err = tx.ExecContext(ctx, markPhoneBad, now, customer)
 		}
 		if err == nil && d.OptedOut {
-			_, err = tx.ExecContext(ctx, optOutCustomer, now, customer)
+			err = cp.s.withdrawSMS(ctx, tx, merchant, customer, loyalty.SourceOperator)
 		}
 		return err
 	})

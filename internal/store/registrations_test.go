@@ -95,8 +95,7 @@ func TestMigrationMovesPushTokensToRegistrations(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		old := openAtVersion(t, url, 6)
-		m, p := newTestProgram(t, old, "Upgrade")
-		serials := issueCards(t, old, m, p, 2)
+		serials := seedCardsAtV6(t, old, 2)
 		now := time.Now().UTC()
 		for _, q := range []struct {
 			sql  string

@@ -23,7 +23,7 @@ const (
 
 // WebhookEvents lists every event, in documentation order.
 var WebhookEvents = []string{EventCardIssued, EventCardInstalled, EventCardUninstalled, EventBalanceChanged,
-	EventCampaignFinished, EventSMSDeliveryFailed}
+	EventCampaignFinished, EventSMSDeliveryFailed, EventReferralJoined, EventReferralQualified}
 
 // WebhookEndpoint is where a merchant wants events delivered.
 type WebhookEndpoint struct {

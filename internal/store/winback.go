@@ -161,11 +161,34 @@ func (cp *CampaignStore) RecipientOffer(ctx context.Context, recipientID int64) 
 	return loyalty.BonusOffer(r), r.BonusOn, nil
 }
 
-const optOutPhone = `UPDATE customers SET opted_out_at = COALESCE(opted_out_at, ?), sms_consent = FALSE WHERE phone = ?`
-
-// OptOutPhone opts a number out with every merchant: a STOP reply to the
-// installation's sender number cannot tell merchants apart.
+// OptOutPhone opts a number out with every merchant, recording a STOP
+// withdrawal for each: a STOP reply to the installation's sender number
+// cannot tell merchants apart.
 func (cp *CampaignStore) OptOutPhone(ctx context.Context, phone string) error {
-	_, err := cp.s.write.ExecContext(ctx, optOutPhone, cp.s.nowUTC(), phone)
-	return err
+	s := cp.s
+	return s.inTx(ctx, func(tx *writeTx) error {
+		rows, err := tx.QueryContext(ctx, selectPhoneCustomers, phone)
+		if err != nil {
+			return fmt.Errorf("find customers: %w", err)
+		}
+		var ids, merchants []string
+		for rows.Next() {
+			var id, merchant string
+			if err := rows.Scan(&id, &merchant); err != nil {
+				rows.Close()
+				return err
+			}
+			ids, merchants = append(ids, id), append(merchants, merchant)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i, id := range ids {
+			if err := s.withdrawSMS(ctx, tx, merchants[i], id, loyalty.SourceSMSStop); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
