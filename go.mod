@@ -3,6 +3,7 @@ module github.com/loyalpass/loyalpass
 go 1.26.0
 
 require (
+	codeberg.org/go-pdf/fpdf v0.12.0
 	firebase.google.com/go/v4 v4.19.0
 	github.com/chromedp/cdproto v0.160.1
 	github.com/chromedp/chromedp v0.23.1

@@ -96,6 +96,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ShortURL:   cfg.SMS.ShortURL,
 		SMS: api.SMSOptions{Providers: providerNames(providers), DefaultProvider: cfg.SMS.Provider,
 			TwilioAuthToken: cfg.SMS.TwilioAuthToken, CallbackSecret: cfg.SMS.CallbackSecret},
+		// The join page texts its codes through the default provider: the
+		// log one unless configured, so the code shows in the server log.
+		Join: api.JoinOptions{Provider: providers[cfg.SMS.Provider]},
 		Wallet: api.WalletOptions{MaxDevicesPerCard: int(cfg.Wallet.MaxDevicesPerCard),
 			LogPerMinute: int(cfg.Wallet.LogPerMinute)},
 		TrustedProxies: cfg.TrustedProxyList(),

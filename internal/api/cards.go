@@ -94,6 +94,7 @@ type cardJSON struct {
 }
 
 type customerJSON struct {
+	ID         string `json:"id"`
 	Phone      string `json:"phone"`
 	Name       string `json:"name"`
 	Email      string `json:"email"`
@@ -104,7 +105,7 @@ func (u cardURLs) cardJSON(c loyalty.Card) cardJSON {
 	return cardJSON{SerialNumber: c.SerialNumber, Number: c.Number, ProgramID: c.ProgramID,
 		Balance: c.Balance, Tier: c.Tier, Status: c.Status, Version: c.Version,
 		LifetimePoints: c.LifetimePoints, LifetimeSpend: c.LifetimeSpend, LastPurchaseAt: c.LastPurchaseAt,
-		Customer: customerJSON{Phone: c.Customer.Phone, Name: c.Customer.Name, Email: c.Customer.Email,
+		Customer: customerJSON{ID: c.Customer.ID, Phone: c.Customer.Phone, Name: c.Customer.Name, Email: c.Customer.Email,
 			SMSConsent: c.Customer.SMSConsent},
 		PassURL:   u.public + "/api/v1/cards/" + c.SerialNumber + "/pass.pkpass",
 		ShortURL:  u.shortLink(c.LinkToken),

@@ -268,8 +268,9 @@ func (ts *testServer) fixtures(key string) map[string]string {
 	camp := ts.mustDo(201, "POST", "/api/v1/campaigns", key, map[string]any{"program_id": prog, "name": "Back", "template": "{link}"})
 	hook := ts.mustDo(201, "POST", "/api/v1/webhooks", key, map[string]any{"url": "https://hooks.example.com/lp", "events": []string{"card.issued"}})
 	ts.mustDo(201, "POST", "/api/v1/cards/"+serial+"/fcm-tokens", key, map[string]any{"token": "fixture:token"})
+	cust := ts.mustDo(200, "GET", "/api/v1/cards/"+serial, key, nil)["customer"].(map[string]any)["id"].(string)
 	return map[string]string{"program": prog, "card": serial, "campaign": camp["id"].(string),
-		"webhook": hook["id"].(string), "token": "fixture:token"}
+		"webhook": hook["id"].(string), "token": "fixture:token", "customer": cust}
 }
 
 // fixtureName says which fixture a path parameter names.
@@ -285,6 +286,8 @@ func fixtureName(path, param string) string {
 		return "campaign"
 	case strings.HasPrefix(path, "/webhooks/"):
 		return "webhook"
+	case strings.HasPrefix(path, "/customers/"):
+		return "customer"
 	}
 	return param
 }

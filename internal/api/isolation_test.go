@@ -31,6 +31,7 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	ts.mustDo(201, "POST", "/api/v1/cards/"+serialA+"/fcm-tokens", keyA, map[string]any{"token": "appA:APA91bA"})
 	campA := ts.mustDo(201, "POST", "/api/v1/campaigns", keyA, map[string]any{"program_id": progA, "name": "Back",
 		"template": "Вернитесь: {link}"})["id"].(string)
+	custA := cardA["customer"].(map[string]any)["id"].(string)
 
 	type call struct {
 		method, path, route string
@@ -59,10 +60,19 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		{"GET", "/api/v1/webhooks/" + hookA + "/deliveries", "/api/v1/webhooks/:id/deliveries", nil, ""},
 		{"POST", "/api/v1/campaigns/" + campA + "/start", "/api/v1/campaigns/:id/:action", nil, ""},
 		{"GET", "/api/v1/campaigns/" + campA + "/report", "/api/v1/campaigns/:id/report", nil, ""},
+		{"GET", "/api/v1/customers/" + custA, "/api/v1/customers/:id", nil, ""},
+		{"PATCH", "/api/v1/customers/" + custA, "/api/v1/customers/:id", map[string]any{"name": "stolen",
+			"consents": []any{map[string]any{"channel": "ads", "granted": true, "source": "paper", "evidence": "forged"}}}, ""},
+		{"GET", "/api/v1/customers/" + custA + "/consents", "/api/v1/customers/:id/consents", nil, ""},
+		{"GET", "/api/v1/customers/" + custA + "/export", "/api/v1/customers/:id/export", nil, ""},
+		{"DELETE", "/api/v1/customers/" + custA, "/api/v1/customers/:id", nil, ""},
+		{"GET", "/api/v1/programs/" + progA + "/referrals", "/api/v1/programs/:id/referrals", nil, ""},
+		{"GET", "/api/v1/programs/" + progA + "/poster.pdf", "/api/v1/programs/:id/poster.pdf", nil, ""},
+		{"GET", "/api/v1/programs/" + progA + "/poster.png", "/api/v1/programs/:id/poster.png", nil, ""},
 	}
 	// Lists are checked below: they must show B nothing of A's.
 	covered := map[string]bool{"POST /api/v1/programs": true, "GET /api/v1/programs": true, "GET /api/v1/dead-letters": true,
-		"GET /api/v1/campaigns": true, "GET /api/v1/webhooks": true, "POST /api/v1/webhooks": true}
+		"GET /api/v1/campaigns": true, "GET /api/v1/webhooks": true, "POST /api/v1/webhooks": true, "GET /api/v1/customers": true}
 	for _, c := range calls {
 		covered[c.method+" "+c.route] = true
 		var body *bytes.Reader
@@ -125,6 +135,20 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	}
 	if cards := ts.mustDo(200, "GET", "/api/v1/cards?program_id="+progA, keyB, nil)["cards"].([]any); len(cards) != 0 {
 		t.Errorf("B's card list filtered by A's program = %v", cards)
+	}
+	for _, q := range []string{"", "?phone=%2B79123456789", "?q=7912"} {
+		if list := ts.mustDo(200, "GET", "/api/v1/customers"+q, keyB, nil)["customers"].([]any); len(list) != 0 {
+			t.Errorf("B's customers%s = %v", q, list)
+		}
+		if list := ts.mustDo(200, "GET", "/api/v1/customers"+q, keyA, nil)["customers"].([]any); len(list) != 1 {
+			t.Errorf("A's customers%s = %v", q, list)
+		}
+	}
+	if recs := ts.mustDo(200, "GET", "/api/v1/customers/"+custA+"/consents", keyA, nil)["consents"].([]any); len(recs) != 0 {
+		t.Errorf("A's customer got consent records from B: %v", recs)
+	}
+	if c := ts.mustDo(200, "GET", "/api/v1/customers/"+custA, keyA, nil); c["phone"] != "+79123456789" || c["erased_at"] != nil {
+		t.Errorf("A's customer changed: %v", c)
 	}
 
 	// A's things are as they were.

@@ -25,6 +25,11 @@ var (
 	_ googleStore     = googleAggregates{}
 	_ smsHookStore    = (*store.CampaignStore)(nil)
 	_ SchemaStore     = (*store.Store)(nil)
+	_ joinStore       = joinAggregates{}
+	_ customerStore   = customerAggregates{}
+	_ referralReports = (*store.ReferralStore)(nil)
+	_ posterStore     = posterAggregates{}
+	_ referralCodes   = (*store.ReferralStore)(nil)
 )
 
 // maxHandlerStore is the most methods a handler group's store may have:

@@ -29,6 +29,7 @@ func TestRequestSchemasNameEveryField(t *testing.T) {
 		"FCMTokenInput":    reflect.TypeFor[fcmTokenInput](),
 		"CampaignInput":    reflect.TypeFor[campaignInput](),
 		"WebhookInput":     reflect.TypeFor[webhookInput](),
+		"CustomerUpdate":   reflect.TypeFor[customerInput](),
 	}
 	doc, err := openapi3.NewLoader().LoadFromData(openAPI)
 	if err != nil {
@@ -118,6 +119,10 @@ func TestEnumsListWhatHandlersTake(t *testing.T) {
 		{"card status", param("/cards", "GET", "status"), cardStatuses},
 		{"image kind", pathParam("/programs/{id}/images/{kind}", "PUT", "kind"), imageKinds},
 		{"image kind (delete)", pathParam("/programs/{id}/images/{kind}", "DELETE", "kind"), imageKinds},
+		{"consent channel", prop("ConsentInput", "channel"), loyalty.ConsentChannels},
+		{"consent source", prop("ConsentInput", "source"), loyalty.APIConsentSources},
+		{"consent record source", prop("ConsentRecord", "source"), loyalty.ConsentSources},
+		{"poster lang", param("/programs/{id}/poster.pdf", "GET", "lang"), locale.Shipped().Tags()},
 	}
 	for _, tt := range tests {
 		var got []string

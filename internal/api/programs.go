@@ -34,6 +34,7 @@ type programHandlers struct {
 	base
 	store  programStore
 	images *passes.ImageScaler
+	urls   cardURLs
 }
 
 func (h *programHandlers) routes(v1 gin.IRouter) {
@@ -61,6 +62,9 @@ type programInput struct {
 	TierBasis          *string         `json:"tier_basis"`
 	TierDowngrade      *bool           `json:"tier_downgrade"`
 	PointsLifetimeDays *int            `json:"points_lifetime_days"`
+	// Join and Referral change only the fields they name.
+	Join     *joinInput     `json:"join"`
+	Referral *referralInput `json:"referral"`
 }
 
 type designInput struct {
@@ -84,9 +88,13 @@ type programJSON struct {
 	TierBasis          string         `json:"tier_basis"`
 	TierDowngrade      bool           `json:"tier_downgrade"`
 	PointsLifetimeDays int            `json:"points_lifetime_days"`
-	Version            int64          `json:"version"`
-	CreatedAt          time.Time      `json:"created_at"`
-	UpdatedAt          time.Time      `json:"updated_at"`
+	// JoinURL is the program's join page, for posters and links.
+	JoinURL   string                `json:"join_url"`
+	Join      loyalty.JoinSettings  `json:"join"`
+	Referral  loyalty.ReferralTerms `json:"referral"`
+	Version   int64                 `json:"version"`
+	CreatedAt time.Time             `json:"created_at"`
+	UpdatedAt time.Time             `json:"updated_at"`
 }
 
 type designJSON struct {
@@ -109,7 +117,7 @@ const maxLogoText = 40
 
 // newProgram is a program with the defaults that a create fills in.
 func newProgram(merchantID string) loyalty.Program {
-	return loyalty.Program{MerchantID: merchantID, Kind: loyalty.KindPoints, EarnRateBP: 500,
+	return loyalty.Program{MerchantID: merchantID, Kind: loyalty.KindPoints, EarnRateBP: 500, Join: loyalty.DefaultJoinSettings(),
 		BarcodeFormat: passes.BarcodeQR, TierBasis: loyalty.BasisPoints,
 		Locale: passes.LocaleRU, BackgroundColor: "#1f2937", ForegroundColor: "#ffffff", LabelColor: "#cbd5e1"}
 }
@@ -141,6 +149,12 @@ func (in programInput) apply(p *loyalty.Program) error {
 	}
 	if in.PointsLifetimeDays != nil {
 		p.PointsLifetimeDays = *in.PointsLifetimeDays
+	}
+	if in.Join != nil {
+		in.Join.apply(&p.Join)
+	}
+	if in.Referral != nil {
+		in.Referral.apply(&p.Referral)
 	}
 	if d := in.Design; d != nil {
 		set(&p.BackgroundColor, d.BackgroundColor)
@@ -184,8 +198,13 @@ func validateProgram(p *loyalty.Program) error {
 	if !locale.Shipped().Has(p.Locale) {
 		return invalid("locale", "locale must be one of %s", strings.Join(locale.Shipped().Tags(), ", "))
 	}
+	if err := checkTexts(textValue{textRule{field: "join.personal_data_text", max: 4000, multiline: true}, p.Join.PersonalDataText},
+		textValue{textRule{field: "join.ads_text", max: 1000, multiline: true}, p.Join.AdsText}); err != nil {
+		return err
+	}
 	var fieldErr *loyalty.FieldError
-	if err := errors.Join(loyalty.ValidateKind(p.Kind), loyalty.ValidateTiers(p.Tiers, p.TierBasis)); errors.As(err, &fieldErr) {
+	if err := errors.Join(loyalty.ValidateKind(p.Kind), loyalty.ValidateTiers(p.Tiers, p.TierBasis),
+		p.Join.Validate(), p.Referral.Validate()); errors.As(err, &fieldErr) {
 		return invalid(fieldErr.Field, "%s", fieldErr.Message)
 	}
 	if p.PointsLifetimeDays < 0 || p.PointsLifetimeDays > 3650 {
@@ -198,6 +217,12 @@ func validateProgram(p *loyalty.Program) error {
 		}
 	}
 	return nil
+}
+
+func (h *programHandlers) toJSON(p loyalty.Program) programJSON {
+	out := toProgramJSON(p)
+	out.JoinURL = h.urls.joinLink(p.JoinCode)
+	return out
 }
 
 func toProgramJSON(p loyalty.Program) programJSON {
@@ -217,6 +242,7 @@ func toProgramJSON(p loyalty.Program) programJSON {
 		Design: designJSON{BackgroundColor: p.BackgroundColor, ForegroundColor: p.ForegroundColor,
 			LabelColor: p.LabelColor, LogoText: p.LogoText, Images: images},
 		Tiers: tiers, TierBasis: p.TierBasis, TierDowngrade: p.TierDowngrade, PointsLifetimeDays: p.PointsLifetimeDays,
+		Join: p.Join, Referral: p.Referral,
 		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
@@ -232,7 +258,7 @@ func (h *programHandlers) create(c *gin.Context) error {
 	if err := h.store.CreateProgram(c.Request.Context(), &p); err != nil {
 		return internal(err)
 	}
-	c.JSON(http.StatusCreated, toProgramJSON(p))
+	c.JSON(http.StatusCreated, h.toJSON(p))
 	return nil
 }
 
@@ -241,7 +267,7 @@ func (h *programHandlers) get(c *gin.Context) error {
 	if err != nil {
 		return storeError(err, "program")
 	}
-	c.JSON(http.StatusOK, toProgramJSON(p))
+	c.JSON(http.StatusOK, h.toJSON(p))
 	return nil
 }
 
@@ -256,7 +282,7 @@ func (h *programHandlers) list(c *gin.Context) error {
 	}
 	out := make([]programJSON, len(ps))
 	for i, p := range ps {
-		out[i] = toProgramJSON(p)
+		out[i] = h.toJSON(p)
 	}
 	next := ""
 	if len(ps) == limit {
@@ -276,7 +302,7 @@ func (h *programHandlers) update(c *gin.Context) error {
 	if err != nil {
 		return storeError(err, "program")
 	}
-	c.JSON(http.StatusOK, toProgramJSON(p))
+	c.JSON(http.StatusOK, h.toJSON(p))
 	return nil
 }
 
@@ -334,7 +360,7 @@ func (h *programHandlers) setImages(c *gin.Context, kind string, files map[strin
 	if err != nil {
 		return storeError(err, "program")
 	}
-	c.JSON(http.StatusOK, toProgramJSON(p))
+	c.JSON(http.StatusOK, h.toJSON(p))
 	return nil
 }
 

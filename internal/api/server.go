@@ -47,6 +47,8 @@ type Options struct {
 	GoogleSaveURL func(loyalty.Card) string
 	// SMS is the campaign and SMS-callback configuration.
 	SMS SMSOptions
+	// Join configures the join page's texted codes.
+	Join JoinOptions
 	// Google serves save links (GoogleSavePath) and GoogleCallbacks checks
 	// Google's save/delete callbacks; nil turns either off (404).
 	Google          GoogleWallet
@@ -100,6 +102,10 @@ type Server struct {
 	links        *linkHandlers
 	googleWallet *googleHandlers
 	smsHooks     *smsHookHandlers
+	joins        *joinHandlers
+	customers    *customerHandlers
+	referrals    *referralHandlers
+	posters      *posterHandlers
 }
 
 // New returns a Server. It does not start listening; see Handler.
@@ -137,8 +143,9 @@ func New(opts Options) *Server {
 	st := opts.Stores
 	s := &Server{base: b, trustedProxies: opts.TrustedProxies, metrics: opts.Metrics, urls: urls,
 		google: opts.Google, auth: authenticate(st.Keys),
-		ops:          &opsHandlers{log: b.log, ready: ready, readiness: readiness, metrics: opts.Metrics},
-		programs:     &programHandlers{base: b, store: st.Programs, images: passes.NewImageScaler(opts.ImageDecodeBudget)},
+		ops: &opsHandlers{log: b.log, ready: ready, readiness: readiness, metrics: opts.Metrics},
+		programs: &programHandlers{base: b, store: st.Programs, images: passes.NewImageScaler(opts.ImageDecodeBudget),
+			urls: urls},
 		cards:        &cardHandlers{base: b, store: st.Cards, urls: urls, passes: opts.Passes},
 		transactions: &transactionHandlers{base: b, store: st.Ledger, urls: urls, metrics: opts.Metrics},
 		messages:     &messageHandlers{base: b, store: st.Messages, urls: urls},
@@ -152,6 +159,10 @@ func New(opts Options) *Server {
 			googleSaveURL: googleSaveURL},
 		googleWallet: &googleHandlers{base: b, store: st.Google, google: opts.Google, callbacks: opts.GoogleCallbacks},
 		smsHooks:     &smsHookHandlers{base: b, store: st.SMSHooks, sms: opts.SMS, publicURL: urls.public},
+		joins:        newJoinHandlers(b, st.Joins, opts.Join, urls.short),
+		customers:    &customerHandlers{base: b, store: st.Customers, urls: urls},
+		referrals:    &referralHandlers{base: b, store: st.Referrals},
+		posters:      &posterHandlers{base: b, store: st.Posters, urls: urls},
 	}
 	s.wallet.limits(opts.Wallet)
 	return s
@@ -177,6 +188,7 @@ func (s *Server) Handler() http.Handler {
 	s.links.routes(r)
 	s.smsHooks.routes(r)
 	s.googleWallet.routes(r)
+	s.joins.routes(r)
 
 	v1 := r.Group("/api/v1", s.wrap(s.auth))
 	s.programs.routes(v1)
@@ -187,6 +199,9 @@ func (s *Server) Handler() http.Handler {
 	s.messages.routes(v1)
 	s.fcm.routes(v1)
 	s.campaigns.routes(v1)
+	s.customers.routes(v1)
+	s.referrals.routes(v1)
+	s.posters.routes(v1)
 	return r
 }
 

@@ -22,6 +22,14 @@ type Stores struct {
 	SMSHooks    smsHookStore
 	// Schema is what /readyz pings and compares with the migrations.
 	Schema SchemaStore
+	// Joins runs the join page; Customers the customer routes;
+	// Referrals the referral report; Posters the join poster;
+	// ReferralCodes puts a card's referral link on its landing page.
+	Joins         joinStore
+	Customers     customerStore
+	Referrals     referralReports
+	Posters       posterStore
+	ReferralCodes referralCodes
 }
 
 // StoresOf builds every group's store from the aggregates of st. A group
@@ -42,7 +50,34 @@ func StoresOf(st *store.Store) Stores {
 		Google:      googleAggregates{st.Programs(), st.Cards(), st.Devices(), st.Campaigns()},
 		SMSHooks:    st.Campaigns(),
 		Schema:      st,
+
+		Joins:         joinAggregates{st.Joins(), st.Referrals()},
+		Customers:     customerAggregates{st.Customers(), st.Merchants(), st.Referrals()},
+		Referrals:     st.Referrals(),
+		Posters:       posterAggregates{st.Programs(), st.Merchants()},
+		ReferralCodes: st.Referrals(),
 	}
+}
+
+// joinAggregates is the join page's store: the codes and joins, and the
+// program a referral link invites to.
+type joinAggregates struct {
+	*store.JoinStore
+	*store.ReferralStore
+}
+
+// customerAggregates is the customer group's store: customers, the
+// merchant's country (for phone numbers) and the cards' referral codes.
+type customerAggregates struct {
+	*store.CustomerStore
+	*store.MerchantStore
+	*store.ReferralStore
+}
+
+// posterAggregates is the poster's store: the program and its merchant.
+type posterAggregates struct {
+	*store.ProgramStore
+	*store.MerchantStore
 }
 
 // cardAggregates is the card group's store: a card's merchant (for its

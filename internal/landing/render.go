@@ -19,7 +19,7 @@ import (
 // and is executed through "layout".
 type pages map[string]*template.Template
 
-var pageFiles = []string{"card", "optout", "message"}
+var pageFiles = []string{"card", "optout", "message", "join", "code"}
 
 // mustParsePages parses the embedded templates. missingkey=error turns a
 // mistyped catalogue key into an execution error instead of an empty text.
@@ -211,6 +211,8 @@ func newOptoutView(p Page, lang *locale.Lang, base string) *optoutView {
 type messageView struct {
 	layout
 	Heading, Body, Back string
+	// BackText words the back link; "" says "back to the card".
+	BackText string
 }
 
 func newMessageView(lang *locale.Lang, headingKey, bodyKey string) *messageView {
