@@ -85,8 +85,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	renderer := passes.NewRenderer(material, cfg.PublicURL+"/wallet")
 	met := newMetrics(st)
 	apiOpts := api.Options{
-		Stores:     api.StoresOf(st),
-		Passes:     cardpass.NewWithObserver(cardpass.StoreOf(st), renderer, log, met.PassRendered),
+		Stores: api.StoresOf(st),
+		Passes: cardpass.NewWithObserver(cardpass.StoreOf(st), renderer, log, met.PassRendered).
+			WithReferralLinks(st.Referrals(), shortLinkBase(cfg)),
 		Metrics:    met,
 		Readiness:  readiness(st, material),
 		Log:        log.With("component", "http"),
@@ -134,10 +135,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	work.Go(func() { worker.Run(workCtx) })
-	shortURL := cfg.SMS.ShortURL
-	if shortURL == "" {
-		shortURL = cfg.PublicURL
-	}
+	shortURL := shortLinkBase(cfg)
 	sender := campaign.New(campaign.Options{Store: campaign.StoreOf(st), Providers: providers, ShortURL: shortURL, Log: log,
 		StatusCallback: cfg.PublicURL + "/hooks/sms/twilio", Observe: met.SMS, Grace: shutdownGrace})
 	work.Go(func() { sender.Run(workCtx) })
@@ -164,6 +162,15 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	work.Wait()
 	log.Info("stopped")
 	return nil
+}
+
+// shortLinkBase is where short links (/c/, /r/) point: the SMS short
+// domain, else the public URL.
+func shortLinkBase(cfg config.Config) string {
+	if cfg.SMS.ShortURL != "" {
+		return cfg.SMS.ShortURL
+	}
+	return cfg.PublicURL
 }
 
 // expireLoop expires lapsed points every interval until ctx ends.

@@ -267,6 +267,10 @@ func TestReferralOverHTTP(t *testing.T) {
 	if !strings.Contains(refURL, "/r/") {
 		t.Fatalf("referral_url %q", refURL)
 	}
+	shortURL := r.mustDo(200, "GET", "/api/v1/cards/"+referrer, r.key, nil)["short_url"].(string)
+	if card := r.page("GET", strings.TrimPrefix(shortURL, "https://cards.example.com"), nil); !strings.Contains(card.Body.String(), refURL) {
+		t.Errorf("the card page does not show the referral link %s", refURL)
+	}
 	u, _ := url.Parse(refURL)
 	page := r.page("GET", u.Path, nil)
 	if page.Code != http.StatusOK || !strings.Contains(page.Body.String(), "50\u00a0баллов") {

@@ -39,6 +39,8 @@ type linkHandlers struct {
 	shortURL string // the base of short links
 	// googleSaveURL makes the page's Google Wallet button; nil: none.
 	googleSaveURL func(loyalty.Card) string
+	// referrals gives the card's referral code for the page; nil: none.
+	referrals referralCodes
 }
 
 var _ landing.Source = (*linkHandlers)(nil)
@@ -103,6 +105,16 @@ func (h *linkHandlers) Page(ctx context.Context, token string, r *http.Request) 
 	}
 	if card.Customer.SMSConsent || card.Customer.OptedOut {
 		p.OptOutURL = h.shortURL + "/c/" + token + "/optout"
+	}
+	if h.referrals != nil && prog.Referral.Enabled() && card.Status == loyalty.CardActive {
+		code, err := h.referrals.Code(ctx, card.SerialNumber)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return landing.Page{}, err
+		}
+		if code != "" {
+			p.ReferralURL = h.shortURL + "/r/" + code
+			p.FriendPoints, p.ReferrerPoints = prog.Referral.FriendPoints, prog.Referral.ReferrerPoints
+		}
 	}
 	return p, nil
 }

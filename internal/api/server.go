@@ -156,7 +156,7 @@ func New(opts Options) *Server {
 		wallet: &walletHandlers{base: b, store: st.Wallet, passes: opts.Passes, passTypeID: opts.PassTypeID,
 			outbound: outbound},
 		links: &linkHandlers{base: b, store: st.Links, passes: opts.Passes, shortURL: urls.short,
-			googleSaveURL: googleSaveURL},
+			googleSaveURL: googleSaveURL, referrals: st.ReferralCodes},
 		googleWallet: &googleHandlers{base: b, store: st.Google, google: opts.Google, callbacks: opts.GoogleCallbacks},
 		smsHooks:     &smsHookHandlers{base: b, store: st.SMSHooks, sms: opts.SMS, publicURL: urls.public},
 		joins:        newJoinHandlers(b, st.Joins, opts.Join, urls.short),

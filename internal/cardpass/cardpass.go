@@ -5,13 +5,16 @@ package cardpass
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/loyalpass/loyalpass/internal/locale"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/passes"
@@ -42,6 +45,11 @@ type Renderer interface {
 	Render(p passes.Program, c passes.Card) ([]byte, error)
 }
 
+// ReferralCodes gives a card's referral code (store.ReferralStore).
+type ReferralCodes interface {
+	Code(ctx context.Context, serial string) (string, error)
+}
+
 // Service serves signed packages, rendering only when a card changed.
 type Service struct {
 	store    Store
@@ -50,6 +58,17 @@ type Service struct {
 	inflight singleflight.Group
 	// observe, when set, is told of every package rendered and signed.
 	observe func(time.Duration)
+	// referrals and referralBase put the referral link on the back.
+	referrals    ReferralCodes
+	referralBase string
+	texts        *locale.Catalogue
+}
+
+// WithReferralLinks puts the card's referral link (<shortURL>/r/{code})
+// on the back of the passes of programs that pay for referrals.
+func (s *Service) WithReferralLinks(codes ReferralCodes, shortURL string) *Service {
+	s.referrals, s.referralBase = codes, strings.TrimRight(shortURL, "/")
+	return s
 }
 
 // New returns a Service.
@@ -57,7 +76,7 @@ func New(st Store, r Renderer, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, renderer: r, log: log.With("component", "cardpass")}
+	return &Service{store: st, renderer: r, log: log.With("component", "cardpass"), texts: locale.Shipped()}
 }
 
 // NewWithObserver is New with observe called after each package is
@@ -113,6 +132,9 @@ func (s *Service) render(ctx context.Context, card loyalty.Card, prog loyalty.Pr
 	// The expiry depends only on the ledger, so it changes only with the
 	// card version.
 	pc.Expiring = passes.Expiry{Points: points, At: at}
+	if err := s.addReferral(ctx, &pc, card, prog); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	data, err := s.renderer.Render(ProgramFor(m, prog, images), pc)
 	if err != nil {
@@ -152,4 +174,26 @@ func CardFor(c loyalty.Card, p loyalty.Program) passes.Card {
 		HolderName: c.Customer.Name, Balance: c.Balance, Tier: rules.TierName(c.Tier), EarnRateBP: rules.EarnRate(c.Tier),
 		Voided: c.Status == loyalty.CardVoided, Version: c.Version, UpdatedAt: c.UpdatedAt, Message: c.Message,
 	}
+}
+
+// addReferral adds the back field with the card's referral link, in the
+// program's language, when the program pays for referrals. The code never
+// changes, so the cached package of a card version stays right.
+func (s *Service) addReferral(ctx context.Context, pc *passes.Card, card loyalty.Card, prog loyalty.Program) error {
+	if s.referrals == nil || !prog.Referral.Enabled() || card.Status != loyalty.CardActive {
+		return nil
+	}
+	code, err := s.referrals.Code(ctx, card.SerialNumber)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("referral code of %s: %w", card.SerialNumber, err)
+	}
+	lang := s.texts.Lang(prog.Locale)
+	text := lang.Text("referral_body", "friend", lang.Points(prog.Referral.FriendPoints),
+		"you", lang.Points(prog.Referral.ReferrerPoints))
+	pc.BackFields = append(pc.BackFields, passes.Field{Key: "referral", Label: lang.Text("referral_label"),
+		Value: text + "\n" + s.referralBase + "/r/" + code})
+	return nil
 }

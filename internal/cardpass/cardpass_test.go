@@ -44,16 +44,51 @@ func TestPassCarriesTheExpiringPoints(t *testing.T) {
 	}
 }
 
+func TestPassCarriesTheReferralLink(t *testing.T) {
+	st := &fakeStore{program: loyalty.Program{Locale: "ru", Referral: loyalty.ReferralTerms{ReferrerPoints: 100, FriendPoints: 50}}}
+	r := &fakeRenderer{}
+	svc := New(st, r, nil).WithReferralLinks(codes{"s1": "Fr1end"}, "https://k.example.ru/")
+	if _, err := svc.Pass(context.Background(), loyalty.Card{SerialNumber: "s1", Version: 2, Status: loyalty.CardActive}); err != nil {
+		t.Fatal(err)
+	}
+	want := passes.Field{Key: "referral", Label: "Пригласите друга",
+		Value: "Поделитесь ссылкой: друг получит 50\u00a0баллов, а вы — 100\u00a0баллов после его первой покупки.\nhttps://k.example.ru/r/Fr1end"}
+	if len(r.card.BackFields) != 1 || r.card.BackFields[0] != want {
+		t.Errorf("BackFields = %+v, want %+v", r.card.BackFields, want)
+	}
+	// A program that pays nothing for referrals shows no link.
+	st.program.Referral = loyalty.ReferralTerms{}
+	if _, err := svc.Pass(context.Background(), loyalty.Card{SerialNumber: "s1", Version: 3, Status: loyalty.CardActive}); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.card.BackFields) != 0 {
+		t.Errorf("BackFields = %+v, want none", r.card.BackFields)
+	}
+}
+
+type codes map[string]string
+
+func (c codes) Code(_ context.Context, serial string) (string, error) {
+	if code, ok := c[serial]; ok {
+		return code, nil
+	}
+	return "", store.ErrNotFound
+}
+
 type fakeStore struct {
 	expiring int64
 	at       time.Time
+	program  loyalty.Program
 }
 
 func (f *fakeStore) Merchant(context.Context, string) (store.Merchant, error) {
 	return store.Merchant{Name: "Shop"}, nil
 }
 func (f *fakeStore) Program(context.Context, string, string) (loyalty.Program, error) {
-	return loyalty.Program{Locale: "ru"}, nil
+	if f.program.Locale == "" {
+		return loyalty.Program{Locale: "ru"}, nil
+	}
+	return f.program, nil
 }
 func (f *fakeStore) ProgramImages(context.Context, string) (map[string][]byte, error) {
 	return nil, nil

@@ -54,6 +54,11 @@ type Page struct {
 	OptOutURL string
 	// OptedOut reports that the customer has already opted out of SMS.
 	OptedOut bool
+	// ReferralURL is the card's referral link ("" shows none); a friend
+	// who joins by it gets FriendPoints, and the card ReferrerPoints, at
+	// the friend's first purchase.
+	ReferralURL                  string
+	FriendPoints, ReferrerPoints int64
 }
 
 // Source supplies the data behind the short links.

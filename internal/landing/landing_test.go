@@ -40,13 +40,26 @@ func TestCardContent(t *testing.T) {
 	}
 }
 
+func TestCardShowsTheReferralLink(t *testing.T) {
+	p := testPage()
+	p.ReferralURL, p.FriendPoints, p.ReferrerPoints = "https://k.example.ru/r/Fr1end", 50, 100
+	h, _ := newTestServer(t, newFakeSource(p))
+	doc := parseHTML(t, do(t, h, request{path: "/c/" + testToken, ua: uaIPhoneSafari, lang: "ru"}).Body.String())
+	if got := attr(byID(doc, "referral-url"), "value"); got != p.ReferralURL {
+		t.Errorf("referral link %q", got)
+	}
+	if got := textOf(byID(doc, "referral")); !strings.Contains(got, "друг получит 50 баллов, а вы — 100 баллов") {
+		t.Errorf("referral text %q", got)
+	}
+}
+
 func TestCardOptionalParts(t *testing.T) {
 	p := testPage()
 	p.BonusPoints, p.OptOutURL = 0, ""
 	src := newFakeSource(p)
 	h, _ := newTestServer(t, src)
 	doc := parseHTML(t, do(t, h, request{path: "/c/" + testToken}).Body.String())
-	for _, id := range []string{"bonus", "optout", "opted-out"} {
+	for _, id := range []string{"bonus", "optout", "opted-out", "referral"} {
 		if byID(doc, id) != nil {
 			t.Errorf("#%s shown", id)
 		}

@@ -135,6 +135,7 @@ type cardView struct {
 	PassURL, GoogleSaveURL, ShortURL, QRSrc string
 	OptOutURL                               string
 	OptedOut                                bool
+	ReferralURL, ReferralText               string
 }
 
 func newCardView(p Page, cl client, lang *locale.Lang, base string) *cardView {
@@ -157,6 +158,10 @@ func newCardView(p Page, cl client, lang *locale.Lang, base string) *cardView {
 	}
 	if p.BonusPoints > 0 {
 		v.Bonus = "+" + lang.Points(p.BonusPoints)
+	}
+	if p.ReferralURL != "" {
+		v.ReferralURL = p.ReferralURL
+		v.ReferralText = lang.Text("referral_body", "friend", lang.Points(p.FriendPoints), "you", lang.Points(p.ReferrerPoints))
 	}
 	hasPass, hasGoogle := p.PassURL != "", p.GoogleSaveURL != ""
 	// A desktop app's "in-app browser" is a link previewer: nothing to say.
