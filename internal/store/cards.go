@@ -69,31 +69,36 @@ func (cs *CardStore) IssueCard(ctx context.Context, in IssueCard) (card loyalty.
 	// Retried on a unique violation: a concurrent issue to the same phone
 	// (or a drawn card number that is taken) makes this one start over.
 	err = cs.s.inTxRetry(ctx, func(tx *writeTx) error {
-		created = false
-		prog, err := cs.s.program(ctx, tx, in.MerchantID, in.ProgramID)
-		if err != nil {
-			return err
-		}
-		cust, err := cs.s.upsertCustomer(ctx, tx, in)
-		if err != nil {
-			return err
-		}
-		var serial string
-		err = tx.QueryRowContext(ctx, selectActiveCardID, in.ProgramID, cust.ID).Scan(&serial)
-		if errors.Is(err, sql.ErrNoRows) {
-			serial, err = cs.s.insertCard(ctx, tx, prog, cust.ID)
-			created = true
-		}
-		if err != nil {
-			return err
-		}
-		if card, err = scanCard(tx.QueryRowContext(ctx, selectCardBySerial, serial)); err != nil || !created {
-			return err
-		}
-		return cs.s.emitEvent(ctx, tx, card.MerchantID, EventCardIssued, map[string]any{"serial_number": card.SerialNumber,
-			"number": card.Number, "program_id": card.ProgramID, "phone": card.Customer.Phone, "balance": card.Balance})
+		card, created, err = cs.s.issueCard(ctx, tx, in)
+		return err
 	})
 	return card, created, err
+}
+
+// issueCard is IssueCard inside the caller's transaction.
+func (s *Store) issueCard(ctx context.Context, tx *writeTx, in IssueCard) (card loyalty.Card, created bool, err error) {
+	prog, err := s.program(ctx, tx, in.MerchantID, in.ProgramID)
+	if err != nil {
+		return card, false, err
+	}
+	cust, err := s.upsertCustomer(ctx, tx, in)
+	if err != nil {
+		return card, false, err
+	}
+	var serial string
+	err = tx.QueryRowContext(ctx, selectActiveCardID, in.ProgramID, cust.ID).Scan(&serial)
+	if errors.Is(err, sql.ErrNoRows) {
+		serial, err = s.insertCard(ctx, tx, prog, cust.ID)
+		created = true
+	}
+	if err != nil {
+		return card, false, err
+	}
+	if card, err = scanCard(tx.QueryRowContext(ctx, selectCardBySerial, serial)); err != nil || !created {
+		return card, created, err
+	}
+	return card, created, s.emitEvent(ctx, tx, card.MerchantID, EventCardIssued, map[string]any{"serial_number": card.SerialNumber,
+		"number": card.Number, "program_id": card.ProgramID, "phone": card.Customer.Phone, "balance": card.Balance})
 }
 
 func (s *Store) upsertCustomer(ctx context.Context, tx *writeTx, in IssueCard) (loyalty.Customer, error) {

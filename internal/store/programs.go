@@ -119,32 +119,39 @@ func (pg *ProgramStore) UpdateProgram(ctx context.Context, merchantID, id string
 	var p loyalty.Program
 	err := pg.s.inTx(ctx, func(tx *writeTx) error {
 		var err error
-		if p, err = pg.s.program(ctx, tx, merchantID, id); err != nil {
-			return err
-		}
-		if err := change(&p); err != nil {
-			return err
-		}
-		p.UpdatedAt = pg.s.nowUTC()
-		p.Version++
-		tiers, err := json.Marshal(nonNilTiers(p.Tiers))
-		if err != nil {
-			return err
-		}
-		join, referral, err := joinColumns(p)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, updateProgram, p.Name, p.CurrencyLabel, p.EarnRateBP, p.WelcomeBonus,
-			p.Terms, p.BarcodeFormat, p.Locale, p.BackgroundColor, p.ForegroundColor, p.LabelColor,
-			p.LogoText, string(tiers), p.TierBasis, p.TierDowngrade, p.PointsLifetimeDays, join, referral,
-			p.UpdatedAt, merchantID, id)
-		if err != nil {
-			return fmt.Errorf("update program: %w", err)
-		}
-		return pg.s.queueProgramChange(ctx, tx, merchantID, id, p.UpdatedAt)
+		p, err = pg.s.updateProgram(ctx, tx, merchantID, id, change)
+		return err
 	})
 	return p, err
+}
+
+// updateProgram is UpdateProgram inside the caller's transaction.
+func (s *Store) updateProgram(ctx context.Context, tx *writeTx, merchantID, id string, change func(*loyalty.Program) error) (loyalty.Program, error) {
+	p, err := s.program(ctx, tx, merchantID, id)
+	if err != nil {
+		return p, err
+	}
+	if err := change(&p); err != nil {
+		return p, err
+	}
+	p.UpdatedAt = s.nowUTC()
+	p.Version++
+	tiers, err := json.Marshal(nonNilTiers(p.Tiers))
+	if err != nil {
+		return p, err
+	}
+	join, referral, err := joinColumns(p)
+	if err != nil {
+		return p, err
+	}
+	_, err = tx.ExecContext(ctx, updateProgram, p.Name, p.CurrencyLabel, p.EarnRateBP, p.WelcomeBonus,
+		p.Terms, p.BarcodeFormat, p.Locale, p.BackgroundColor, p.ForegroundColor, p.LabelColor,
+		p.LogoText, string(tiers), p.TierBasis, p.TierDowngrade, p.PointsLifetimeDays, join, referral,
+		p.UpdatedAt, merchantID, id)
+	if err != nil {
+		return p, fmt.Errorf("update program: %w", err)
+	}
+	return p, s.queueProgramChange(ctx, tx, merchantID, id, p.UpdatedAt)
 }
 
 // SetProgramImages replaces the files of one image kind (nil files restores

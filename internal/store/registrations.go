@@ -34,8 +34,10 @@ const (
 		ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at`
 	selectRegistration = `SELECT unregistered_at IS NULL FROM registrations WHERE device_id = ? AND serial_number = ?`
 	// countCardDevices counts the devices following a card now; Google
-	// Wallet saves stand for the card's one Google object, not a device.
-	countCardDevices   = `SELECT COUNT(*) FROM registrations WHERE serial_number = ? AND unregistered_at IS NULL AND channel <> 'google'`
+	// Wallet saves and «Кошелёк» issues stand for the card's one Google
+	// object or Кошелёк account, not a device.
+	countCardDevices = `SELECT COUNT(*) FROM registrations WHERE serial_number = ? AND unregistered_at IS NULL
+		AND channel NOT IN ('google', 'koshelek')`
 	insertRegistration = `INSERT INTO registrations (device_id, serial_number, pass_type_id, channel, push_token,
 		push_service_url, user_agent, created_at, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	reactivateRegistration = `UPDATE registrations SET unregistered_at = NULL, registered_at = ?, channel = ?,

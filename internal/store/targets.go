@@ -51,13 +51,14 @@ type Outcome struct {
 	Reason  string
 }
 
-// Google Wallet installs are registrations without a device to wake:
-// their object is patched instead (internal/googlewallet). APNs serves the
-// Apple devices, the relays every other app.
+// Google Wallet and «Кошелёк» installs are registrations without a device
+// to wake: the Google object is patched instead (internal/googlewallet),
+// the Кошелёк holder is sent a message (koshelek_push.go). APNs serves
+// the Apple devices, the relays every other app.
 const (
 	selectDeviceTargets = `SELECT r.device_id, r.serial_number, r.push_token, r.channel, r.push_service_url, c.change_seq
 	FROM registrations r JOIN cards c ON c.serial_number = r.serial_number
-	WHERE r.unregistered_at IS NULL AND r.pushed_seq < c.change_seq AND r.channel <> 'google'`
+	WHERE r.unregistered_at IS NULL AND r.pushed_seq < c.change_seq AND r.channel NOT IN ('google', 'koshelek')`
 	appleOnly        = ` AND r.channel = 'apple'`
 	relaysOnly       = ` AND r.channel <> 'apple'`
 	selectFCMTargets = `SELECT f.serial_number, f.token, c.version, c.balance

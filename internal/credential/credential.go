@@ -1,0 +1,204 @@
+// Package credential keeps the credentials merchants hand loyalpass for
+// outside services. A password loyalpass only checks (the login a partner
+// uses to call us) is stored as a slow, salted hash; a password loyalpass
+// must send (the login it uses to call a partner) is sealed with
+// AES-256-GCM under the server's key, bound to what it belongs to, and
+// opened only when it is sent. Neither is ever returned by the API.
+package credential
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// KeySize is the length of a sealing key: AES-256.
+const KeySize = 32
+
+// Box seals and opens secrets with one key. It is safe for concurrent use.
+type Box struct {
+	aead cipher.AEAD
+}
+
+// NewBox returns a Box for a KeySize-byte key.
+func NewBox(key []byte) (*Box, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("credential key must be %d bytes, not %d", KeySize, len(key))
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Box{aead: aead}, nil
+}
+
+// sealedPrefix starts every sealed value, so a later key or cipher can be
+// told apart.
+const sealedPrefix = "v1:"
+
+// ErrOpen is returned when a sealed value does not open: another key, a
+// value sealed for something else, or damage.
+var ErrOpen = errors.New("the sealed credential does not open with this server's key")
+
+// Seal encrypts secret for owner (a program id, say): the value opens
+// only with the same key and the same owner, so a sealed password copied
+// to another row does not open there.
+func (b *Box) Seal(secret, owner string) string {
+	nonce := make([]byte, b.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		panic("credential: no randomness: " + err.Error()) // crypto/rand never fails on supported systems
+	}
+	sealed := b.aead.Seal(nonce, nonce, []byte(secret), []byte(owner))
+	return sealedPrefix + base64.RawStdEncoding.EncodeToString(sealed)
+}
+
+// Open decrypts a value Seal made for owner.
+func (b *Box) Open(sealed, owner string) (string, error) {
+	raw, ok := strings.CutPrefix(sealed, sealedPrefix)
+	if !ok {
+		return "", ErrOpen
+	}
+	data, err := base64.RawStdEncoding.DecodeString(raw)
+	if err != nil || len(data) < b.aead.NonceSize() {
+		return "", ErrOpen
+	}
+	n := b.aead.NonceSize()
+	plain, err := b.aead.Open(nil, data[:n], data[n:], []byte(owner))
+	if err != nil {
+		return "", ErrOpen
+	}
+	return string(plain), nil
+}
+
+// LoadKey reads a key file: KeySize raw bytes, or their base64 or hex on
+// one line. If the file does not exist and create is set, a new random
+// key is written there (mode 0600) and created is true.
+func LoadKey(path string, create bool) (key []byte, created bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && create {
+		key = make([]byte, KeySize)
+		if _, err := rand.Read(key); err != nil {
+			return nil, false, err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, false, fmt.Errorf("create key directory: %w", err)
+		}
+		text := base64.StdEncoding.EncodeToString(key) + "\n"
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, false, fmt.Errorf("create key file: %w", err)
+		}
+		if _, err := f.WriteString(text); err != nil {
+			f.Close()
+			return nil, false, fmt.Errorf("write key file: %w", err)
+		}
+		return key, true, f.Close()
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read key file: %w", err)
+	}
+	if len(b) == KeySize {
+		return b, false, nil
+	}
+	text := strings.TrimSpace(string(b))
+	if k, err := base64.StdEncoding.DecodeString(text); err == nil && len(k) == KeySize {
+		return k, false, nil
+	}
+	if k, err := hexDecode(text); err == nil && len(k) == KeySize {
+		return k, false, nil
+	}
+	return nil, false, fmt.Errorf("key file %s must hold %d bytes, raw, base64 or hex", path, KeySize)
+}
+
+func hexDecode(s string) ([]byte, error) {
+	if len(s)%2 != 0 {
+		return nil, errors.New("odd length")
+	}
+	out := make([]byte, len(s)/2)
+	for i := range out {
+		v, err := strconv.ParseUint(s[2*i:2*i+2], 16, 8)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = byte(v)
+	}
+	return out, nil
+}
+
+// Argon2id parameters of password hashes: OWASP's first recommendation
+// (19 MiB, 2 passes, 1 lane). They are stored with each hash, so they can
+// grow without breaking the hashes already stored.
+const (
+	hashTime    = 2
+	hashMemory  = 19 * 1024 // KiB
+	hashThreads = 1
+	hashLen     = 32
+	saltLen     = 16
+)
+
+// HashPassword returns an encoded Argon2id hash of password with a random
+// salt: "argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>".
+func HashPassword(password string) string {
+	salt := make([]byte, saltLen)
+	if _, err := rand.Read(salt); err != nil {
+		panic("credential: no randomness: " + err.Error())
+	}
+	sum := argon2.IDKey([]byte(password), salt, hashTime, hashMemory, hashThreads, hashLen)
+	return fmt.Sprintf("argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, hashMemory, hashTime, hashThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(sum))
+}
+
+// CheckPassword reports whether password matches an encoded hash from
+// HashPassword; the comparison takes the same time wherever they differ.
+// A malformed hash matches nothing.
+func CheckPassword(encoded, password string) bool {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 5 || parts[0] != "argon2id" || parts[1] != "v="+strconv.Itoa(argon2.Version) {
+		return false
+	}
+	var m uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[2], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 ||
+		m > 1<<20 || t > 16 {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[3])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[4])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// dummyHash is checked against when there is no stored hash, so an
+// unknown login costs as much time as a wrong password.
+var dummyHash = HashPassword("loyalpass: no such login")
+
+// CheckLogin compares a presented login and password with the stored
+// login and password hash in constant time; with nothing stored it still
+// spends the time of one check and reports false.
+func CheckLogin(storedLogin, storedHash, login, password string) bool {
+	loginOK := subtle.ConstantTimeCompare([]byte(storedLogin), []byte(login)) == 1 && storedLogin != ""
+	hash := storedHash
+	if hash == "" {
+		hash = dummyHash
+	}
+	passOK := CheckPassword(hash, password)
+	return loginOK && passOK && storedHash != ""
+}
