@@ -58,6 +58,7 @@ func newTestServer(t *testing.T, tweaks ...func(*api.Options)) *testServer {
 		PassTypeID: material.PassTypeID,
 		SMS:        api.SMSOptions{Providers: []string{"log"}, DefaultProvider: "log"},
 		Log:        slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Koshelek:   api.KoshelekOptions{Box: testBox(t)},
 	}
 	for _, tweak := range tweaks {
 		tweak(&opts)

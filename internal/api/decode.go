@@ -138,17 +138,7 @@ func findUnknown(v any, t reflect.Type, prefix string) (path string, null bool) 
 		return "", false
 	}
 	fields := map[string]reflect.Type{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch {
-		case name == "-" || !f.IsExported():
-			continue
-		case name == "":
-			name = f.Name
-		}
-		fields[name] = f.Type
-	}
+	jsonFields(t, fields)
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		keys = append(keys, k)
@@ -167,6 +157,25 @@ func findUnknown(v any, t reflect.Type, prefix string) (path string, null bool) 
 		}
 	}
 	return "", false
+}
+
+// jsonFields collects the JSON names of t's fields and their types, with
+// the fields of embedded structs promoted as encoding/json promotes them.
+func jsonFields(t reflect.Type, fields map[string]reflect.Type) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			jsonFields(f.Type, fields)
+			continue
+		case name == "-" || !f.IsExported():
+			continue
+		case name == "":
+			name = f.Name
+		}
+		fields[name] = f.Type
+	}
 }
 
 // jsonTypeName says what JSON value a Go type takes, without naming the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -89,12 +90,21 @@ func (b base) writeError(c *gin.Context, err error) {
 	c.AbortWithStatusJSON(e.Status, body)
 }
 
-// noRoute answers unknown paths and methods in the same JSON shape.
+// noRoute answers unknown paths and methods in the same JSON shape; under
+// /koshelek/ in that API's own (koshelek.go).
 func (b base) noRoute(c *gin.Context) {
+	if strings.HasPrefix(c.Request.URL.Path, "/koshelek/") {
+		b.koshelekNoRoute(c)
+		return
+	}
 	b.writeError(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint"})
 }
 
 func (b base) noMethod(c *gin.Context) {
+	if strings.HasPrefix(c.Request.URL.Path, "/koshelek/") {
+		b.koshelekNoRoute(c)
+		return
+	}
 	b.writeError(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 		Message: c.Request.Method + " is not allowed here"})
 }

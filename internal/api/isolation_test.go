@@ -69,7 +69,11 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		{"GET", "/api/v1/programs/" + progA + "/referrals", "/api/v1/programs/:id/referrals", nil, ""},
 		{"GET", "/api/v1/programs/" + progA + "/poster.pdf", "/api/v1/programs/:id/poster.pdf", nil, ""},
 		{"GET", "/api/v1/programs/" + progA + "/poster.png", "/api/v1/programs/:id/poster.png", nil, ""},
+		{"GET", "/api/v1/cards/" + serialA + "/koshelek", "/api/v1/cards/:serial/koshelek", nil, ""},
 	}
+	// B cannot turn on A's program's «Кошелёк» channel either.
+	calls = append(calls, call{"PATCH", "/api/v1/programs/" + progA, "/api/v1/programs/:id", map[string]any{
+		"koshelek": map[string]any{"login": "thief", "password": "long-enough-password", "push_login": "p", "push_password": "q"}}, ""})
 	// Lists are checked below: they must show B nothing of A's.
 	covered := map[string]bool{"POST /api/v1/programs": true, "GET /api/v1/programs": true, "GET /api/v1/dead-letters": true,
 		"GET /api/v1/campaigns": true, "GET /api/v1/webhooks": true, "POST /api/v1/webhooks": true, "GET /api/v1/customers": true}
@@ -160,6 +164,9 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	}
 	if n := ts.count("fcm_tokens"); n != 1 { // A's own
 		t.Errorf("fcm_tokens rows = %d, want 1", n)
+	}
+	if n := ts.count("koshelek_programs"); n != 0 {
+		t.Errorf("koshelek_programs rows = %d, want none", n)
 	}
 	if n := ts.count("cards"); n != 1 {
 		t.Errorf("cards rows = %d, want 1", n)

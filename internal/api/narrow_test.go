@@ -30,6 +30,12 @@ var (
 	_ referralReports = (*store.ReferralStore)(nil)
 	_ posterStore     = posterAggregates{}
 	_ referralCodes   = (*store.ReferralStore)(nil)
+
+	_ koshelekStore         = koshelekAggregates{}
+	_ koshelekProgramStore  = (*store.KoshelekStore)(nil)
+	_ koshelekCallbackStore = (*store.KoshelekStore)(nil)
+	_ programKoshelekStore  = (*store.KoshelekStore)(nil)
+	_ koshelekCardStore     = (*store.KoshelekStore)(nil)
 )
 
 // maxHandlerStore is the most methods a handler group's store may have:

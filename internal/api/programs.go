@@ -32,9 +32,10 @@ type programStore interface {
 // programHandlers serve a merchant's programs and their images.
 type programHandlers struct {
 	base
-	store  programStore
-	images *passes.ImageScaler
-	urls   cardURLs
+	store    programStore
+	images   *passes.ImageScaler
+	urls     cardURLs
+	koshelek programKoshelek
 }
 
 func (h *programHandlers) routes(v1 gin.IRouter) {
@@ -89,12 +90,16 @@ type programJSON struct {
 	TierDowngrade      bool           `json:"tier_downgrade"`
 	PointsLifetimeDays int            `json:"points_lifetime_days"`
 	// JoinURL is the program's join page, for posters and links.
-	JoinURL   string                `json:"join_url"`
-	Join      loyalty.JoinSettings  `json:"join"`
-	Referral  loyalty.ReferralTerms `json:"referral"`
-	Version   int64                 `json:"version"`
-	CreatedAt time.Time             `json:"created_at"`
-	UpdatedAt time.Time             `json:"updated_at"`
+	JoinURL  string                `json:"join_url"`
+	Join     loyalty.JoinSettings  `json:"join"`
+	Referral loyalty.ReferralTerms `json:"referral"`
+	// KoshelekBaseURL is where the program's «Кошелёк» partner API is
+	// served, while the channel is on (koshelek_merchant.go).
+	KoshelekBaseURL string        `json:"koshelek_base_url,omitempty"`
+	Koshelek        *koshelekJSON `json:"koshelek,omitempty"`
+	Version         int64         `json:"version"`
+	CreatedAt       time.Time     `json:"created_at"`
+	UpdatedAt       time.Time     `json:"updated_at"`
 }
 
 type designJSON struct {
@@ -258,8 +263,7 @@ func (h *programHandlers) create(c *gin.Context) error {
 	if err := h.store.CreateProgram(c.Request.Context(), &p); err != nil {
 		return internal(err)
 	}
-	c.JSON(http.StatusCreated, h.toJSON(p))
-	return nil
+	return h.answer(c, http.StatusCreated, p)
 }
 
 func (h *programHandlers) get(c *gin.Context) error {
@@ -267,7 +271,16 @@ func (h *programHandlers) get(c *gin.Context) error {
 	if err != nil {
 		return storeError(err, "program")
 	}
-	c.JSON(http.StatusOK, h.toJSON(p))
+	return h.answer(c, http.StatusOK, p)
+}
+
+// answer writes a program with its «Кошелёк» channel.
+func (h *programHandlers) answer(c *gin.Context, status int, p loyalty.Program) error {
+	out := []programJSON{h.toJSON(p)}
+	if err := h.koshelek.withKoshelek(c.Request.Context(), p.MerchantID, out); err != nil {
+		return internal(err)
+	}
+	c.JSON(status, out[0])
 	return nil
 }
 
@@ -284,6 +297,9 @@ func (h *programHandlers) list(c *gin.Context) error {
 	for i, p := range ps {
 		out[i] = h.toJSON(p)
 	}
+	if err := h.koshelek.withKoshelek(c.Request.Context(), merchantID(c), out); err != nil {
+		return internal(err)
+	}
 	next := ""
 	if len(ps) == limit {
 		last := ps[len(ps)-1]
@@ -294,16 +310,18 @@ func (h *programHandlers) list(c *gin.Context) error {
 }
 
 func (h *programHandlers) update(c *gin.Context) error {
-	var in programInput
+	var in programUpdateInput
 	if err := h.decodeJSON(c, &in); err != nil {
 		return err
+	}
+	if in.Koshelek != nil {
+		return h.updateWithKoshelek(c, in)
 	}
 	p, err := h.store.UpdateProgram(c.Request.Context(), merchantID(c), c.Param("id"), in.apply)
 	if err != nil {
 		return storeError(err, "program")
 	}
-	c.JSON(http.StatusOK, h.toJSON(p))
-	return nil
+	return h.answer(c, http.StatusOK, p)
 }
 
 // maxImage caps an uploaded image; Apple's largest (@3x strip) is far smaller.
@@ -360,8 +378,7 @@ func (h *programHandlers) setImages(c *gin.Context, kind string, files map[strin
 	if err != nil {
 		return storeError(err, "program")
 	}
-	c.JSON(http.StatusOK, h.toJSON(p))
-	return nil
+	return h.answer(c, http.StatusOK, p)
 }
 
 // storeError maps store errors to API errors; what names the resource.

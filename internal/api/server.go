@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/internal/cardpass"
+	"github.com/loyalpass/loyalpass/internal/credential"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/metrics"
 	"github.com/loyalpass/loyalpass/internal/netguard"
@@ -77,6 +78,14 @@ type Options struct {
 	// ImageDecodeBudget bounds the memory uploaded images hold while they
 	// decode, all together; 0 means passes.DefaultDecodeBudget.
 	ImageDecodeBudget int64
+	// Koshelek is the «Кошелёк» integration (koshelek.go).
+	Koshelek KoshelekOptions
+}
+
+// KoshelekOptions configures the «Кошелёк» integration.
+type KoshelekOptions struct {
+	// Box seals the programs' Push API passwords; nil refuses them (409).
+	Box *credential.Box
 }
 
 // Server is the HTTP surface: one handler group per resource, each
@@ -106,6 +115,9 @@ type Server struct {
 	customers    *customerHandlers
 	referrals    *referralHandlers
 	posters      *posterHandlers
+	koshelek     *koshelekHandlers
+	koshelekCB   *koshelekCallbackHandlers
+	koshelekCard *koshelekCardHandlers
 }
 
 // New returns a Server. It does not start listening; see Handler.
@@ -141,11 +153,14 @@ func New(opts Options) *Server {
 		readiness.Store = opts.Stores.Schema
 	}
 	st := opts.Stores
+	kauth := newKoshelekAuth(st.KoshelekPrograms)
 	s := &Server{base: b, trustedProxies: opts.TrustedProxies, metrics: opts.Metrics, urls: urls,
 		google: opts.Google, auth: authenticate(st.Keys),
 		ops: &opsHandlers{log: b.log, ready: ready, readiness: readiness, metrics: opts.Metrics},
 		programs: &programHandlers{base: b, store: st.Programs, images: passes.NewImageScaler(opts.ImageDecodeBudget),
-			urls: urls},
+			urls: urls,
+
+			koshelek: programKoshelek{store: st.ProgramKoshelek, box: opts.Koshelek.Box, public: urls.public}},
 		cards:        &cardHandlers{base: b, store: st.Cards, urls: urls, passes: opts.Passes},
 		transactions: &transactionHandlers{base: b, store: st.Ledger, urls: urls, metrics: opts.Metrics},
 		messages:     &messageHandlers{base: b, store: st.Messages, urls: urls},
@@ -163,6 +178,9 @@ func New(opts Options) *Server {
 		customers:    &customerHandlers{base: b, store: st.Customers, urls: urls},
 		referrals:    &referralHandlers{base: b, store: st.Referrals},
 		posters:      &posterHandlers{base: b, store: st.Posters, urls: urls},
+		koshelek:     &koshelekHandlers{base: b, auth: kauth, store: st.Koshelek},
+		koshelekCB:   &koshelekCallbackHandlers{base: b, auth: kauth, store: st.KoshelekCallbacks},
+		koshelekCard: &koshelekCardHandlers{base: b, store: st.KoshelekCards},
 	}
 	s.wallet.limits(opts.Wallet)
 	return s
@@ -189,6 +207,8 @@ func (s *Server) Handler() http.Handler {
 	s.smsHooks.routes(r)
 	s.googleWallet.routes(r)
 	s.joins.routes(r)
+	s.koshelek.routes(r)
+	s.koshelekCB.routes(r)
 
 	v1 := r.Group("/api/v1", s.wrap(s.auth))
 	s.programs.routes(v1)
@@ -202,6 +222,7 @@ func (s *Server) Handler() http.Handler {
 	s.customers.routes(v1)
 	s.referrals.routes(v1)
 	s.posters.routes(v1)
+	s.koshelekCard.routes(v1)
 	return r
 }
 

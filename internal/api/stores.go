@@ -20,6 +20,13 @@ type Stores struct {
 	Links       linkStore
 	Google      googleStore
 	SMSHooks    smsHookStore
+	// The «Кошелёк» integration (koshelek.go, koshelek_merchant.go); nil
+	// turns it off.
+	Koshelek          koshelekStore
+	KoshelekPrograms  koshelekProgramStore
+	KoshelekCallbacks koshelekCallbackStore
+	ProgramKoshelek   programKoshelekStore
+	KoshelekCards     koshelekCardStore
 	// Schema is what /readyz pings and compares with the migrations.
 	Schema SchemaStore
 	// Joins runs the join page; Customers the customer routes;
@@ -56,6 +63,12 @@ func StoresOf(st *store.Store) Stores {
 		Referrals:     st.Referrals(),
 		Posters:       posterAggregates{st.Programs(), st.Merchants()},
 		ReferralCodes: st.Referrals(),
+
+		Koshelek:          koshelekAggregates{st.Koshelek(), st.Campaigns()},
+		KoshelekPrograms:  st.Koshelek(),
+		KoshelekCallbacks: st.Koshelek(),
+		ProgramKoshelek:   st.Koshelek(),
+		KoshelekCards:     st.Koshelek(),
 	}
 }
 
@@ -78,6 +91,13 @@ type customerAggregates struct {
 type posterAggregates struct {
 	*store.ProgramStore
 	*store.MerchantStore
+}
+
+// koshelekAggregates is the «Кошелёк» partner API's store: the
+// integration, and the campaigns an install pays.
+type koshelekAggregates struct {
+	*store.KoshelekStore
+	*store.CampaignStore
 }
 
 // cardAggregates is the card group's store: a card's merchant (for its
