@@ -8,12 +8,14 @@ import (
 
 	"github.com/loyalpass/loyalpass/certs"
 	"github.com/loyalpass/loyalpass/internal/config"
+	"github.com/loyalpass/loyalpass/internal/credential"
 	"github.com/loyalpass/loyalpass/internal/delivery"
 	"github.com/loyalpass/loyalpass/internal/metrics"
 	"github.com/loyalpass/loyalpass/internal/netguard"
 	"github.com/loyalpass/loyalpass/internal/sms"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/push/apns"
+	"github.com/loyalpass/loyalpass/push/koshelek"
 	"github.com/loyalpass/loyalpass/push/relay"
 )
 
@@ -33,9 +35,16 @@ func newOutboundGuard(cfg config.Config, log *slog.Logger) (*netguard.Guard, err
 // newDeliveryWorker builds the outbox worker with the push channels the
 // configuration turns on.
 func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, gc googleChannels, met *metrics.Metrics,
-	outbound *netguard.Guard, log *slog.Logger) (*delivery.Worker, error) {
+	outbound *netguard.Guard, box *credential.Box, log *slog.Logger) (*delivery.Worker, error) {
 	opts := delivery.Options{Store: delivery.StoreOf(st), PassTypeID: m.PassTypeID, Log: log, Observe: met.Push, Grace: shutdownGrace}
 	gc.deliveryOptions(&opts)
+	kc, err := koshelek.New(koshelek.Options{BaseURL: cfg.Koshelek.PushURL, Outbound: outbound,
+		PerMinute: int(cfg.Koshelek.PushPerMinute)})
+	if err != nil {
+		return nil, err
+	}
+	opts.Channels = append(opts.Channels, delivery.NewKoshelek(delivery.KoshelekOptions{Store: st.Koshelek(), Sender: kc,
+		Box: box, StatusCallbacks: cfg.Koshelek.StatusCallbacks, Log: log}))
 	if cfg.APNsOn() {
 		ao := apns.Options{Topic: m.PassTypeID, Host: cfg.APNs.Host}
 		if cfg.APNs.CAFile != "" {
@@ -81,6 +90,20 @@ func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, gc
 	}
 	opts.Relays = relays
 	return delivery.New(opts), nil
+}
+
+// newKoshelekBox loads the key that seals the programs' Push API
+// passwords, making the default one on the first start.
+func newKoshelekBox(cfg config.Config, log *slog.Logger) (*credential.Box, error) {
+	path, create := cfg.KoshelekKeyFile()
+	key, created, err := credential.LoadKey(path, create)
+	if err != nil {
+		return nil, fmt.Errorf("koshelek.key_file: %w", err)
+	}
+	if created {
+		log.Info("created the key that seals «Кошелёк» Push API passwords: back it up with the database", "file", path)
+	}
+	return credential.NewBox(key)
 }
 
 // newSMSProviders builds every SMS provider the configuration can use;

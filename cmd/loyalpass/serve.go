@@ -82,6 +82,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	koshelekBox, err := newKoshelekBox(cfg, log)
+	if err != nil {
+		return err
+	}
 	renderer := passes.NewRenderer(material, cfg.PublicURL+"/wallet")
 	met := newMetrics(st)
 	apiOpts := api.Options{
@@ -103,6 +107,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Wallet: api.WalletOptions{MaxDevicesPerCard: int(cfg.Wallet.MaxDevicesPerCard),
 			LogPerMinute: int(cfg.Wallet.LogPerMinute)},
 		TrustedProxies: cfg.TrustedProxyList(),
+		Koshelek:       api.KoshelekOptions{Box: koshelekBox},
 	}
 	apiOpts.Outbound, apiOpts.Development = outbound, cfg.Development()
 	gc.apiOptions(&apiOpts)
@@ -130,7 +135,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer work.Wait()
 	defer stopWork()
 	work.Go(func() { expireLoop(workCtx, st, time.Duration(cfg.ExpiryIntervalSeconds)*time.Second, log) })
-	worker, err := newDeliveryWorker(cfg, material, st, gc, met, outbound, log)
+	worker, err := newDeliveryWorker(cfg, material, st, gc, met, outbound, koshelekBox, log)
 	if err != nil {
 		return err
 	}

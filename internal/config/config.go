@@ -71,6 +71,8 @@ type Config struct {
 	Google Google `toml:"google"`
 	FCM    FCM    `toml:"fcm"`
 	Wallet Wallet `toml:"wallet"`
+	// Koshelek is the «Кошелёк» integration (koshelek.go).
+	Koshelek Koshelek `toml:"koshelek"`
 }
 
 // SMS is the win-back texting. Secrets (auth token, password, API id and
@@ -167,6 +169,7 @@ func Default() Config {
 		APNs:                  APNs{Enabled: "auto"},
 		SMS:                   SMS{Provider: "log"},
 		Wallet:                defaultWallet(),
+		Koshelek:              defaultKoshelek(),
 	}
 }
 
@@ -353,6 +356,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Google.validate()...)
 	errs = append(errs, c.FCM.validate()...)
 	errs = append(errs, c.Wallet.validate()...)
+	errs = append(errs, c.Koshelek.validate(c.Development())...)
 	errs = append(errs, c.validateTrustedProxies()...)
 	if c.ExpiryIntervalSeconds < 1 {
 		errs = append(errs, fmt.Errorf("expiry_interval_seconds %d must be at least 1", c.ExpiryIntervalSeconds))
