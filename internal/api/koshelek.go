@@ -292,12 +292,15 @@ const (
 	koshelekAuthTTL     = 10 * time.Minute
 	koshelekAuthEntries = 4096
 	// koshelekHashesPerMinute is how many logins a client address may
-	// have checked the slow way a minute.
+	// have checked the slow way a minute, by default.
 	koshelekHashesPerMinute = 60
 )
 
-func newKoshelekAuth(programs koshelekProgramStore) *koshelekAuth {
-	return &koshelekAuth{programs: programs, limiter: clientlimit.New(koshelekHashesPerMinute, time.Now), now: time.Now,
+func newKoshelekAuth(programs koshelekProgramStore, perMinute int) *koshelekAuth {
+	if perMinute <= 0 {
+		perMinute = koshelekHashesPerMinute
+	}
+	return &koshelekAuth{programs: programs, limiter: clientlimit.New(perMinute, time.Now), now: time.Now,
 		good: map[[32]byte]time.Time{}}
 }
 

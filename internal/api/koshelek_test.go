@@ -3,10 +3,12 @@ package api_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/loyalpass/loyalpass/internal/api"
 	"github.com/loyalpass/loyalpass/internal/credential"
 	"github.com/loyalpass/loyalpass/push/koshelek/koshelektest"
 )
@@ -331,4 +333,30 @@ func TestKoshelekLoginSeesOnlyItsProgram(t *testing.T) {
 
 func basic(login, password string) string {
 	return base64.StdEncoding.EncodeToString([]byte(login + ":" + password))
+}
+
+// TestKoshelekLoginGuessingIsThrottled: a client address gets a few
+// password checks a minute, then 422 code 105 without a check; Кошелёк's
+// own login, checked once before, goes on working.
+func TestKoshelekLoginGuessingIsThrottled(t *testing.T) {
+	ts := newTestServer(t, func(o *api.Options) { o.Koshelek.LoginChecks = 3 })
+	key := ts.merchant("shop")
+	_, k := ts.koshelekProgram(key)
+	if _, e := k.Search(url.Values{"msisdn": {"79161234567"}}); e != nil {
+		t.Fatalf("the right login = %+v", e)
+	}
+	var codes []string
+	for i := range 5 {
+		a := k.Do("GET", "/v1/card", nil, nil, "Basic "+basic(koshelekLogin, "guess-"+string(rune('a'+i))))
+		var e koshelektest.Error
+		json.Unmarshal(a.Body, &e)
+		codes = append(codes, e.Code)
+	}
+	// The right login took one check of the three.
+	if strings.Join(codes, ",") != "100,100,105,105,105" {
+		t.Fatalf("codes = %v", codes)
+	}
+	if _, e := k.Search(url.Values{"msisdn": {"79161234567"}}); e != nil {
+		t.Fatalf("the right login after the guesses = %+v", e)
+	}
 }

@@ -86,6 +86,10 @@ type Options struct {
 type KoshelekOptions struct {
 	// Box seals the programs' Push API passwords; nil refuses them (409).
 	Box *credential.Box
+	// LoginChecks is how many logins one client address may have checked
+	// against a password hash a minute (default 60); a login checked once
+	// is remembered for a while and does not count.
+	LoginChecks int
 }
 
 // Server is the HTTP surface: one handler group per resource, each
@@ -153,7 +157,7 @@ func New(opts Options) *Server {
 		readiness.Store = opts.Stores.Schema
 	}
 	st := opts.Stores
-	kauth := newKoshelekAuth(st.KoshelekPrograms)
+	kauth := newKoshelekAuth(st.KoshelekPrograms, opts.Koshelek.LoginChecks)
 	s := &Server{base: b, trustedProxies: opts.TrustedProxies, metrics: opts.Metrics, urls: urls,
 		google: opts.Google, auth: authenticate(st.Keys),
 		ops: &opsHandlers{log: b.log, ready: ready, readiness: readiness, metrics: opts.Metrics},

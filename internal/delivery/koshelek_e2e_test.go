@@ -108,6 +108,17 @@ func TestKoshelekEndToEnd(t *testing.T) {
 	if msg["state"] != "DELIVERED" || msg["delivered_at"] == nil || msg["opened_at"] != nil || msg["type"] != "TRANSACTION" {
 		t.Fatalf("after DELIVERED: %v", msg)
 	}
+	// Another program's login cannot move this program's message.
+	other := merchant("POST", "/api/v1/programs", `{"name":"Другая"}`, "")["id"].(string)
+	merchant("PATCH", "/api/v1/programs/"+other, `{"koshelek":{"login":"other","password":"Other-pass-2024"}}`, "")
+	otherPlatform := &koshelektest.Client{T: t, BaseURL: srv.URL + "/koshelek/" + other, Login: "other", Pass: "Other-pass-2024"}
+	if a := otherPlatform.Do("POST", "/push-callback/v1/status", nil, []koshelek.Callback{{MessageID: got[0].MessageID,
+		State: "OPENED"}}, ""); a.Status != 200 {
+		t.Fatalf("another program's callback = %d %s", a.Status, a.Body)
+	}
+	if msg := merchant("GET", "/api/v1/cards/"+serial+"/koshelek", "", "")["messages"].([]any)[0].(map[string]any); msg["state"] != "DELIVERED" {
+		t.Fatalf("another program's callback moved the message to %v", msg["state"])
+	}
 	if status, err := w.push.Open(ctx, got[0].MessageID); err != nil || status != 200 {
 		t.Fatalf("OPENED callback = %d %v", status, err)
 	}
