@@ -2,8 +2,9 @@
 // store writes with every card change and brings the card up to date
 // wherever it is shown, through one Channel per way of reaching a phone:
 // APNs for Apple Wallet and the Android pkpass apps' relays
-// (devices.go), the card's Google Wallet object (google.go) and a
-// merchant app's FCM tokens (fcm.go). One fan-out sends every channel its
+// (devices.go), the card's Google Wallet object (google.go), a
+// merchant app's FCM tokens (fcm.go) and a «Кошелёк» holder's messages
+// (koshelek.go, added through Options.Channels). One fan-out sends every channel its
 // targets, and one judge turns each result into what the store records
 // (channel.go): dead targets pruned, passing failures retried with
 // back-off, what keeps failing kept as a dead letter (internal/retry).

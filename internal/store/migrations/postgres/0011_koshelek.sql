@@ -21,8 +21,8 @@ CREATE TABLE koshelek_cards (
     birth_date     TEXT NOT NULL DEFAULT '',  -- YYYY-MM-DD as Кошелёк sent it
     profile        TEXT NOT NULL DEFAULT '{}',-- the profile Кошелёк sent, as JSON
     issued_at      TIMESTAMPTZ NOT NULL,
-    removed_at     TIMESTAMPTZ,                 -- the Push API no longer knows the phone
-    sent_version   BIGINT NOT NULL,          -- the card version the holder was last told of
+    removed_at     TIMESTAMPTZ,               -- the Push API no longer knows the phone
+    sent_version   BIGINT NOT NULL,           -- the card version the holder was last told of
     sent_balance   BIGINT NOT NULL,
     sent_message   TEXT NOT NULL
 );
