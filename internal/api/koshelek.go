@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,20 +12,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/loyalpass/loyalpass/internal/clientlimit"
-	"github.com/loyalpass/loyalpass/internal/credential"
 	"github.com/loyalpass/loyalpass/internal/locale"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/phone"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/passes"
-	"github.com/loyalpass/loyalpass/push/koshelek"
 )
 
 // The partner side of «Кошелёк»'s Loyalty Online API: Кошелёк calls it to
@@ -65,8 +60,9 @@ import (
 //   - [I] PUT or POST /v1/card/{cardNumber} with the profile keys is a
 //     profile change; a phone of another card is refused.
 //   - [N] The error codes are ours: koshelekCode* below.
-//   - The Push Callback API (push/koshelek.Callback) is served at
-//     <base URL>/push-callback and below.
+//   - The Push Callback API is served at <base URL>/push-callback and
+//     below (koshelek_callback.go; its body is push/koshelek.Callback).
+//     Both check the login in koshelek_auth.go.
 
 // koshelekContentType is the Content-Type of every answer.
 const koshelekContentType = "application/json; charset=utf-8"
@@ -266,87 +262,6 @@ type koshelekStore interface {
 	Communication(ctx context.Context, programID, number string, consents []store.KoshelekConsent, evidence string) (loyalty.Card, bool, error)
 	UpdateProfile(ctx context.Context, programID, number string, p store.KoshelekProfile) (loyalty.Card, bool, error)
 	RecordInstall(ctx context.Context, serial string, respond store.Respond) error
-}
-
-// koshelekProgramStore finds a program's integration by the id in the URL.
-type koshelekProgramStore interface {
-	Program(ctx context.Context, programID string) (store.KoshelekProgram, error)
-}
-
-// koshelekAuth checks a request's HTTP Basic credentials against the
-// program of its URL. A good login is remembered for a while by a digest
-// of everything it was checked against, so Кошелёк's steady calls do not
-// each pay for the slow hash; a change of the password forgets it.
-// Requests that must hash are limited per client address, so guessing is
-// slow and cannot burn the CPU.
-type koshelekAuth struct {
-	programs koshelekProgramStore
-	limiter  *clientlimit.Limiter
-	now      func() time.Time
-
-	mu   sync.Mutex
-	good map[[32]byte]time.Time // digest → when it stops counting
-}
-
-const (
-	koshelekAuthTTL     = 10 * time.Minute
-	koshelekAuthEntries = 4096
-	// koshelekHashesPerMinute is how many logins a client address may
-	// have checked the slow way a minute, by default.
-	koshelekHashesPerMinute = 60
-)
-
-func newKoshelekAuth(programs koshelekProgramStore, perMinute int) *koshelekAuth {
-	if perMinute <= 0 {
-		perMinute = koshelekHashesPerMinute
-	}
-	return &koshelekAuth{programs: programs, limiter: clientlimit.New(perMinute, time.Now), now: time.Now,
-		good: map[[32]byte]time.Time{}}
-}
-
-// koshelekProgramKey is where the checked program is kept on the request.
-const koshelekProgramKey = "koshelek_program"
-
-// check authenticates the request for the program in its URL.
-func (a *koshelekAuth) check(c *gin.Context) (store.KoshelekProgram, *koshelekError) {
-	if a == nil || a.programs == nil {
-		return store.KoshelekProgram{}, errKoshelekAuth
-	}
-	login, password, ok := c.Request.BasicAuth()
-	if !ok {
-		return store.KoshelekProgram{}, errKoshelekAuth
-	}
-	kp, err := a.programs.Program(c.Request.Context(), c.Param("program"))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		kp = store.KoshelekProgram{} // checked against nothing below, in the same time
-	case err != nil:
-		return kp, &koshelekError{Code: koshelekCodeInternal, Description: "internal error; try again", err: err}
-	}
-	s := kp.Settings
-	digest := sha256.Sum256([]byte(s.ProgramID + "\x00" + s.PasswordHash + "\x00" + s.Login + "\x00" + login + "\x00" + password))
-	now := a.now()
-	a.mu.Lock()
-	until, known := a.good[digest]
-	a.mu.Unlock()
-	if !known || now.After(until) {
-		if ok, _ := a.limiter.Allow(c.ClientIP()); !ok {
-			return kp, koshelekFail(koshelekCodeThrottled, "too many login attempts; try again in a minute")
-		}
-		if !credential.CheckLogin(s.Login, s.PasswordHash, login, password) {
-			return kp, errKoshelekAuth
-		}
-		a.mu.Lock()
-		if len(a.good) >= koshelekAuthEntries {
-			clear(a.good)
-		}
-		a.good[digest] = now.Add(koshelekAuthTTL)
-		a.mu.Unlock()
-	}
-	if !s.Enabled {
-		return kp, errKoshelekAuth
-	}
-	return kp, nil
 }
 
 // koshelekHandlers serve the partner API.
@@ -635,58 +550,4 @@ func (h *koshelekHandlers) profile(c *gin.Context, kp store.KoshelekProgram) *ko
 // does not have, in its own shape (only 200 and 422).
 func (b base) koshelekNoRoute(c *gin.Context) {
 	b.writeKoshelek(c, koshelekFail(koshelekCodeNoMethod, "no such method: %s %s", c.Request.Method, c.Request.URL.Path))
-}
-
-// koshelekCallbackStore is what the Push Callback API needs.
-type koshelekCallbackStore interface {
-	PushState(ctx context.Context, programID, messageID, state string) error
-}
-
-// koshelekCallbackHandlers take the delivery statuses Кошелёк posts for
-// the messages a program sent (push/koshelek.Callback), with the same
-// login as the partner API.
-type koshelekCallbackHandlers struct {
-	base
-	auth  *koshelekAuth
-	store koshelekCallbackStore
-}
-
-func (h *koshelekCallbackHandlers) routes(r gin.IRouter) {
-	r.POST("/koshelek/:program"+koshelekCallbackPath, h.callback)
-	r.POST("/koshelek/:program"+koshelekCallbackPath+"/*rest", h.callback)
-}
-
-func (h *koshelekCallbackHandlers) callback(c *gin.Context) {
-	kp, kerr := h.auth.check(c)
-	if kerr == nil && h.store == nil {
-		kerr = errKoshelekAuth
-	}
-	if kerr != nil {
-		h.writeKoshelek(c, kerr)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.maxBody))
-	if err != nil {
-		h.writeKoshelek(c, koshelekFail(koshelekCodeInvalid, "could not read the body (at most %d bytes)", h.maxBody))
-		return
-	}
-	reports, err := koshelek.ParseCallbacks(body)
-	if err != nil {
-		h.writeKoshelek(c, koshelekFail(koshelekCodeInvalid, "%s", err.Error()))
-		return
-	}
-	ctx := c.Request.Context()
-	for _, r := range reports {
-		err := h.store.PushState(ctx, kp.Program.ID, r.MessageID, r.State)
-		switch {
-		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrKoshelekStateBehind):
-			// Another program's message, or news older than what we know:
-			// nothing to record, and nothing Кошелёк should send again.
-			h.log.DebugContext(ctx, "koshelek status ignored", "state", r.State, "why", err.Error())
-		case err != nil:
-			h.writeKoshelek(c, koshelekInternal(err))
-			return
-		}
-	}
-	c.Data(http.StatusOK, koshelekContentType, nil)
 }
