@@ -103,6 +103,10 @@ func newKoshelekBox(cfg config.Config, log *slog.Logger) (*credential.Box, error
 	if created {
 		log.Info("created the key that seals «Кошелёк» Push API passwords: back it up with the database", "file", path)
 	}
+	if create && store.IsPostgresURL(cfg.Database()) {
+		log.Warn("koshelek.key_file is not set: every instance on this database must share one key, or one cannot "+
+			"open the Push API passwords another sealed; set koshelek.key_file to the same file everywhere", "file", path)
+	}
 	return credential.NewBox(key)
 }
 
