@@ -11,6 +11,7 @@ import (
 
 	"github.com/loyalpass/loyalpass/internal/credential"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
+	"github.com/loyalpass/loyalpass/internal/password"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
@@ -18,7 +19,7 @@ import (
 // PATCH /api/v1/programs/{id} sets it and every program answer shows it,
 // and a card's life in Кошелёк (GET /api/v1/cards/{serial}/koshelek).
 // The password Кошелёк calls us with
-// is kept as a hash (we only check it); the Push API password is sealed
+// is kept as an argon2id hash (we only check it); the Push API password is sealed
 // with the server's key (we send it). Neither is ever returned. The password Кошелёк calls us with
 // is kept as a hash (we only check it); the Push API password is sealed
 // with the server's key (we send it). Neither is ever returned.
@@ -157,7 +158,11 @@ func (in koshelekInput) apply(ks *store.KoshelekSettings, box *credential.Box) e
 		ks.Login = *in.Login
 	}
 	if in.Password != nil {
-		ks.PasswordHash = credential.HashPassword(*in.Password)
+		hash, err := password.Hash(*in.Password, password.DefaultParams())
+		if err != nil {
+			return invalid("koshelek.password", "koshelek.password must be at most 256 bytes in UTF-8")
+		}
+		ks.PasswordHash = hash
 	}
 	if in.PushLogin != nil {
 		ks.PushLogin = *in.PushLogin

@@ -95,7 +95,7 @@ func TestKoshelekSettingsAreSetOnTheProgramAndNeverShown(t *testing.T) {
 	}
 	var hash, sealed string
 	ts.db.QueryRow(`SELECT password_hash, push_password FROM koshelek_programs WHERE program_id = ?`, prog).Scan(&hash, &sealed)
-	if !strings.HasPrefix(hash, "argon2id$") || !strings.HasPrefix(sealed, "v1:") || strings.Contains(sealed, "push-pw") {
+	if !strings.HasPrefix(hash, "$argon2id$") || !strings.HasPrefix(sealed, "v1:") || strings.Contains(sealed, "push-pw") {
 		t.Fatalf("stored %q / %q", hash, sealed)
 	}
 	if got, err := testBox(t).Open(sealed, prog); err != nil || got != "push-pw-секрет" {

@@ -1,9 +1,10 @@
 // Package credential keeps the credentials merchants hand loyalpass for
 // outside services. A password loyalpass only checks (the login a partner
-// uses to call us) is stored as a slow, salted hash; a password loyalpass
-// must send (the login it uses to call a partner) is sealed with
-// AES-256-GCM under the server's key, bound to what it belongs to, and
-// opened only when it is sent. Neither is ever returned by the API.
+// uses to call us) is stored as an argon2id hash (internal/password) and
+// checked with its login by CheckLogin; a password loyalpass must send
+// (the login it uses to call a partner) is sealed with AES-256-GCM under
+// the server's key, bound to what it belongs to, and opened only when it
+// is sent. Neither is ever returned by the API.
 package credential
 
 import (
@@ -19,7 +20,7 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/loyalpass/loyalpass/internal/password"
 )
 
 // KeySize is the length of a sealing key: AES-256.
@@ -139,66 +140,19 @@ func hexDecode(s string) ([]byte, error) {
 	return out, nil
 }
 
-// Argon2id parameters of password hashes: OWASP's first recommendation
-// (19 MiB, 2 passes, 1 lane). They are stored with each hash, so they can
-// grow without breaking the hashes already stored.
-const (
-	hashTime    = 2
-	hashMemory  = 19 * 1024 // KiB
-	hashThreads = 1
-	hashLen     = 32
-	saltLen     = 16
-)
-
-// HashPassword returns an encoded Argon2id hash of password with a random
-// salt: "argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>".
-func HashPassword(password string) string {
-	salt := make([]byte, saltLen)
-	if _, err := rand.Read(salt); err != nil {
-		panic("credential: no randomness: " + err.Error())
-	}
-	sum := argon2.IDKey([]byte(password), salt, hashTime, hashMemory, hashThreads, hashLen)
-	return fmt.Sprintf("argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, hashMemory, hashTime, hashThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(sum))
-}
-
-// CheckPassword reports whether password matches an encoded hash from
-// HashPassword; the comparison takes the same time wherever they differ.
-// A malformed hash matches nothing.
-func CheckPassword(encoded, password string) bool {
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 5 || parts[0] != "argon2id" || parts[1] != "v="+strconv.Itoa(argon2.Version) {
-		return false
-	}
-	var m uint32
-	var t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[2], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 ||
-		m > 1<<20 || t > 16 {
-		return false
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[3])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[4])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false
-	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
-}
-
 // dummyHash is checked against when there is no stored hash, so an
 // unknown login costs as much time as a wrong password.
-var dummyHash = HashPassword("loyalpass: no such login")
+var dummyHash, _ = password.Hash("loyalpass: no such login", password.DefaultParams())
 
 // CheckLogin compares a presented login and password with the stored
-// login and password hash in constant time; with nothing stored it still
-// spends the time of one check and reports false.
-func CheckLogin(storedLogin, storedHash, login, password string) bool {
+// login and password hash (internal/password) in constant time; with
+// nothing stored it still spends the time of one check and reports false.
+func CheckLogin(storedLogin, storedHash, login, pw string) bool {
 	loginOK := subtle.ConstantTimeCompare([]byte(storedLogin), []byte(login)) == 1 && storedLogin != ""
 	hash := storedHash
 	if hash == "" {
 		hash = dummyHash
 	}
-	passOK := CheckPassword(hash, password)
-	return loginOK && passOK && storedHash != ""
+	passOK, err := password.Verify(hash, pw)
+	return loginOK && passOK && err == nil && storedHash != ""
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/loyalpass/loyalpass/internal/password"
 )
 
 func TestSealOpensOnlyForItsOwnerAndKey(t *testing.T) {
@@ -42,40 +44,25 @@ func TestSealOpensOnlyForItsOwnerAndKey(t *testing.T) {
 	}
 }
 
-func TestPasswordHash(t *testing.T) {
-	h := HashPassword("correct horse battery")
-	if strings.Contains(h, "horse") || !strings.HasPrefix(h, "argon2id$v=19$m=19456,t=2,p=1$") {
-		t.Fatalf("hash %q", h)
-	}
-	if h == HashPassword("correct horse battery") {
-		t.Error("two hashes of one password are equal: no salt")
-	}
-	tests := []struct {
-		hash, password string
-		want           bool
-	}{
-		{h, "correct horse battery", true},
-		{h, "correct horse batterY", false},
-		{h, "", false},
-		{"", "correct horse battery", false},
-		{"argon2id$v=19$m=0,t=2,p=1$AAAA$AAAA", "x", false},
-		{"bcrypt$whatever", "x", false},
-	}
-	for _, tt := range tests {
-		if got := CheckPassword(tt.hash, tt.password); got != tt.want {
-			t.Errorf("CheckPassword(%.30q, %q) = %v", tt.hash, tt.password, got)
-		}
+func TestCheckLogin(t *testing.T) {
+	h, err := password.Hash("correct horse battery", password.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
 	}
 	if !CheckLogin("shop", h, "shop", "correct horse battery") {
 		t.Error("the right login was refused")
 	}
-	for _, c := range [][2]string{{"shop2", "correct horse battery"}, {"shop", "wrong"}, {"", "correct horse battery"}} {
+	for _, c := range [][2]string{{"shop2", "correct horse battery"}, {"shop", "wrong"}, {"", "correct horse battery"},
+		{"shop", ""}} {
 		if CheckLogin("shop", h, c[0], c[1]) {
 			t.Errorf("CheckLogin took %q/%q", c[0], c[1])
 		}
 	}
-	if CheckLogin("", "", "", "") {
-		t.Error("an empty stored login matched an empty one")
+	if CheckLogin("", "", "", "") || CheckLogin("shop", "", "shop", "loyalpass: no such login") {
+		t.Error("nothing stored matched")
+	}
+	if CheckLogin("shop", "argon2id$broken", "shop", "x") {
+		t.Error("a malformed hash matched")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/credential"
 	"github.com/loyalpass/loyalpass/internal/delivery"
 	"github.com/loyalpass/loyalpass/internal/netguard/netguardtest"
+	"github.com/loyalpass/loyalpass/internal/password"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/push/koshelek"
 	"github.com/loyalpass/loyalpass/push/koshelek/koshelektest"
@@ -51,9 +52,10 @@ func (w *koshelekWorld) issueIntoKoshelek(phone, pushPassword string) (serial, p
 	var merchantID string
 	w.db.QueryRow(`SELECT merchant_id FROM programs WHERE id = ?`, program).Scan(&merchantID)
 	_, _, err := w.store.Koshelek().UpdateProgram(ctx, merchantID, program, nil, func(ks *store.KoshelekSettings) error {
-		ks.Enabled, ks.Login, ks.PasswordHash = true, "shop", credential.HashPassword("partner-password")
+		hash, err := password.Hash("partner-password", password.DefaultParams())
+		ks.Enabled, ks.Login, ks.PasswordHash = true, "shop", hash
 		ks.PushLogin, ks.PushPassword = "shop-push", w.box.Seal(pushPassword, program)
-		return nil
+		return err
 	})
 	if err != nil {
 		w.t.Fatal(err)

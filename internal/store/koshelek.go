@@ -26,7 +26,7 @@ type KoshelekStore struct{ s *Store }
 func (s *Store) Koshelek() *KoshelekStore { return &KoshelekStore{s} }
 
 // KoshelekSettings is a program's integration as stored. PasswordHash is
-// an Argon2id hash (credential.HashPassword) of the password Кошелёк
+// an argon2id hash (internal/password) of the password Кошелёк
 // calls us with; PushPassword is the Push API password sealed with the
 // server's key (credential.Box). Neither ever leaves the server.
 type KoshelekSettings struct {
