@@ -238,6 +238,14 @@ func TestKoshelekPartnerAPIKeepsTheDocumentedContract(t *testing.T) {
 	if c := view["consents"].([]any)[0].(map[string]any); c["channel"] != "call" || c["granted"] != false || c["source"] != "koshelek" {
 		t.Fatalf("newest consent = %v", c)
 	}
+	// The SMS answer is in the customer's consent history too.
+	var customerID string
+	ts.db.QueryRow(`SELECT customer_id FROM cards WHERE serial_number = ?`, serial).Scan(&customerID)
+	history := ts.mustDo(200, "GET", "/api/v1/customers/"+customerID+"/consents", key, nil)["consents"].([]any)
+	last := history[len(history)-1].(map[string]any)
+	if last["channel"] != "sms" || last["granted"] != false || last["source"] != "koshelek" {
+		t.Fatalf("customer's consent history ends with %v", last)
+	}
 
 	// Errors: the shape, with string codes.
 	errCases := []struct {

@@ -32,13 +32,14 @@ const (
 	SourceOptOutPage = "optout_page" // the opt-out link of a text
 	SourceOperator   = "operator"    // the SMS provider or operator reported the subscriber refuses
 	SourceImport     = "import"      // carried over from before consent records existed
+	SourceKoshelek   = "koshelek"    // the customer's answer in the «Кошелёк» app, which Cardsmobile passed on
 )
 
 // ConsentSources lists every source; APIConsentSources those a merchant
 // may name when it records a consent through the API (the others are
 // recorded by loyalpass itself, where they happen).
 var (
-	ConsentSources    = []string{SourceJoinPage, SourceAPI, SourceConsole, SourcePOS, SourcePaper, SourceSMSStop, SourceOptOutPage, SourceOperator, SourceImport}
+	ConsentSources    = []string{SourceJoinPage, SourceAPI, SourceConsole, SourcePOS, SourcePaper, SourceSMSStop, SourceOptOutPage, SourceOperator, SourceImport, SourceKoshelek}
 	APIConsentSources = []string{SourceAPI, SourceConsole, SourcePOS, SourcePaper}
 )
 

@@ -118,9 +118,13 @@ const (
 	erasePassFile      = `DELETE FROM pass_files WHERE serial_number = ?`
 	eraseOrphanDevices = `DELETE FROM devices WHERE NOT EXISTS (SELECT 1 FROM registrations r WHERE r.device_id = devices.id)`
 	eraseJoinCodes     = `DELETE FROM join_codes WHERE phone_hash = ?`
-	scrubReasons       = `UPDATE campaign_recipients SET reason = REPLACE(reason, ?, '[erased]') WHERE customer_id = ?`
-	selectHookPayloads = `SELECT id, payload FROM webhook_deliveries WHERE merchant_id = ? AND payload LIKE ?`
-	updateHookPayload  = `UPDATE webhook_deliveries SET payload = ? WHERE id = ?`
+	// A card's life in «Кошелёк» holds the phone and the profile Кошелёк
+	// sent; the channel answers keep the request they came in.
+	eraseKoshelekCard     = `DELETE FROM koshelek_cards WHERE serial_number = ?`
+	eraseKoshelekConsents = `UPDATE koshelek_consents SET evidence = '' WHERE customer_id = ?`
+	scrubReasons          = `UPDATE campaign_recipients SET reason = REPLACE(reason, ?, '[erased]') WHERE customer_id = ?`
+	selectHookPayloads    = `SELECT id, payload FROM webhook_deliveries WHERE merchant_id = ? AND payload LIKE ?`
+	updateHookPayload     = `UPDATE webhook_deliveries SET payload = ? WHERE id = ?`
 	// Every stored answer that quotes a customer (a card's JSON) quotes
 	// their phone; the answers are bytes, which each dialect searches its way.
 	selectAnswersSQLite = `SELECT key, response FROM idempotency_keys WHERE merchant_id = ? AND CAST(response AS TEXT) LIKE ?`
@@ -164,6 +168,9 @@ func (cs *CustomerStore) Erase(ctx context.Context, merchantID, id string) error
 		if _, err := tx.ExecContext(ctx, eraseConsentTrail, id); err != nil {
 			return fmt.Errorf("erase consent trail: %w", err)
 		}
+		if _, err := tx.ExecContext(ctx, eraseKoshelekConsents, id); err != nil {
+			return fmt.Errorf("erase koshelek consent trail: %w", err)
+		}
 		for _, card := range cards {
 			if err := s.eraseCard(ctx, tx, merchantID, card.SerialNumber, now); err != nil {
 				return err
@@ -191,7 +198,7 @@ func (s *Store) eraseCard(ctx context.Context, tx *writeTx, merchantID, serial s
 	if err := tx.QueryRowContext(ctx, voidForErasure, now, now, serial).Scan(&version); err != nil {
 		return fmt.Errorf("void card: %w", err)
 	}
-	for _, q := range []string{eraseRegistrations, eraseFCMTokens, erasePassFile} {
+	for _, q := range []string{eraseRegistrations, eraseFCMTokens, erasePassFile, eraseKoshelekCard} {
 		if _, err := tx.ExecContext(ctx, q, serial); err != nil {
 			return fmt.Errorf("erase card %s: %w", serial, err)
 		}

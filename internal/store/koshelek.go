@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
@@ -92,12 +93,6 @@ const (
 
 	insertKoshelekConsent = `INSERT INTO koshelek_consents (merchant_id, customer_id, serial_number, channel, granted,
 		source, evidence, created_at) VALUES (?, ?, ?, ?, ?, 'koshelek', ?, ?)`
-	// A Кошелёк answer about SMS is the customer's latest word on it. A
-	// grant does not undo an opt-out (opted_out_at), which only the
-	// customer's own opt-in on our pages lifts.
-	setKoshelekSMSConsent = `UPDATE customers SET sms_consent = ?, sms_consent_at = ?, sms_consent_source = 'koshelek'
-		WHERE id = ?`
-
 	selectKoshelekCardView = `SELECT k.serial_number, c.number, k.msisdn, k.issued_at, k.removed_at
 		FROM koshelek_cards k JOIN cards c ON c.serial_number = k.serial_number
 		WHERE c.merchant_id = ? AND k.serial_number = ?`
@@ -394,8 +389,8 @@ type KoshelekConsent struct {
 // Communication records the channels a Кошелёк user allowed and denied
 // for the program's card with the number: each as a consent record with
 // source "koshelek" and the request as evidence, appended, never
-// replacing one. An answer about "sms" also becomes the customer's SMS
-// consent. Кошелёк sends this when it issues the card, so it also makes
+// replacing one. An answer about "sms" (or "ads") is also a consent
+// record of that channel with source koshelek. Кошелёк sends this when it issues the card, so it also makes
 // the card an install (installed reports that this call did). An
 // unknown card is ErrNotFound.
 func (k *KoshelekStore) Communication(ctx context.Context, programID, number string, consents []KoshelekConsent,
@@ -415,9 +410,14 @@ func (k *KoshelekStore) Communication(ctx context.Context, programID, number str
 				c.Channel, c.Granted, evidence, now); err != nil {
 				return fmt.Errorf("record consent: %w", err)
 			}
-			if c.Channel == "sms" {
-				if _, err := tx.ExecContext(ctx, setKoshelekSMSConsent, c.Granted, now, card.CustomerID); err != nil {
-					return fmt.Errorf("record sms consent: %w", err)
+			// An answer about a channel loyalpass keeps consent for (SMS,
+			// advertising) is also the customer's consent record, the latest
+			// of which decides, as for every source.
+			if c.Channel == loyalty.ConsentSMS || c.Channel == loyalty.ConsentAds {
+				if err := s.appendConsent(ctx, tx, card.MerchantID, loyalty.ConsentRecord{CustomerID: card.CustomerID,
+					Channel: c.Channel, Granted: c.Granted, Source: loyalty.SourceKoshelek,
+					Evidence: clipEvidence(evidence), CreatedAt: now}); err != nil {
+					return err
 				}
 			}
 		}
@@ -425,6 +425,17 @@ func (k *KoshelekStore) Communication(ctx context.Context, programID, number str
 		return err
 	})
 	return card, installed, err
+}
+
+// clipEvidence keeps a consent record's evidence within the 500
+// characters the records hold; the whole request stays with the Кошелёк
+// record.
+func clipEvidence(s string) string {
+	const limit = 500
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	return string([]rune(s)[:limit-1]) + "…"
 }
 
 // UpdateProfile stores what a Кошелёк user changed in their profile: the

@@ -218,6 +218,21 @@ func TestKoshelekConsentsAreAppendedAndSMSFollowsTheLatest(t *testing.T) {
 		if !got.Customer.SMSConsent {
 			t.Fatal("sms consent did not follow the latest grant")
 		}
+		// Each SMS answer is a consent record of the customer's, with
+		// source koshelek; the other channels stay with Кошелёк's records.
+		records, err := s.Consents().List(ctx, m.ID, card.CustomerID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sms []string
+		for _, r := range records {
+			if r.Source == loyalty.SourceKoshelek {
+				sms = append(sms, fmt.Sprintf("%s=%v", r.Channel, r.Granted))
+			}
+		}
+		if fmt.Sprint(sms) != "[sms=false sms=true]" {
+			t.Fatalf("koshelek consent records = %v (all: %+v)", sms, records)
+		}
 		v, err := k.CardView(ctx, m.ID, card.SerialNumber, 10)
 		if err != nil || len(v.Consents) != 4 || v.Consents[0].Channel != "sms" || !v.Consents[0].Granted ||
 			v.Consents[0].Source != "koshelek" || v.MSISDN != "79161112233" {
@@ -328,4 +343,31 @@ func TestKoshelekCardViewOfACardNotInKoshelek(t *testing.T) {
 	if _, err := s.Koshelek().CardView(context.Background(), m.ID, "nope", 10); !errors.Is(err, ErrNotFound) {
 		t.Fatal(fmt.Sprint("unknown card: ", err))
 	}
+}
+
+// TestKoshelekDataGoesWithAnErasure: erasing a customer removes the phone
+// and profile Кошелёк sent and the requests its answers came in.
+func TestKoshelekDataGoesWithAnErasure(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		m, p := newTestProgram(t, s, "Erase")
+		card, _, _, err := s.Koshelek().Issue(ctx, p.ID, KoshelekProfile{Phone: "+79165550101", Name: "Анна",
+			BirthDate: "1990-01-02", Profile: `{"phone":"79165550101","firstname":"Анна"}`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Koshelek().Communication(ctx, p.ID, card.Number, []KoshelekConsent{{"sms", true}},
+			`{"allow":["sms"],"msisdn":"79165550101"}`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Customers().Erase(ctx, m.ID, card.CustomerID); err != nil {
+			t.Fatal(err)
+		}
+		var cards, evidence int
+		s.read.QueryRow(`SELECT COUNT(*) FROM koshelek_cards`).Scan(&cards)
+		s.read.QueryRow(`SELECT COUNT(*) FROM koshelek_consents WHERE evidence <> ''`).Scan(&evidence)
+		if cards != 0 || evidence != 0 {
+			t.Fatalf("after the erasure: %d koshelek cards, %d consent rows with evidence", cards, evidence)
+		}
+	})
 }
