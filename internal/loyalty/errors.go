@@ -50,9 +50,14 @@ func (e *RefundTooLargeError) Is(target error) bool { return target == ErrRefund
 type FieldError struct {
 	Field   string
 	Message string
+	// Cause, if set, is the sentinel the refusal matches (ErrBonusKind).
+	Cause error
 }
 
 func (e *FieldError) Error() string { return e.Message }
+
+// Unwrap returns the refusal's sentinel, if any.
+func (e *FieldError) Unwrap() error { return e.Cause }
 
 func fieldErrorf(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
