@@ -11,8 +11,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/loyalpass/loyalpass/internal/campaign"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
+	"github.com/loyalpass/loyalpass/internal/outreach"
 	"github.com/loyalpass/loyalpass/internal/sms"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
@@ -114,7 +114,7 @@ type smsPreview struct {
 }
 
 func (h *campaignHandlers) preview(c store.Campaign) smsPreview {
-	text := campaign.Render(c.Template, "Анна", c.BonusPoints, h.shortURL+"/c/"+strings.Repeat("x", 12))
+	text := outreach.Render(c.Template, "Анна", c.BonusPoints, h.shortURL+"/c/"+strings.Repeat("x", 12))
 	seg := sms.Count(text)
 	return smsPreview{Text: text, Encoding: seg.Encoding, Segments: seg.Parts, Units: seg.Units}
 }
@@ -201,7 +201,7 @@ func (h *campaignHandlers) toCampaign(in campaignInput, merchantID string) (stor
 	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "Local" {
 		return c, invalid("timezone", "timezone %q is not an IANA zone such as Europe/Moscow", c.Timezone)
 	}
-	if seg := sms.Count(campaign.Render(c.Template, "Анна", c.BonusPoints, h.shortURL+"/c/xxxxxxxxxxxx")); seg.Parts > 6 {
+	if seg := sms.Count(outreach.Render(c.Template, "Анна", c.BonusPoints, h.shortURL+"/c/xxxxxxxxxxxx")); seg.Parts > 6 {
 		return c, invalid("template", "the text takes %d SMS segments; keep it within 6", seg.Parts)
 	}
 	return c, nil
@@ -344,6 +344,12 @@ func (h *campaignHandlers) report(c *gin.Context) error {
 	lift := gin.H{"absolute_points": round4((texted.Conversion() - holdout.Conversion()) * 100)}
 	if holdout.Conversion() > 0 {
 		lift["relative"] = round4(texted.Conversion()/holdout.Conversion() - 1)
+	}
+	// The same measurement as an automation's report.
+	if cmp := outreach.Compare(outreach.Group{Assigned: texted.Recipients, Sent: texted.Sent, Purchasers: texted.Purchasers},
+		outreach.Group{Assigned: holdout.Recipients, Purchasers: holdout.Purchasers}); cmp.Valid {
+		lift["ci95_low_points"], lift["ci95_high_points"] = cmp.LowPP, cmp.HighPP
+		lift["p_value"], lift["significant"] = cmp.P, cmp.Significant
 	}
 	c.JSON(http.StatusOK, gin.H{"campaign_id": camp.ID, "status": camp.Status, "audience": camp.Audience,
 		"purchase_window_days": camp.PurchaseWindowDays, "texted": toJSON(texted), "holdout": toJSON(holdout), "lift": lift})

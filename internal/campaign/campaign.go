@@ -1,8 +1,9 @@
 // Package campaign texts win-back campaigns: it takes the planned
 // recipients of running campaigns at each campaign's send rate, outside
 // its quiet hours, skips anyone who withdrew consent or was texted too
-// recently, sends a text with a personal short link through the
-// campaign's SMS provider, and maps the provider's answer.
+// recently, and sends a text with a personal short link through the
+// campaign's SMS provider. The text, the send and the judgement of the
+// provider's answer are internal/outreach's, which automations share.
 package campaign
 
 import (
@@ -17,8 +18,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/drain"
 	"github.com/loyalpass/loyalpass/internal/locale"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
-	"github.com/loyalpass/loyalpass/internal/phone"
-	"github.com/loyalpass/loyalpass/internal/retry"
+	"github.com/loyalpass/loyalpass/internal/outreach"
 	"github.com/loyalpass/loyalpass/internal/sms"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
@@ -77,6 +77,7 @@ type Options struct {
 type Sender struct {
 	opts    Options
 	log     *slog.Logger
+	texter  *outreach.Texter
 	mu      sync.Mutex
 	budgets map[string]float64 // campaign → texts it may still send now
 	last    time.Time
@@ -102,7 +103,10 @@ func New(opts Options) *Sender {
 	if opts.Texts == nil {
 		opts.Texts = locale.Shipped()
 	}
-	return &Sender{opts: opts, log: opts.Log.With("component", "campaign"), budgets: map[string]float64{}}
+	log := opts.Log.With("component", "campaign")
+	return &Sender{opts: opts, log: log, budgets: map[string]float64{},
+		texter: &outreach.Texter{Providers: opts.Providers, StatusCallback: opts.StatusCallback, MaxAttempts: opts.MaxAttempts,
+			Observe: opts.Observe, Now: opts.Now, Log: log}}
 }
 
 // Run serves running campaigns every tick until ctx ends. Then it texts
@@ -178,9 +182,8 @@ func (s *Sender) serve(claim, ctx context.Context, c store.Campaign, elapsed tim
 	if n == 0 {
 		return 0, nil
 	}
-	provider, ok := s.opts.Providers[c.Provider]
-	if !ok {
-		return 0, fmt.Errorf("SMS provider %q is not configured", c.Provider)
+	if _, err := s.texter.Provider(c.Provider); err != nil {
+		return 0, err
 	}
 	prog, err := s.opts.Store.Program(ctx, c.MerchantID, c.ProgramID)
 	if err != nil {
@@ -188,7 +191,7 @@ func (s *Sender) serve(claim, ctx context.Context, c store.Campaign, elapsed tim
 	}
 	tag := prog.Locale
 	if tag == "" {
-		tag = defaultLang
+		tag = outreach.DefaultLang
 	}
 	lang := s.opts.Texts.Lang(tag)
 	recipients, err := s.opts.Store.ClaimRecipients(claim, c.ID, n)
@@ -200,7 +203,7 @@ func (s *Sender) serve(claim, ctx context.Context, c store.Campaign, elapsed tim
 		if claim.Err() != nil {
 			return sent, s.release(ctx, recipients[i:])
 		}
-		ok, err := s.text(ctx, c, lang, provider, r)
+		ok, err := s.text(ctx, c, lang, r)
 		if err != nil {
 			return sent, err
 		}
@@ -221,103 +224,42 @@ func (s *Sender) release(ctx context.Context, rs []store.Recipient) error {
 	return nil
 }
 
-// text sends one recipient's message, or says why not.
-func (s *Sender) text(ctx context.Context, c store.Campaign, lang *locale.Lang, provider sms.Provider, r store.Recipient) (bool, error) {
+// text sends one recipient's message, or says why not. The send and
+// the judgement of the provider's answer are outreach's, shared with
+// automations.
+func (s *Sender) text(ctx context.Context, c store.Campaign, lang *locale.Lang, r store.Recipient) (bool, error) {
 	now := s.opts.Now()
 	if !r.Consent {
 		return false, s.opts.Store.MarkRecipient(ctx, r, "skipped", "no SMS consent or opted out", now)
 	}
-	if c.FrequencyCapDays > 0 && r.LastTextedAt != nil && now.Sub(*r.LastTextedAt) < time.Duration(c.FrequencyCapDays)*24*time.Hour {
+	if loyalty.Capped(r.LastTextedAt, now, c.FrequencyCapDays) {
 		return false, s.opts.Store.MarkRecipient(ctx, r, "skipped", "frequency cap: texted "+r.LastTextedAt.Format(time.DateOnly), now)
 	}
 	token, err := s.opts.Store.NewRecipientLink(ctx, r)
 	if err != nil {
 		return false, err
 	}
-	text := RenderText(c.Template, Fill{Name: r.Name, Bonus: c.BonusPoints, Link: strings.TrimRight(s.opts.ShortURL, "/") + "/c/" + token,
-		Lang: lang})
-	res, err := provider.Send(ctx, sms.Message{ID: "r" + strconv.FormatInt(r.ID, 10), To: r.Phone, Text: text,
-		StatusCallback: s.opts.StatusCallback})
-	if s.opts.Observe != nil {
-		s.opts.Observe(provider.Name(), sendStatus(err, r.Attempts < s.opts.MaxAttempts))
-	}
-	if err == nil {
-		return true, s.opts.Store.MarkSent(ctx, r, res.ProviderID, res.Segments, token)
-	}
-	log := s.log.With("recipient", r.ID, "phone", phone.Mask(r.Phone), "provider", provider.Name())
-	switch kind := sms.KindOf(err); kind {
-	case sms.InvalidNumber, sms.NotMobile:
-		log.Info("number refused by the provider", "err", err)
+	text := outreach.RenderText(c.Template, outreach.Fill{Name: r.Name, Bonus: c.BonusPoints,
+		Link: strings.TrimRight(s.opts.ShortURL, "/") + "/c/" + token, Lang: lang})
+	out := s.texter.Send(ctx, c.Provider, sms.Message{ID: "r" + strconv.FormatInt(r.ID, 10), To: r.Phone, Text: text}, r.Attempts)
+	switch out.Result {
+	case outreach.TextSent:
+		return true, s.opts.Store.MarkSent(ctx, r, out.ProviderID, out.Segments, token)
+	case outreach.TextBadNumber:
 		if err := s.opts.Store.MarkPhoneInvalid(ctx, r.CustomerID); err != nil {
 			return false, err
 		}
-		return false, s.opts.Store.MarkRecipient(ctx, r, "failed", string(kind)+": "+err.Error(), now)
-	case sms.OptedOut:
-		log.Info("number opted out at the provider")
+		return false, s.opts.Store.MarkRecipient(ctx, r, "failed", out.Reason, now)
+	case outreach.TextOptedOut:
 		if err := s.opts.Store.OptOutCustomer(ctx, r.CustomerID, loyalty.SourceOperator); err != nil {
 			return false, err
 		}
-		return false, s.opts.Store.MarkRecipient(ctx, r, "skipped", "opted out at the provider", now)
-	case sms.Transient:
-		if due, dead := s.retry().Next(r.Attempts, time.Time{}, now, 0); !dead {
-			log.Warn("transient SMS failure: will retry", "err", err)
-			return false, s.opts.Store.MarkRecipient(ctx, r, "pending", err.Error(), due)
-		}
-		fallthrough
-	default:
-		log.Error("SMS failed", "err", err)
-		return false, s.opts.Store.MarkRecipient(ctx, r, "failed", err.Error(), now)
+		return false, s.opts.Store.MarkRecipient(ctx, r, "skipped", out.Reason, now)
+	case outreach.TextRetry:
+		return false, s.opts.Store.MarkRecipient(ctx, r, "pending", out.Reason, out.RetryAt)
 	}
+	return false, s.opts.Store.MarkRecipient(ctx, r, "failed", out.Reason, now)
 }
-
-// retry is the policy for texts that failed for a passing reason: a
-// minute more for each attempt, MaxAttempts in all.
-func (s *Sender) retry() retry.Policy {
-	return retry.Policy{Wait: func(attempt int) time.Duration { return time.Duration(attempt) * time.Minute },
-		MaxAttempts: s.opts.MaxAttempts}
-}
-
-// Fill is what a template's placeholders are filled with.
-type Fill struct {
-	Name  string // {name}
-	Bonus int64  // {bonus}, the bare number, and {points}
-	Link  string // {link}
-	// Lang words {points}: the bonus with the word for points in the form
-	// the number needs ("21 балл", "50 баллов", "1 point"). nil means
-	// Russian, loyalpass's default program language.
-	Lang *locale.Lang
-}
-
-// Render is RenderText with {points} in Russian: for previews that know
-// no program.
-func Render(template, name string, bonus int64, link string) string {
-	return RenderText(template, Fill{Name: name, Bonus: bonus, Link: link})
-}
-
-// RenderText fills a template's {name}, {bonus}, {points} and {link}.
-// Without a name, "{name}, " and similar lead-ins are dropped rather than
-// left dangling.
-func RenderText(template string, f Fill) string {
-	if strings.TrimSpace(f.Name) == "" {
-		for _, lead := range []string{"{name}, ", "{name},", "{name}! ", "{name}!", " {name}"} {
-			template = strings.ReplaceAll(template, lead, "")
-		}
-	}
-	pairs := []string{"{name}", f.Name, "{bonus}", strconv.FormatInt(f.Bonus, 10), "{link}", f.Link}
-	if strings.Contains(template, "{points}") {
-		lang := f.Lang
-		if lang == nil {
-			lang = locale.Shipped().Lang(defaultLang)
-		}
-		// A no-break space is outside GSM-7: one would make a Latin text
-		// UCS-2 and double its price. Cyrillic is UCS-2 anyway.
-		pairs = append(pairs, "{points}", strings.ReplaceAll(lang.Points(f.Bonus), "\u00a0", " "))
-	}
-	return strings.NewReplacer(pairs...).Replace(template)
-}
-
-// defaultLang words {points} when no program language is known.
-const defaultLang = "ru"
 
 // QuietNow reports whether it is within the campaign's quiet hours in its
 // time zone (the store's, not the phone number's: Russian mobile numbers
@@ -327,12 +269,5 @@ func QuietNow(c store.Campaign, now time.Time) bool {
 	if err != nil {
 		loc = time.UTC
 	}
-	h := now.In(loc).Hour()
-	if c.QuietStart == c.QuietEnd {
-		return false
-	}
-	if c.QuietStart < c.QuietEnd {
-		return h >= c.QuietStart && h < c.QuietEnd
-	}
-	return h >= c.QuietStart || h < c.QuietEnd
+	return loyalty.QuietHours{Start: c.QuietStart, End: c.QuietEnd, Zone: loc}.Quiet(now)
 }

@@ -6,40 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loyalpass/loyalpass/internal/campaign"
 	"github.com/loyalpass/loyalpass/internal/locale/localetest"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
-	"github.com/loyalpass/loyalpass/internal/sms"
 )
-
-func TestRenderText(t *testing.T) {
-	cat := localetest.Pseudo(t)
-	tests := []struct {
-		template string
-		fill     campaign.Fill
-		want     string
-	}{
-		// Templates without {points} read as they always did.
-		{"{name}, дарим {bonus} баллов: {link}", campaign.Fill{Name: "Анна", Bonus: 50, Link: "https://k.ru/c/x"},
-			"Анна, дарим 50 баллов: https://k.ru/c/x"},
-		{"{name}, дарим {bonus}: {link}", campaign.Fill{Bonus: 50, Link: "L"}, "дарим 50: L"},
-		{"Дарим {points}: {link}", campaign.Fill{Bonus: 21, Link: "L"}, "Дарим 21 балл: L"},
-		{"Дарим {points}: {link}", campaign.Fill{Bonus: 1250, Link: "L", Lang: cat.Lang("ru")}, "Дарим 1 250 баллов: L"},
-		{"Here are {points}: {link}", campaign.Fill{Bonus: 1, Link: "L", Lang: cat.Lang("en")}, "Here are 1 point: L"},
-		{"Here are {points}: {link}", campaign.Fill{Bonus: 1500, Link: "L", Lang: cat.Lang("en")}, "Here are 1,500 points: L"},
-		{"{points} {link}", campaign.Fill{Bonus: 50, Link: "L", Lang: cat.Lang("xx")}, "[50 póints] L"},
-	}
-	for _, tt := range tests {
-		got := campaign.RenderText(tt.template, tt.fill)
-		if got != tt.want {
-			t.Errorf("RenderText(%q) = %q, want %q", tt.template, got, tt.want)
-		}
-	}
-	// No no-break space: it would make an English text UCS-2.
-	if seg := sms.Count(campaign.RenderText("{points} {link}", campaign.Fill{Bonus: 1500, Lang: cat.Lang("en")})); seg.Encoding != "GSM-7" {
-		t.Errorf("English {points} is %s, want GSM-7", seg.Encoding)
-	}
-}
 
 // TestPointsInTheProgramsLanguage: the sender words {points} in the
 // language of the campaign's program, a test-only one added as one file

@@ -176,4 +176,8 @@ func TestWinBackThroughTwilio(t *testing.T) {
 	if _, ok := rep["lift"].(map[string]any)["absolute_points"]; !ok {
 		t.Errorf("no lift in %v", rep)
 	}
+	// The interval and test every report carries (outreach.Compare).
+	if l := rep["lift"].(map[string]any); l["ci95_low_points"] == nil || l["ci95_high_points"] == nil || l["p_value"] == nil {
+		t.Errorf("lift without its interval and test: %v", l)
+	}
 }

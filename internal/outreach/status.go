@@ -1,4 +1,4 @@
-package campaign
+package outreach
 
 import "github.com/loyalpass/loyalpass/internal/sms"
 
