@@ -39,13 +39,18 @@ func (c fcmChannel) ProgramTargets(ctx context.Context, programID string, after 
 }
 
 // fcmData is the data message of a card: the app learns the new balance
-// without a round trip, and the version tells it what is newer.
+// and the card's message without a round trip, and the version tells it
+// what is newer.
 func fcmData(t store.Target) map[string]string {
-	return map[string]string{
+	d := map[string]string{
 		"serial_number": t.Serial,
 		"balance":       strconv.FormatInt(t.Balance, 10),
 		"version":       strconv.FormatInt(t.Version, 10),
 	}
+	if t.Message != "" {
+		d["message"] = t.Message
+	}
+	return d
 }
 
 // Send sends each card's data message to its tokens: one Send per card,

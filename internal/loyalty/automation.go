@@ -111,29 +111,30 @@ func (t Trigger) Window(from, to time.Time) (lo, hi time.Time) {
 	return from, to
 }
 
-// BirthdayDates are the birthdays ("MM-DD") that fall due when the local
-// date in loc moves from that of `from` to that of `to`: the days after
-// from's date up to to's, each Days ahead. A 29 February birthday is
-// kept on 28 February in a year without one.
-func (t Trigger) BirthdayDates(from, to time.Time, loc *time.Location) []string {
-	var out []string
+// Birthday is a birthday that falls due: its "MM-DD" and the year it is
+// celebrated in (the occurrence of a birthday message).
+type Birthday struct {
+	MonthDay string
+	Year     int
+}
+
+// Birthdays are the birthdays that fall due when the local date in loc
+// moves from that of `from` to that of `to`: the days after from's date
+// up to to's, each Days ahead. A 29 February birthday is kept on 28
+// February in a year without one.
+func (t Trigger) Birthdays(from, to time.Time, loc *time.Location) []Birthday {
+	var out []Birthday
 	day := civil(from.In(loc)).AddDate(0, 0, 1)
 	last := civil(to.In(loc))
 	for n := 0; !day.After(last) && n < 400; n++ {
 		target := day.AddDate(0, 0, t.Days)
-		out = append(out, target.Format("01-02"))
+		out = append(out, Birthday{target.Format("01-02"), target.Year()})
 		if target.Month() == time.February && target.Day() == 28 && !isLeap(target.Year()) {
-			out = append(out, "02-29")
+			out = append(out, Birthday{"02-29", target.Year()})
 		}
 		day = day.AddDate(0, 0, 1)
 	}
 	return out
-}
-
-// BirthdayYear is the year of the birthday a message sent at now (local
-// date in loc) marks, Days ahead: the occurrence of a birthday message.
-func (t Trigger) BirthdayYear(now time.Time, loc *time.Location) int {
-	return civil(now.In(loc)).AddDate(0, 0, t.Days).Year()
 }
 
 func civil(t time.Time) time.Time {

@@ -72,35 +72,35 @@ func TestTriggerWindow(t *testing.T) {
 	}
 }
 
-func TestBirthdayDates(t *testing.T) {
+func TestBirthdays(t *testing.T) {
 	msk, _ := time.LoadLocation("Europe/Moscow")
 	at := func(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, msk) }
 	tests := []struct {
 		name     string
 		days     int
 		from, to time.Time
-		want     []string
+		want     []Birthday
 	}{
 		{"same day: nothing new", 0, at(2026, 3, 10, 1), at(2026, 3, 10, 23), nil},
-		{"midnight passes", 0, at(2026, 3, 10, 23), at(2026, 3, 11, 0), []string{"03-11"}},
-		{"a week ahead", 7, at(2026, 3, 10, 23), at(2026, 3, 11, 1), []string{"03-18"}},
-		{"three days at once", 0, at(2026, 3, 10, 12), at(2026, 3, 13, 12), []string{"03-11", "03-12", "03-13"}},
-		{"29 February in a common year", 0, at(2027, 2, 27, 12), at(2027, 2, 28, 12), []string{"02-28", "02-29"}},
-		{"29 February in a leap year", 0, at(2028, 2, 28, 12), at(2028, 2, 29, 12), []string{"02-29"}},
+		{"midnight passes", 0, at(2026, 3, 10, 23), at(2026, 3, 11, 0), []Birthday{{"03-11", 2026}}},
+		{"a week ahead", 7, at(2026, 3, 10, 23), at(2026, 3, 11, 1), []Birthday{{"03-18", 2026}}},
+		{"three days at once", 0, at(2026, 3, 10, 12), at(2026, 3, 13, 12),
+			[]Birthday{{"03-11", 2026}, {"03-12", 2026}, {"03-13", 2026}}},
+		{"29 February in a common year", 0, at(2027, 2, 27, 12), at(2027, 2, 28, 12),
+			[]Birthday{{"02-28", 2027}, {"02-29", 2027}}},
+		{"29 February in a leap year", 0, at(2028, 2, 28, 12), at(2028, 2, 29, 12), []Birthday{{"02-29", 2028}}},
+		{"a week ahead across the new year", 7, at(2026, 12, 27, 12), at(2026, 12, 28, 12), []Birthday{{"01-04", 2027}}},
 		// 21:30 UTC is already the next day in Moscow.
 		{"the local date decides", 0, time.Date(2026, 3, 10, 20, 0, 0, 0, time.UTC),
-			time.Date(2026, 3, 10, 21, 30, 0, 0, time.UTC), []string{"03-11"}},
+			time.Date(2026, 3, 10, 21, 30, 0, 0, time.UTC), []Birthday{{"03-11", 2026}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Trigger{Type: TriggerBirthday, Days: tt.days}.BirthdayDates(tt.from, tt.to, msk)
+			got := Trigger{Type: TriggerBirthday, Days: tt.days}.Birthdays(tt.from, tt.to, msk)
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("dates = %v, want %v", got, tt.want)
+				t.Errorf("birthdays = %v, want %v", got, tt.want)
 			}
 		})
-	}
-	if y := (Trigger{Type: TriggerBirthday, Days: 7}).BirthdayYear(at(2026, 12, 28, 12), msk); y != 2027 {
-		t.Errorf("a birthday on 4 January, texted on 28 December, is 2027's, got %d", y)
 	}
 }
 

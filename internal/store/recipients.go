@@ -149,15 +149,17 @@ type DeliveryReport struct {
 	OptedOut             bool
 }
 
-// RecordDelivery applies a delivery report to the recipient it concerns.
-// Unknown provider ids are ignored (they may be another system's).
+// RecordDelivery applies a delivery report to the campaign recipient or
+// automation message it concerns. Unknown provider ids are ignored (they
+// may be another system's).
 func (cp *CampaignStore) RecordDelivery(ctx context.Context, d DeliveryReport) error {
 	return cp.s.inTx(ctx, func(tx *writeTx) error {
 		var id int64
 		var customer, merchant string
 		err := tx.QueryRowContext(ctx, selectRecipientByProvider, d.ProviderID, d.Provider).Scan(&id, &customer, &merchant)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+			_, err := cp.s.recordTextDelivery(ctx, tx, d) // an automation's text, or another system's
+			return err
 		}
 		if err != nil {
 			return fmt.Errorf("find recipient: %w", err)

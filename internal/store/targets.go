@@ -36,6 +36,9 @@ type Target struct {
 	// device, its version for FCM.
 	Version int64
 	Balance int64 // the card's balance, for channels that carry it
+	// Message is the card's lock-screen message, for channels that carry
+	// it (FCM: the app shows it as the automation's message).
+	Message string
 }
 
 // Outcome is what became of a send to a target.
@@ -61,7 +64,7 @@ const (
 	WHERE r.unregistered_at IS NULL AND r.pushed_seq < c.change_seq AND r.channel NOT IN ('google', 'koshelek')`
 	appleOnly        = ` AND r.channel = 'apple'`
 	relaysOnly       = ` AND r.channel <> 'apple'`
-	selectFCMTargets = `SELECT f.serial_number, f.token, c.version, c.balance
+	selectFCMTargets = `SELECT f.serial_number, f.token, c.version, c.balance, c.message
 		FROM fcm_tokens f JOIN cards c ON c.serial_number = f.serial_number
 		WHERE f.sent_version < c.version`
 
@@ -164,7 +167,7 @@ func (s *Store) fcmTargets(ctx context.Context, q string, args ...any) ([]Target
 	var out []Target
 	for rows.Next() {
 		t := Target{Channel: ChannelFCM}
-		if err := rows.Scan(&t.Serial, &t.Token, &t.Version, &t.Balance); err != nil {
+		if err := rows.Scan(&t.Serial, &t.Token, &t.Version, &t.Balance, &t.Message); err != nil {
 			return nil, fmt.Errorf("fcm targets: %w", err)
 		}
 		out = append(out, t)

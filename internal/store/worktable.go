@@ -9,7 +9,8 @@ import (
 
 // workTable is a table of durable work that workers claim in batches: the
 // outbox (card and program changes, retries of every delivery channel),
-// webhook deliveries, and campaign recipients. A row waits until its
+// webhook deliveries, campaign recipients, automation messages, and the
+// automations' evaluations. A row waits until its
 // due_at; a claim takes the due rows in order, counts the attempt, and
 // either leases them (until claimed_until: a row whose worker died is
 // claimed again once the lease runs out) or, for work that must never be
@@ -25,7 +26,11 @@ type workTable struct {
 	// waiting is the state of a row with work left.
 	waiting string
 	// take marks a claimed row of a table without a lease.
-	take    string
+	take string
+	// stamped, with take, also stamps claimed_until with the lease's end:
+	// the row is still taken for good, but a row left taken past it is
+	// known to be a dead worker's, not one still being sent.
+	stamped bool
 	leased  bool
 	order   string
 	returns string
@@ -41,17 +46,31 @@ var (
 	// than a second one.
 	recipientTable = workTable{table: "campaign_recipients", filter: "campaign_id = ?", waiting: "status = 'pending'",
 		take: "status = 'sending'", order: "id", returns: "id, campaign_id, customer_id, serial_number, attempts"}
+	// An automation message is taken for good too, stamped: one left
+	// "sending" past its stamp is failed (AbandonStaleMessages), never sent
+	// again, while other instances' messages in flight are left alone.
+	messageTable = workTable{table: "automation_messages", waiting: "status = 'pending'", take: "status = 'sending'",
+		stamped: true, order: "due_at, id", returns: automationMessageColumns}
 )
 
+// automationTable holds the automations themselves: an active one is
+// due for its next evaluation at due_at, and one instance leases it for
+// that evaluation.
+var automationTable = workTable{table: "automations", waiting: "status = 'active'", leased: true,
+	order: "due_at, id", returns: automationColumns}
+
 // workTables lists every table of durable work, for tests.
-var workTables = []workTable{outboxTable, webhookTable, recipientTable}
+var workTables = []workTable{outboxTable, webhookTable, recipientTable, messageTable, automationTable}
 
 // claimSQL is the claim of q in dialect d. The outer check of the waiting
 // state leaves alone a row another claim took while this one waited.
 func (q workTable) claimSQL(d dialect) string {
 	set, free, filter := q.take, "", ""
-	if q.leased {
+	switch {
+	case q.leased:
 		set, free = "claimed_until = ?", " AND (claimed_until IS NULL OR claimed_until < ?)"
+	case q.stamped:
+		set += ", claimed_until = ?"
 	}
 	if q.filter != "" {
 		filter = q.filter + " AND "
@@ -77,7 +96,7 @@ type claimOpts struct {
 func (s *Store) claim(ctx context.Context, q workTable, o claimOpts) error {
 	now := s.nowUTC()
 	var args []any
-	if q.leased {
+	if q.leased || q.stamped {
 		args = append(args, now.Add(o.Lease))
 	}
 	args = append(args, o.FilterArgs...)
