@@ -14,11 +14,15 @@ import (
 
 	"github.com/loyalpass/loyalpass/certs"
 	"github.com/loyalpass/loyalpass/internal/api"
+	"github.com/loyalpass/loyalpass/internal/automation"
 	"github.com/loyalpass/loyalpass/internal/campaign"
 	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/config"
 	"github.com/loyalpass/loyalpass/internal/console"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
+	"github.com/loyalpass/loyalpass/internal/metrics"
+	"github.com/loyalpass/loyalpass/internal/outreach"
+	"github.com/loyalpass/loyalpass/internal/sms"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/internal/webhooks"
 	"github.com/loyalpass/loyalpass/passes"
@@ -144,6 +148,11 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sender := campaign.New(campaign.Options{Store: campaign.StoreOf(st), Providers: providers, ShortURL: shortURL, Log: log,
 		StatusCallback: cfg.PublicURL + "/hooks/sms/twilio", Observe: met.SMS, Grace: shutdownGrace})
 	work.Go(func() { sender.Run(workCtx) })
+	automations, err := newAutomationRunner(cfg, st, providers, shortURL, met, log)
+	if err != nil {
+		return err
+	}
+	work.Go(func() { automations.Run(workCtx) })
 	hooks := webhooks.New(webhooks.Options{Store: st.Webhooks(), Outbound: outbound, Development: cfg.Development(), Log: log,
 		Grace: shutdownGrace})
 	work.Go(func() { hooks.Run(workCtx) })
@@ -176,6 +185,27 @@ func shortLinkBase(cfg config.Config) string {
 		return cfg.SMS.ShortURL
 	}
 	return cfg.PublicURL
+}
+
+// newAutomationRunner wires the automations' scheduler and sender: the
+// texts go through the same providers, callback and metrics as the
+// campaigns', priced by sms.prices.
+func newAutomationRunner(cfg config.Config, st *store.Store, providers map[string]sms.Provider, shortURL string,
+	met *metrics.Metrics, log *slog.Logger) (*automation.Runner, error) {
+	prices, err := cfg.SMS.PriceList()
+	if err != nil {
+		return nil, err
+	}
+	as := automation.StoreOf(st)
+	texter := &outreach.Texter{Providers: providers, StatusCallback: cfg.PublicURL + "/hooks/sms/twilio", Observe: met.SMS,
+		Log: log.With("component", "automation")}
+	return &automation.Runner{
+		Scheduler: automation.NewScheduler(automation.SchedulerOptions{Store: as, Log: log,
+			Every: time.Duration(cfg.AutomationIntervalSeconds) * time.Second}),
+		Sender: automation.NewSender(automation.SenderOptions{Store: as, Texter: texter, Prices: prices, ShortURL: shortURL,
+			Log: log}),
+		Queued: st.Automations().MessagesQueued(), Grace: shutdownGrace, Log: log,
+	}, nil
 }
 
 // expireLoop expires lapsed points every interval until ctx ends.

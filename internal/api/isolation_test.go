@@ -32,6 +32,9 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	campA := ts.mustDo(201, "POST", "/api/v1/campaigns", keyA, map[string]any{"program_id": progA, "name": "Back",
 		"template": "Вернитесь: {link}"})["id"].(string)
 	custA := cardA["customer"].(map[string]any)["id"].(string)
+	autoA := ts.mustDo(201, "POST", "/api/v1/automations", keyA, map[string]any{"program_id": progA, "name": "Welcome",
+		"trigger": map[string]any{"type": "enrolled"}, "variants": []any{map[string]any{"text": "Привет: {link}"}}})["id"].(string)
+	ts.mustDo(200, "PUT", "/api/v1/programs/"+progA+"/sms-budget", keyA, map[string]any{"monthly": 10000})
 
 	type call struct {
 		method, path, route string
@@ -70,13 +73,23 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		{"GET", "/api/v1/programs/" + progA + "/poster.pdf", "/api/v1/programs/:id/poster.pdf", nil, ""},
 		{"GET", "/api/v1/programs/" + progA + "/poster.png", "/api/v1/programs/:id/poster.png", nil, ""},
 		{"GET", "/api/v1/cards/" + serialA + "/koshelek", "/api/v1/cards/:serial/koshelek", nil, ""},
+		{"POST", "/api/v1/automations", "/api/v1/automations", map[string]any{"program_id": progA, "name": "x",
+			"trigger": map[string]any{"type": "enrolled"}, "variants": []any{map[string]any{"text": "{link}"}}}, ""},
+		{"GET", "/api/v1/automations/" + autoA, "/api/v1/automations/:id", nil, ""},
+		{"POST", "/api/v1/automations/" + autoA + "/pause", "/api/v1/automations/:id/:action", nil, ""},
+		{"GET", "/api/v1/automations/" + autoA + "/report", "/api/v1/automations/:id/report", nil, ""},
+		{"DELETE", "/api/v1/automations/" + autoA, "/api/v1/automations/:id", nil, ""},
+		{"GET", "/api/v1/cards/" + serialA + "/rhythm", "/api/v1/cards/:serial/rhythm", nil, ""},
+		{"GET", "/api/v1/programs/" + progA + "/sms-budget", "/api/v1/programs/:id/sms-budget", nil, ""},
+		{"PUT", "/api/v1/programs/" + progA + "/sms-budget", "/api/v1/programs/:id/sms-budget", map[string]any{"monthly": 1}, ""},
 	}
 	// B cannot turn on A's program's «Кошелёк» channel either.
 	calls = append(calls, call{"PATCH", "/api/v1/programs/" + progA, "/api/v1/programs/:id", map[string]any{
 		"koshelek": map[string]any{"login": "thief", "password": "long-enough-password", "push_login": "p", "push_password": "q"}}, ""})
 	// Lists are checked below: they must show B nothing of A's.
 	covered := map[string]bool{"POST /api/v1/programs": true, "GET /api/v1/programs": true, "GET /api/v1/dead-letters": true,
-		"GET /api/v1/campaigns": true, "GET /api/v1/webhooks": true, "POST /api/v1/webhooks": true, "GET /api/v1/customers": true}
+		"GET /api/v1/campaigns": true, "GET /api/v1/webhooks": true, "POST /api/v1/webhooks": true, "GET /api/v1/customers": true,
+		"GET /api/v1/automations": true}
 	for _, c := range calls {
 		covered[c.method+" "+c.route] = true
 		var body *bytes.Reader
@@ -133,6 +146,18 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	}
 	if c := ts.mustDo(200, "GET", "/api/v1/campaigns/"+campA, keyA, nil); c["status"] != "draft" {
 		t.Errorf("A's campaign changed: %v", c["status"])
+	}
+	if list := ts.mustDo(200, "GET", "/api/v1/automations", keyB, nil)["automations"].([]any); len(list) != 0 {
+		t.Errorf("B's automations = %v", list)
+	}
+	if a := ts.mustDo(200, "GET", "/api/v1/automations/"+autoA, keyA, nil); a["status"] != "active" {
+		t.Errorf("A's automation changed: %v", a["status"])
+	}
+	if b := ts.mustDo(200, "GET", "/api/v1/programs/"+progA+"/sms-budget", keyA, nil); b["monthly"] != 10000.0 {
+		t.Errorf("A's SMS budget changed: %v", b)
+	}
+	if n := ts.count("automations"); n != 1 {
+		t.Errorf("automations rows = %d, want A's 1", n)
 	}
 	if letters := ts.mustDo(200, "GET", "/api/v1/dead-letters", keyB, nil)["dead_letters"].([]any); len(letters) != 0 {
 		t.Errorf("B's dead letters = %v", letters)

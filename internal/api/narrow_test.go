@@ -24,6 +24,9 @@ var (
 	_ linkStore       = linkAggregates{}
 	_ googleStore     = googleAggregates{}
 	_ smsHookStore    = (*store.CampaignStore)(nil)
+	_ automationStore = automationAggregates{}
+	_ rhythmStore     = (*store.AutomationStore)(nil)
+	_ budgetStore     = (*store.AutomationStore)(nil)
 	_ SchemaStore     = (*store.Store)(nil)
 	_ joinStore       = joinAggregates{}
 	_ customerStore   = customerAggregates{}

@@ -30,6 +30,8 @@ func TestRequestSchemasNameEveryField(t *testing.T) {
 		"CampaignInput":    reflect.TypeFor[campaignInput](),
 		"WebhookInput":     reflect.TypeFor[webhookInput](),
 		"CustomerUpdate":   reflect.TypeFor[customerInput](),
+		"AutomationInput":  reflect.TypeFor[automationInput](),
+		"SMSBudgetInput":   reflect.TypeFor[budgetInput](),
 	}
 	doc, err := openapi3.NewLoader().LoadFromData(openAPI)
 	if err != nil {

@@ -122,6 +122,9 @@ type Server struct {
 	koshelek     *koshelekHandlers
 	koshelekCB   *koshelekCallbackHandlers
 	koshelekCard *koshelekCardHandlers
+	automations  *automationHandlers
+	rhythms      *rhythmHandlers
+	budgets      *budgetHandlers
 }
 
 // New returns a Server. It does not start listening; see Handler.
@@ -185,6 +188,9 @@ func New(opts Options) *Server {
 		koshelek:     &koshelekHandlers{base: b, auth: kauth, store: st.Koshelek},
 		koshelekCB:   &koshelekCallbackHandlers{base: b, auth: kauth, store: st.KoshelekCallbacks},
 		koshelekCard: &koshelekCardHandlers{base: b, store: st.KoshelekCards},
+		automations:  &automationHandlers{base: b, store: st.Automations, sms: opts.SMS, shortURL: urls.short},
+		rhythms:      &rhythmHandlers{base: b, store: st.Rhythms},
+		budgets:      &budgetHandlers{base: b, store: st.Budgets},
 	}
 	s.wallet.limits(opts.Wallet)
 	return s
@@ -227,6 +233,9 @@ func (s *Server) Handler() http.Handler {
 	s.referrals.routes(v1)
 	s.posters.routes(v1)
 	s.koshelekCard.routes(v1)
+	s.automations.routes(v1)
+	s.rhythms.routes(v1)
+	s.budgets.routes(v1)
 	return r
 }
 

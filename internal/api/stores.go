@@ -27,6 +27,9 @@ type Stores struct {
 	KoshelekCallbacks koshelekCallbackStore
 	ProgramKoshelek   programKoshelekStore
 	KoshelekCards     koshelekCardStore
+	Automations       automationStore
+	Rhythms           rhythmStore
+	Budgets           budgetStore
 	// Schema is what /readyz pings and compares with the migrations.
 	Schema SchemaStore
 	// Joins runs the join page; Customers the customer routes;
@@ -56,6 +59,9 @@ func StoresOf(st *store.Store) Stores {
 		Links:       linkAggregates{st.Merchants(), st.Programs(), st.Cards(), st.Campaigns()},
 		Google:      googleAggregates{st.Programs(), st.Cards(), st.Devices(), st.Campaigns()},
 		SMSHooks:    st.Campaigns(),
+		Automations: automationAggregates{st.Programs(), st.Automations()},
+		Rhythms:     st.Automations(),
+		Budgets:     st.Automations(),
 		Schema:      st,
 
 		Joins:         joinAggregates{st.Joins(), st.Referrals()},
@@ -145,4 +151,11 @@ type googleAggregates struct {
 	*store.CardStore
 	*store.DeviceStore
 	*store.CampaignStore
+}
+
+// automationAggregates is the automation group's store: automations and
+// the program each one runs in.
+type automationAggregates struct {
+	*store.ProgramStore
+	*store.AutomationStore
 }

@@ -32,7 +32,7 @@ type SenderStore interface {
 		cost int64, bonus *loyalty.Posting, respond store.Respond) error
 	TextNotSent(ctx context.Context, m store.OutgoingMessage, r store.Reservation, status, reason string, due time.Time) error
 	MarkPhoneInvalid(ctx context.Context, customerID string) error
-	OptOutCustomer(ctx context.Context, customerID string) error
+	OptOutCustomer(ctx context.Context, customerID, source string) error
 }
 
 // SenderOptions configures a Sender.
@@ -237,7 +237,7 @@ func (s *Sender) text(ctx context.Context, a store.Automation, m store.OutgoingM
 		}
 		return "failed", s.opts.Store.TextNotSent(ctx, m, r, "failed", out.Reason, now)
 	case outreach.TextOptedOut:
-		if err := s.opts.Store.OptOutCustomer(ctx, m.CustomerID); err != nil {
+		if err := s.opts.Store.OptOutCustomer(ctx, m.CustomerID, loyalty.SourceOperator); err != nil {
 			return "", err
 		}
 		return "skipped", s.opts.Store.TextNotSent(ctx, m, r, "skipped", out.Reason, now)

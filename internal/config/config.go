@@ -52,6 +52,9 @@ type Config struct {
 	Country string `toml:"country" env:"COUNTRY"`
 	// ExpiryIntervalSeconds is how often lapsed points are expired.
 	ExpiryIntervalSeconds int64 `toml:"expiry_interval_seconds" env:"EXPIRY_INTERVAL_SECONDS"`
+	// AutomationIntervalSeconds is how often each automation's trigger is
+	// evaluated (over what changed since the last evaluation).
+	AutomationIntervalSeconds int64 `toml:"automation_interval_seconds" env:"AUTOMATION_INTERVAL_SECONDS"`
 	// TrustedProxies is a comma-separated list of the addresses or CIDRs of
 	// reverse proxies whose X-Forwarded-For names the client; empty means
 	// the client is the connection's peer.
@@ -104,6 +107,38 @@ type SMS struct {
 	// CallbackSecret is the path secret of the SMS.ru and SMSC delivery
 	// callbacks (/hooks/sms/smsru/<secret>), which carry no signature.
 	CallbackSecret string `toml:"-" env:"SMS_CALLBACK_SECRET"`
+
+	// Prices is what one SMS segment costs per provider, in the merchants'
+	// currency, e.g. "smsru=4.50, smsc=3.90, twilio=7.90": automation
+	// reports show the money spent and SMS budgets are counted with it. A
+	// provider without a price costs 0.
+	Prices string `toml:"prices" env:"SMS_PRICES"`
+}
+
+// PriceList parses Prices into minor units (kopecks, cents) per segment,
+// by provider.
+func (s SMS) PriceList() (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, item := range strings.Split(s.Prices, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, price, ok := strings.Cut(item, "=")
+		name, price = strings.TrimSpace(name), strings.TrimSpace(price)
+		whole, frac, _ := strings.Cut(price, ".")
+		if !ok || name == "" || len(frac) > 2 {
+			return nil, fmt.Errorf("sms.prices %q: write provider=price with at most 2 decimals, e.g. smsru=4.50", item)
+		}
+		frac += strings.Repeat("0", 2-len(frac))
+		major, err1 := strconv.ParseInt(whole, 10, 64)
+		minor, err2 := strconv.ParseInt(frac, 10, 64)
+		if err1 != nil || err2 != nil || major < 0 || minor < 0 || major > 1_000_000 {
+			return nil, fmt.Errorf("sms.prices %q: the price is not a number from 0 to 1000000", item)
+		}
+		out[name] = major*100 + minor
+	}
+	return out, nil
 }
 
 // APNs is how pass updates reach Apple Wallet.
@@ -157,19 +192,20 @@ type Pass struct {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Addr:                  ":8080",
-		DataDir:               "./data",
-		LogLevel:              "info",
-		LogFormat:             "text",
-		MaxBodyBytes:          64 << 10,
-		Demo:                  true,
-		Country:               "RU",
-		ExpiryIntervalSeconds: 60,
-		Pass:                  Pass{TypeID: "pass.dev.loyalpass.card", TeamID: "LOYALDEV01"},
-		APNs:                  APNs{Enabled: "auto"},
-		SMS:                   SMS{Provider: "log"},
-		Wallet:                defaultWallet(),
-		Koshelek:              defaultKoshelek(),
+		Addr:                      ":8080",
+		DataDir:                   "./data",
+		LogLevel:                  "info",
+		LogFormat:                 "text",
+		MaxBodyBytes:              64 << 10,
+		Demo:                      true,
+		Country:                   "RU",
+		ExpiryIntervalSeconds:     60,
+		AutomationIntervalSeconds: 60,
+		Pass:                      Pass{TypeID: "pass.dev.loyalpass.card", TeamID: "LOYALDEV01"},
+		APNs:                      APNs{Enabled: "auto"},
+		SMS:                       SMS{Provider: "log"},
+		Wallet:                    defaultWallet(),
+		Koshelek:                  defaultKoshelek(),
 	}
 }
 
@@ -358,6 +394,12 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Wallet.validate()...)
 	errs = append(errs, c.Koshelek.validate(c.Development())...)
 	errs = append(errs, c.validateTrustedProxies()...)
+	if c.AutomationIntervalSeconds < 1 {
+		errs = append(errs, fmt.Errorf("automation_interval_seconds %d must be at least 1", c.AutomationIntervalSeconds))
+	}
+	if _, err := c.SMS.PriceList(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.ExpiryIntervalSeconds < 1 {
 		errs = append(errs, fmt.Errorf("expiry_interval_seconds %d must be at least 1", c.ExpiryIntervalSeconds))
 	}

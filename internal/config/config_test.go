@@ -69,6 +69,10 @@ func TestValidate(t *testing.T) {
 		{"tiny log cap", func(c *Config) { c.Wallet.LogMaxRows = 5 }, "wallet.log_max_rows"},
 		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = "10.0.0.0/8, proxy.local" }, "trusted_proxies"},
 		{"bad outbound allow-list", func(c *Config) { c.OutboundAllow = "127.0.0.0/8, localhost" }, "outbound_allow"},
+		{"a price without a provider", func(c *Config) { c.SMS.Prices = "=4.50" }, "sms.prices"},
+		{"a price in thousandths", func(c *Config) { c.SMS.Prices = "smsru=4.505" }, "sms.prices"},
+		{"a price that is not a number", func(c *Config) { c.SMS.Prices = "smsru=four" }, "sms.prices"},
+		{"no automation interval", func(c *Config) { c.AutomationIntervalSeconds = 0 }, "automation_interval_seconds"},
 		{"no public url with real certificate", func(c *Config) { c.Pass.CertFile, c.Pass.KeyFile = "a", "b" }, "public_url must be set"},
 	}
 	for _, tt := range tests {
@@ -79,6 +83,22 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("Validate = %v, want mention of %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestPriceList(t *testing.T) {
+	prices, err := SMS{Prices: " smsru=4.50, smsc=3.9 ,twilio=8, log=0"}.PriceList()
+	want := map[string]int64{"smsru": 450, "smsc": 390, "twilio": 800, "log": 0}
+	if err != nil || len(prices) != len(want) {
+		t.Fatalf("prices %v %v", prices, err)
+	}
+	for k, v := range want {
+		if prices[k] != v {
+			t.Errorf("%s = %d, want %d", k, prices[k], v)
+		}
+	}
+	if empty, err := (SMS{}).PriceList(); err != nil || len(empty) != 0 {
+		t.Fatalf("no prices: %v %v", empty, err)
 	}
 }
 

@@ -28,10 +28,9 @@ var (
 )
 
 // adsConsent is the one place that says whether a customer (u) may be
-// sent advertising texts: today, their SMS consent, not withdrawn by an
-// opt-out. Consent records (the latest ads/SMS record being a grant) will
-// replace this expression and nothing else.
-const adsConsent = `(u.sms_consent AND u.opted_out_at IS NULL)`
+// sent advertising texts: their latest ads or SMS consent record is a
+// grant (adsConsentOf, as campaigns ask it), and they were not erased.
+const adsConsent = `(` + adsConsentOf + ` AND u.erased_at IS NULL)`
 
 const automationMessageColumns = `id, automation_id, merchant_id, program_id, customer_id, serial_number, occurrence,
 	variant, attempts`
@@ -338,7 +337,7 @@ func (as *AutomationStore) AbandonStaleMessages(ctx context.Context) (int64, err
 }
 
 const (
-	selectMessageByProvider = `SELECT id, customer_id FROM automation_messages WHERE provider_id = ? AND provider = ?`
+	selectMessageByProvider = `SELECT id, customer_id, merchant_id FROM automation_messages WHERE provider_id = ? AND provider = ?`
 	markMessageDelivered    = `UPDATE automation_messages SET status = 'delivered', delivered_at = COALESCE(delivered_at, ?) WHERE id = ?`
 	markMessageUndelivered  = `UPDATE automation_messages SET status = 'failed', reason = ? WHERE id = ? AND status IN ('sent', 'delivered')`
 )
@@ -347,8 +346,8 @@ const (
 // concerns; false when no automation sent it.
 func (s *Store) recordTextDelivery(ctx context.Context, tx *writeTx, d DeliveryReport) (bool, error) {
 	var id int64
-	var customer string
-	err := tx.QueryRowContext(ctx, selectMessageByProvider, d.ProviderID, d.Provider).Scan(&id, &customer)
+	var customer, merchant string
+	err := tx.QueryRowContext(ctx, selectMessageByProvider, d.ProviderID, d.Provider).Scan(&id, &customer, &merchant)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -366,7 +365,7 @@ func (s *Store) recordTextDelivery(ctx context.Context, tx *writeTx, d DeliveryR
 		_, err = tx.ExecContext(ctx, markPhoneBad, now, customer)
 	}
 	if err == nil && d.OptedOut {
-		_, err = tx.ExecContext(ctx, optOutCustomer, now, customer)
+		err = s.withdrawSMS(ctx, tx, merchant, customer, loyalty.SourceOperator)
 	}
 	return true, err
 }

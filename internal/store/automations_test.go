@@ -22,12 +22,12 @@ type testClock struct {
 func (c *testClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
-func newClock() *testClock { return &testClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
+func newTestClock() *testClock { return &testClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
 
 // forEachClockedStore is forEachStore with the store on clk.
 func forEachClockedStore(t *testing.T, test func(t *testing.T, s *Store, clk *testClock)) {
 	forEachBackend(t, func(t *testing.T, url string) {
-		clk := newClock()
+		clk := newTestClock()
 		test(t, openTestStore(t, url, func(o *Options) { o.Now = clk.Now }), clk)
 	})
 }
@@ -42,10 +42,16 @@ func testAutomation(m Merchant, p loyalty.Program, trig loyalty.Trigger) *Automa
 func issue(t *testing.T, s *Store, m Merchant, p loyalty.Program, phone, birthday string) loyalty.Card {
 	t.Helper()
 	yes := true
-	c, _, err := s.Cards().IssueCard(context.Background(), IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: phone,
-		Name: "Анна", SMSConsent: &yes, Birthday: birthday})
+	ctx := context.Background()
+	c, _, err := s.Cards().IssueCard(ctx, IssueCard{MerchantID: m.ID, ProgramID: p.ID, Phone: phone,
+		Name: "Анна", SMSConsent: &yes})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if birthday != "" {
+		if _, err := s.Customers().Update(ctx, m.ID, c.CustomerID, CustomerChange{Birthday: &birthday}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return c
 }
@@ -419,7 +425,7 @@ func TestCardDeliveryAndTexts(t *testing.T) {
 func TestTwoInstancesNeverSendAMessageTwice(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		clk := newClock()
+		clk := newTestClock()
 		inst := twoInstances(t, url, clk.Now)
 		m, p := newTestProgram(t, inst[0], "shop")
 		a := testAutomation(m, p, loyalty.Trigger{Type: loyalty.TriggerEnrolled})
