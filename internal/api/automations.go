@@ -370,6 +370,8 @@ func (h *automationHandlers) move(c *gin.Context, from, to string) error {
 	return nil
 }
 
+// groupJSON is a group's customers: assigned to it, sent at least one
+// message, bought within a window.
 type groupJSON struct {
 	Assigned   int64   `json:"assigned"`
 	Sent       int64   `json:"sent"`
@@ -421,9 +423,10 @@ func (h *automationHandlers) report(c *gin.Context) error {
 	}
 	var holdout, messaged outreach.Group
 	variants := make([]outreach.Group, len(a.Variants))
-	var skipped, failed, waiting, cost, bonus int64
+	var messages, skipped, failed, waiting, cost, bonus int64
 	for _, g := range groups {
-		og := outreach.Group{Assigned: g.Assigned, Sent: g.Sent, Purchasers: g.Purchasers, Revenue: g.Revenue}
+		messages += g.Messages
+		og := outreach.Group{Assigned: g.Customers, Sent: g.Sent, Purchasers: g.Purchasers, Revenue: g.Revenue}
 		if g.Holdout {
 			holdout = og
 			continue
@@ -444,7 +447,7 @@ func (h *automationHandlers) report(c *gin.Context) error {
 	}
 	overall := outreach.Compare(messaged, holdout)
 	out := gin.H{"automation_id": a.ID, "status": a.Status, "purchase_window_days": a.PurchaseWindowDays,
-		"eligible": messaged.Assigned + holdout.Assigned, "held_out": holdout.Assigned, "sent": messaged.Sent,
+		"eligible": messages, "customers": messaged.Assigned + holdout.Assigned, "held_out": holdout.Assigned, "sent": messaged.Sent,
 		"sent_by_channel": byChannel, "skipped": skipped, "failed": failed, "waiting": waiting, "cost": cost,
 		"bonus_points": bonus, "messaged": toGroupJSON(messaged), "holdout": toGroupJSON(holdout),
 		"lift": toLiftJSON(overall), "incremental_revenue": overall.IncrementalRevenue,

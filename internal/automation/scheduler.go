@@ -178,11 +178,11 @@ func (s *Scheduler) rules(ctx context.Context, a store.Automation) error {
 }
 
 // Counts sums an automation's groups into the holdout, everyone outside
-// it, and each of n variants.
+// it, and each of n variants: customers, and those who bought.
 func Counts(groups []store.AutomationGroup, n int) (holdout, treated lift.Count, variants []lift.Count) {
 	variants = make([]lift.Count, n)
 	for _, g := range groups {
-		c := lift.Count{N: g.Assigned, Converted: g.Purchasers}
+		c := lift.Count{N: g.Customers, Converted: g.Purchasers}
 		if g.Holdout {
 			holdout.N += c.N
 			holdout.Converted += c.Converted

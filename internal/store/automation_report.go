@@ -8,21 +8,25 @@ import (
 	"time"
 )
 
-// AutomationGroup is one group of an automation's messages, the holdout
-// or a variant, with what it did: every group is measured from each
-// message's creation over the purchase window, sent or not, so the
-// holdout and the variants compare like with like.
+// AutomationGroup is one group of an automation, the holdout or a
+// variant. Its messages are counted as sent, skipped, failed or waiting;
+// its customers are what is measured: the customer is the unit the
+// holdout and the variants are drawn by, so a customer who bought
+// within the purchase window of any of their messages is one purchaser,
+// whether they got one message or five. Every group is measured from
+// each message's creation, sent or not, so the holdout and the variants
+// compare like with like.
 type AutomationGroup struct {
 	Holdout bool
 	Variant int // -1 for the holdout
-	// Assigned counts the group's messages (eligible customers); Sent,
-	// Skipped, Failed and Waiting what became of them.
-	Assigned, Sent, Skipped, Failed, Waiting int64
-	// Purchasers bought within their window; Revenue is what they paid
-	// (minor units, net of refunds).
-	Purchasers, Revenue int64
+	// Messages made; Sent, Skipped, Failed and Waiting what became of them.
+	Messages, Sent, Skipped, Failed, Waiting int64
 	// Cost is the texts' cost (minor units); Bonus the points credited.
 	Cost, Bonus int64
+	// Customers in the group; Reached those sent at least one message;
+	// Purchasers those who bought within a window; Revenue what they paid
+	// within their windows (minor units, net of refunds).
+	Customers, Reached, Purchasers, Revenue int64
 }
 
 // ChannelCount is how many messages went by a channel and what they cost.
@@ -32,18 +36,27 @@ type ChannelCount struct {
 }
 
 const (
-	// A purchase counts within [created_at, measure_until) of the message.
-	inWindow        = `t.serial_number = m.serial_number AND t.kind = 'earn' AND t.created_at >= m.created_at AND t.created_at < m.measure_until`
-	automationGroup = `SELECT m.holdout, m.variant, COUNT(*),
+	// messagesIn limits a report to the messages whose window closed by a
+	// time, or (when the first argument is true) takes them all.
+	messagesIn    = `m.automation_id = ? AND (? OR m.measure_until <= ?)`
+	groupMessages = `SELECT m.holdout, m.variant, COUNT(*),
 		COALESCE(SUM(CASE WHEN m.sent_at IS NOT NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN m.status = 'skipped' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN m.status = 'failed' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN m.status IN ('pending', 'sending') THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM transactions t WHERE ` + inWindow + `) THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM((SELECT COALESCE(SUM(t.purchase_amount - t.refunded_amount), 0) FROM transactions t WHERE ` + inWindow + `)), 0),
 		COALESCE(SUM(m.cost), 0), COALESCE(SUM(m.bonus), 0)
-		FROM automation_messages m WHERE m.automation_id = ? AND (? OR m.measure_until <= ?)
-		GROUP BY m.holdout, m.variant ORDER BY m.holdout, m.variant`
+		FROM automation_messages m WHERE ` + messagesIn + ` GROUP BY m.holdout, m.variant ORDER BY m.holdout, m.variant`
+	// A customer's purchase counts once, within the window of any of
+	// their messages in the report.
+	inAnyWindow = `t.serial_number = c.serial_number AND t.kind = 'earn' AND EXISTS (SELECT 1 FROM automation_messages m
+		WHERE ` + messagesIn + ` AND m.customer_id = c.customer_id AND t.created_at >= m.created_at AND t.created_at < m.measure_until)`
+	groupCustomers = `SELECT c.holdout, c.variant, COUNT(*), COALESCE(SUM(c.reached), 0),
+		COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM transactions t WHERE ` + inAnyWindow + `) THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM((SELECT COALESCE(SUM(t.purchase_amount - t.refunded_amount), 0) FROM transactions t WHERE ` + inAnyWindow + `)), 0)
+		FROM (SELECT m.customer_id, MIN(m.serial_number) AS serial_number, m.holdout, m.variant,
+			MAX(CASE WHEN m.sent_at IS NOT NULL THEN 1 ELSE 0 END) AS reached
+			FROM automation_messages m WHERE ` + messagesIn + ` GROUP BY m.customer_id, m.holdout, m.variant) c
+		GROUP BY c.holdout, c.variant ORDER BY c.holdout, c.variant`
 	automationChannels = `SELECT channel, COUNT(*), COALESCE(SUM(cost), 0) FROM automation_messages
 		WHERE automation_id = ? AND sent_at IS NOT NULL GROUP BY channel ORDER BY channel`
 	claimRulesCheck = `UPDATE automations SET rules_checked_at = ? WHERE id = ? AND status = 'active'
@@ -56,16 +69,42 @@ const (
 // closedBy counts only the messages whose purchase window closed by then:
 // what the auto-pause and winner rules judge on.
 func (as *AutomationStore) AutomationReport(ctx context.Context, id string, closedBy time.Time) ([]AutomationGroup, []ChannelCount, error) {
+	in := []any{id, closedBy.IsZero(), closedBy.UTC()}
 	var groups []AutomationGroup
-	err := as.s.eachRow(ctx, automationGroup, []any{id, closedBy.IsZero(), closedBy.UTC()}, func(rows *sql.Rows) error {
+	index := map[[2]int]int{}
+	key := func(holdout bool, variant int) [2]int {
+		if holdout {
+			return [2]int{1, variant}
+		}
+		return [2]int{0, variant}
+	}
+	err := as.s.eachRow(ctx, groupMessages, in, func(rows *sql.Rows) error {
 		var g AutomationGroup
-		err := rows.Scan(&g.Holdout, &g.Variant, &g.Assigned, &g.Sent, &g.Skipped, &g.Failed, &g.Waiting, &g.Purchasers,
-			&g.Revenue, &g.Cost, &g.Bonus)
+		err := rows.Scan(&g.Holdout, &g.Variant, &g.Messages, &g.Sent, &g.Skipped, &g.Failed, &g.Waiting, &g.Cost, &g.Bonus)
+		index[key(g.Holdout, g.Variant)] = len(groups)
 		groups = append(groups, g)
 		return err
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("automation groups: %w", err)
+		return nil, nil, fmt.Errorf("automation messages: %w", err)
+	}
+	// The customers' query repeats the message filter in both windows.
+	args := append(append(append([]any{}, in...), in...), in...)
+	err = as.s.eachRow(ctx, groupCustomers, args, func(rows *sql.Rows) error {
+		var holdout bool
+		var variant int
+		var customers, reached, purchasers, revenue int64
+		if err := rows.Scan(&holdout, &variant, &customers, &reached, &purchasers, &revenue); err != nil {
+			return err
+		}
+		if i, ok := index[key(holdout, variant)]; ok {
+			g := &groups[i]
+			g.Customers, g.Reached, g.Purchasers, g.Revenue = customers, reached, purchasers, revenue
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("automation customers: %w", err)
 	}
 	var channels []ChannelCount
 	err = as.s.eachRow(ctx, automationChannels, []any{id}, func(rows *sql.Rows) error {

@@ -403,11 +403,23 @@ func TestCardDeliveryAndTexts(t *testing.T) {
 			t.Fatalf("spent %d after a two-segment text, want 900", b.Spent)
 		}
 		groups, channels, err := s.Automations().AutomationReport(ctx, a.ID, time.Time{})
-		if err != nil || len(groups) != 1 || groups[0].Sent != 2 || groups[0].Skipped != 0 || groups[0].Cost != 900 || groups[0].Bonus != 50 {
+		if err != nil || len(groups) != 1 || groups[0].Messages != 3 || groups[0].Sent != 2 || groups[0].Waiting != 1 ||
+			groups[0].Cost != 900 || groups[0].Bonus != 50 || groups[0].Customers != 2 || groups[0].Reached != 2 {
 			t.Fatalf("report %+v %v", groups, err)
 		}
 		if !slices.Equal(channels, []ChannelCount{{"sms", 1, 900}, {"wallet", 1, 0}}) {
 			t.Fatalf("channels %+v", channels)
+		}
+		// c1 has two messages and buys once within both windows: one
+		// purchaser, the purchase counted once; nothing counts once the
+		// report is cut at windows that closed.
+		earnAt(t, s, m, c1.SerialNumber, "c1-buys")
+		groups, _, _ = s.Automations().AutomationReport(ctx, a.ID, time.Time{})
+		if g := groups[0]; g.Purchasers != 1 || g.Revenue != 100000 {
+			t.Fatalf("purchasers %d, revenue %d; want 1 and 100000", g.Purchasers, g.Revenue)
+		}
+		if closed, _, _ := s.Automations().AutomationReport(ctx, a.ID, clk.Now()); len(closed) != 0 {
+			t.Fatalf("windows still open, yet the closed report holds %+v", closed)
 		}
 		// A delivery report reaches the automation's text.
 		if err := s.Campaigns().RecordDelivery(ctx, DeliveryReport{Provider: "smsru", ProviderID: "p-1", Delivered: true}); err != nil {
