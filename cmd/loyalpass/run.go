@@ -22,6 +22,7 @@ Usage:
   loyalpass pass verify FILE.pkpass [--ca ROOT.pem]
   loyalpass bench [--requests 20000] [--concurrency 32] [--database URL] [--instances 1]
   loyalpass migrate --from sqlite:PATH --to postgres://USER@HOST/DB
+  loyalpass simulate [--customers 10000] [--days 180] [--seed 1] [--effect 0,5]
   loyalpass version
 
 Configuration: defaults < config file (--config or LOYALPASS_CONFIG) <
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = benchCmd(ctx, rest, stdout, stderr)
 	case "migrate":
 		err = migrateCmd(ctx, rest, stdout, stderr)
+	case "simulate":
+		err = simulateCmd(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "loyalpass", buildVersion())
 	case "help", "-h", "--help":

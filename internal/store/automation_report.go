@@ -188,3 +188,35 @@ func (as *AutomationStore) SMSBudget(ctx context.Context, merchantID, programID 
 	}
 	return b, nil
 }
+
+// MessageRow is one message of an automation as stored, for looking at
+// what an automation did message by message (the simulator's checks).
+type MessageRow struct {
+	ID                             int64
+	CustomerID, Occurrence, Status string
+	Channel, Reason                string
+	Holdout                        bool
+	Variant                        int
+	CreatedAt                      time.Time
+	SentAt                         *time.Time
+}
+
+const listMessages = `SELECT id, customer_id, occurrence, status, channel, reason, holdout, variant, created_at, sent_at
+	FROM automation_messages WHERE automation_id = ? AND id > ? ORDER BY id LIMIT ?`
+
+// Messages pages through an automation's messages after the id afterID.
+func (as *AutomationStore) Messages(ctx context.Context, automationID string, afterID int64, limit int) ([]MessageRow, error) {
+	var out []MessageRow
+	err := as.s.eachRow(ctx, listMessages, []any{automationID, afterID, limit}, func(rows *sql.Rows) error {
+		var m MessageRow
+		err := rows.Scan(&m.ID, &m.CustomerID, &m.Occurrence, &m.Status, &m.Channel, &m.Reason, &m.Holdout, &m.Variant,
+			&m.CreatedAt, &m.SentAt)
+		m.CreatedAt = m.CreatedAt.UTC()
+		out = append(out, m)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("automation messages: %w", err)
+	}
+	return out, nil
+}
