@@ -88,9 +88,9 @@ func NewSender(opts SenderOptions) *Sender {
 // Sent counts one round's messages by what became of them.
 type Sent map[string]int
 
-// RunOnce sends every due message, stopping claims when claim ends; the
-// messages in hand finish under ctx. It fails first the messages a dead
-// sender left behind.
+// RunOnce sends every due message until claim ends: then the message in
+// hand finishes under ctx and the rest of the batch goes back. It fails
+// first the messages a dead sender left behind.
 func (s *Sender) RunOnce(claim, ctx context.Context) (Sent, error) {
 	if n, err := s.opts.Store.AbandonStaleMessages(ctx); err != nil {
 		return nil, err
@@ -107,7 +107,17 @@ func (s *Sender) RunOnce(claim, ctx context.Context) (Sent, error) {
 		if len(batch) == 0 {
 			return sent, nil
 		}
-		for _, m := range batch {
+		for i, m := range batch {
+			if claim.Err() != nil {
+				// Stopping: what is claimed but not begun goes back for the
+				// next start, without counting an attempt.
+				for _, rest := range batch[i:] {
+					if err := s.opts.Store.PostponeMessage(ctx, rest, s.opts.Now()); err != nil {
+						return sent, err
+					}
+				}
+				return sent, nil
+			}
 			what, err := s.send(ctx, round, m)
 			if err != nil {
 				return sent, fmt.Errorf("message %d: %w", m.ID, err)
