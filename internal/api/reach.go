@@ -105,4 +105,3 @@ func (h *budgetHandlers) put(c *gin.Context) error {
 	c.JSON(http.StatusOK, budgetJSON(b))
 	return nil
 }
-

@@ -297,8 +297,11 @@ func (w *world) join(c *Customer) error {
 	ctx := w.ctx
 	consent := c.Consent
 	card, _, err := w.st.Cards().IssueCard(ctx, store.IssueCard{MerchantID: w.m.ID, ProgramID: w.p.ID, Phone: c.Phone,
-		Name: c.Name, SMSConsent: &consent, Birthday: c.Birthday})
+		Name: c.Name, SMSConsent: &consent})
 	if err != nil {
+		return fmt.Errorf("customer %d: %w", c.Index, err)
+	}
+	if _, err := w.st.Customers().Update(ctx, w.m.ID, card.CustomerID, store.CustomerChange{Birthday: &c.Birthday}); err != nil {
 		return fmt.Errorf("customer %d: %w", c.Index, err)
 	}
 	w.ids[card.CustomerID] = c.Index

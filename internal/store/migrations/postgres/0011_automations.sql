@@ -4,10 +4,8 @@
 -- rows every report counts); what the scheduler keeps to evaluate
 -- triggers incrementally; and the programs' SMS budgets.
 
--- birthday is "YYYY-MM-DD" or "" (the join page's customers.birthday;
--- if a migration before this one added it, this line goes).
-ALTER TABLE customers ADD COLUMN birthday TEXT NOT NULL DEFAULT '';
--- A day's birthdays are one index range, not a scan of every customer.
+-- A day's birthdays (customers.birthday, "YYYY-MM-DD" or "", from 0010) are
+-- one index range, not a scan of every customer.
 CREATE INDEX customers_birthday ON customers(merchant_id, substr(birthday, 6, 5)) WHERE birthday <> '';
 -- What changed since the scheduler last looked: cards, installs.
 CREATE INDEX cards_changed ON cards(program_id, updated_at);
