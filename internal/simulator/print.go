@@ -26,8 +26,8 @@ func (r *Result) Print(w io.Writer) {
 	checked, timing := r.RepurchaseTiming()
 	fmt.Fprintln(w, "Checks")
 	fmt.Fprintf(w, "  messages inside a %d-day frequency window:      %d\n", CapDays, len(freq))
-	fmt.Fprintf(w, "  messages to customers in a holdout:               %d\n", len(held))
-	fmt.Fprintf(w, "  repurchase reminders off the customer's own gap:  %d of %d fixed-rhythm reminders checked (within one day)\n",
+	fmt.Fprintf(w, "  messages to customers in a holdout:              %d\n", len(held))
+	fmt.Fprintf(w, "  repurchase reminders off the customer's own gap: %d of %d fixed-rhythm reminders checked (within one day)\n",
 		len(timing), checked)
 }
 

@@ -85,7 +85,7 @@ func Quick(cfg Config) Report {
 			g.Sent++
 		}
 		for _, r := range reminders {
-			if buysWithin(bought, r, r.Add(Window)) {
+			if buysWithin(bought, r.Add(time.Nanosecond), r.Add(Window)) { // after the reminder was made
 				g.Purchasers++
 				break
 			}

@@ -47,9 +47,10 @@ const (
 		COALESCE(SUM(m.cost), 0), COALESCE(SUM(m.bonus), 0)
 		FROM automation_messages m WHERE ` + messagesIn + ` GROUP BY m.holdout, m.variant ORDER BY m.holdout, m.variant`
 	// A customer's purchase counts once, within the window of any of
-	// their messages in the report.
+	// their messages in the report: after the message was made (not the
+	// purchase that made it), before the window closes.
 	inAnyWindow = `t.serial_number = c.serial_number AND t.kind = 'earn' AND EXISTS (SELECT 1 FROM automation_messages m
-		WHERE ` + messagesIn + ` AND m.customer_id = c.customer_id AND t.created_at >= m.created_at AND t.created_at < m.measure_until)`
+		WHERE ` + messagesIn + ` AND m.customer_id = c.customer_id AND t.created_at > m.created_at AND t.created_at < m.measure_until)`
 	groupCustomers = `SELECT c.holdout, c.variant, COUNT(*), COALESCE(SUM(c.reached), 0),
 		COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM transactions t WHERE ` + inAnyWindow + `) THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM((SELECT COALESCE(SUM(t.purchase_amount - t.refunded_amount), 0) FROM transactions t WHERE ` + inAnyWindow + `)), 0)

@@ -413,6 +413,7 @@ func TestCardDeliveryAndTexts(t *testing.T) {
 		// c1 has two messages and buys once within both windows: one
 		// purchaser, the purchase counted once; nothing counts once the
 		// report is cut at windows that closed.
+		clk.Advance(time.Hour)
 		earnAt(t, s, m, c1.SerialNumber, "c1-buys")
 		groups, _, _ = s.Automations().AutomationReport(ctx, a.ID, time.Time{})
 		if g := groups[0]; g.Purchasers != 1 || g.Revenue != 100000 {
