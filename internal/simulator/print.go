@@ -17,8 +17,10 @@ func (r *Result) Print(w io.Writer) {
 	cfg := r.Config
 	effects, other := cfg.effects()
 	fmt.Fprintf(w, "Simulated %d customers over %d days (seed %d) on the real engine.\n", cfg.Customers, cfg.Days, cfg.Seed)
-	fmt.Fprintf(w, "Planted response: the repurchase reminder's variants %v points, every other automation +%g.\n\n",
+	fmt.Fprintf(w, "Planted response: the repurchase reminder's variants %v points, every other automation +%g.\n",
 		effects, other)
+	fmt.Fprintf(w, "The seed makes the customers and their answers; the holdout and the variants are drawn by hashing\n"+
+		"the store's random ids, as in production, so two runs differ by that draw.\n\n")
 	for _, a := range r.Automations {
 		r.printAutomation(w, a)
 	}
@@ -73,6 +75,12 @@ func (r *Result) printAutomation(w io.Writer, a Report) {
 		}
 	}
 	tw.Flush()
+	if len(a.PerVariant) == 2 {
+		if c := outreach.Compare(a.PerVariant[1], a.PerVariant[0]); c.Valid {
+			fmt.Fprintf(w, "  variant B against A: %+.2f points, 95 %% interval %+.2f … %+.2f, p %.4f\n", c.LiftPP, c.LowPP,
+				c.HighPP, c.P)
+		}
+	}
 	if a.Overall.Valid && a.Messaged.Sent > 0 {
 		fmt.Fprintf(w, "  incremental revenue %s, %s per message sent\n", money(int64(a.Overall.IncrementalRevenue)),
 			money(int64(a.Overall.PerMessage)))
