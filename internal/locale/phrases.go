@@ -86,3 +86,11 @@ func EarnRateText(bp int) Text { return func(l *Lang) string { return l.EarnRate
 func ExpiringText(n int64, at time.Time) Text {
 	return func(l *Lang) string { return l.Expiring(n, at) }
 }
+
+// StampsOf is a stamp card's count toward its goal: "3 из 6", "3 of 6".
+func (l *Lang) StampsOf(n, goal int64) string {
+	return l.Text("stamps_of", "n", l.Int(n), "goal", l.Int(goal))
+}
+
+// StampsOfText is the Text of Lang.StampsOf.
+func StampsOfText(n, goal int64) Text { return func(l *Lang) string { return l.StampsOf(n, goal) } }
