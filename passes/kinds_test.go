@@ -307,14 +307,43 @@ func TestMajorUnits(t *testing.T) {
 }
 
 func TestStampLayoutKeepsClearOfTheEdges(t *testing.T) {
-	for total := 2; total <= 20; total++ {
-		rows, cols, cell := stampLayout(total)
-		if rows*cols < total || float64(cols)*cell > stripW-2*stripSideGap+0.01 || float64(rows)*cell > stripBand-2*stripBandGap+0.01 {
-			t.Errorf("%d stamps: %d×%d cells of %.1f pt", total, rows, cols, cell)
+	for _, a := range []stampArea{appleStrip, googleHero} {
+		for total := 2; total <= 20; total++ {
+			rows, cols, cell := a.stampLayout(total)
+			if rows*cols < total || float64(cols)*cell > float64(a.w-2*a.sideGap)+0.01 || float64(rows)*cell > float64(a.band-2*a.bandGap)+0.01 {
+				t.Errorf("%v, %d stamps: %d×%d cells of %.1f pt", a, total, rows, cols, cell)
+			}
+			if cell < 30 {
+				t.Errorf("%v, %d stamps: cells of %.1f pt are too small to read", a, total, cell)
+			}
 		}
-		if cell < 30 {
-			t.Errorf("%d stamps: cells of %.1f pt are too small to read", total, cell)
+	}
+}
+
+func TestStampHero(t *testing.T) {
+	p := kindProgram(KindStamps)
+	for _, filled := range []int{0, 4, 6, 9} {
+		data, err := StampHero(p, filled)
+		if err != nil {
+			t.Fatal(err)
 		}
+		img, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := img.Bounds(); b.Dx() != 1032 || b.Dy() != 336 {
+			t.Errorf("hero is %v, want 1032×336", b)
+		}
+		want := min(filled, 6)
+		if got := countBlobs(img, stripFG); got != want {
+			t.Errorf("%d stamps: hero shows %d filled", filled, got)
+		}
+		if got := countBlobs(img, stripLabel); got != 6-want {
+			t.Errorf("%d stamps: hero shows %d empty", filled, got)
+		}
+	}
+	if _, err := StampHero(kindProgram(KindPoints), 1); err == nil {
+		t.Error("a points program has a stamp hero")
 	}
 }
 

@@ -27,10 +27,24 @@ const (
 	stripSamples   = 4  // subsamples per pixel side, for smooth edges
 )
 
+// stampArea is where stamps are drawn, in points: the image's size, the
+// band the stamps keep to (centred), and the margins inside it.
+type stampArea struct {
+	w, h, band, sideGap, bandGap int
+}
+
+var (
+	// appleStrip is the strip slot of a store card or a coupon.
+	appleStrip = stampArea{w: stripW, h: stripH, band: stripBand, sideGap: stripSideGap, bandGap: stripBandGap}
+	// googleHero is a Google Wallet hero image: 1032×336 pixels at @3x,
+	// 3:1 or wider as Google asks, shown full width.
+	googleHero = stampArea{w: 344, h: 112, band: 112, sideGap: 16, bandGap: 8}
+)
+
 // stampLayout places total stamps in rows: the number of rows that gives
 // the largest cells, and the side of a cell, in points.
-func stampLayout(total int) (rows, cols int, cell float64) {
-	w, h := float64(stripW-2*stripSideGap), float64(stripBand-2*stripBandGap)
+func (a stampArea) stampLayout(total int) (rows, cols int, cell float64) {
+	w, h := float64(a.w-2*a.sideGap), float64(a.band-2*a.bandGap)
 	for r := 1; r <= 4; r++ {
 		c := (total + r - 1) / r
 		if size := math.Min(w/float64(c), h/float64(r)); size > cell {
@@ -46,21 +60,21 @@ type stripDesign struct {
 	icon          image.Image // nil: the default stamp
 }
 
-// drawStampStrip draws the strip of filled of total stamps at scale 1–3.
-func drawStampStrip(d stripDesign, filled, total, scale int) *image.NRGBA {
+// drawStampStrip draws filled of total stamps on area at scale 1–3.
+func drawStampStrip(a stampArea, d stripDesign, filled, total, scale int) *image.NRGBA {
 	s := float64(scale)
-	img := image.NewNRGBA(image.Rect(0, 0, stripW*scale, stripH*scale))
+	img := image.NewNRGBA(image.Rect(0, 0, a.w*scale, a.h*scale))
 	draw.Draw(img, img.Bounds(), image.NewUniform(d.bg), image.Point{}, draw.Src)
 	if total < 1 {
 		return img
 	}
-	rows, cols, cell := stampLayout(total)
-	top := (float64(stripH) - float64(rows)*cell) / 2 // the band is centred, and the rows in it
+	rows, cols, cell := a.stampLayout(total)
+	top := (float64(a.h) - float64(rows)*cell) / 2 // the band is centred, and the rows in it
 	r := 0.42 * cell * s
 	for i := 0; i < total; i++ {
 		row, col := i/cols, i%cols
 		inRow := min(cols, total-row*cols) // the last row may be shorter: centre it
-		left := (float64(stripW) - float64(inRow)*cell) / 2
+		left := (float64(a.w) - float64(inRow)*cell) / 2
 		cx := (left + (float64(col)+0.5)*cell) * s
 		cy := (top + (float64(row)+0.5)*cell) * s
 		if i < filled {
@@ -195,7 +209,7 @@ func stampStripFiles(p Program, filled, total int) ([]packedFile, error) {
 	files := make([]packedFile, 0, 3)
 	for scale := 1; scale <= 3; scale++ {
 		var buf bytes.Buffer
-		if err := enc.Encode(&buf, drawStampStrip(d, filled, total, scale)); err != nil {
+		if err := enc.Encode(&buf, drawStampStrip(appleStrip, d, filled, total, scale)); err != nil {
 			return nil, fmt.Errorf("stamp strip @%dx: %w", scale, err)
 		}
 		files = append(files, newPackedFile(imageFileName(ImageStrip, scale), buf.Bytes()))
@@ -229,4 +243,24 @@ func newStripDesign(p Program) (stripDesign, error) {
 		d.icon = icon
 	}
 	return d, nil
+}
+
+// StampHero draws the Google Wallet hero image of a stamp card of p with
+// filled stamps: 1032×336 pixels, PNG, in the program's colours and stamp
+// icon. It depends on nothing else, so it may be served at a URL that
+// names the program version and the count (Google caches images by URL).
+func StampHero(p Program, filled int) ([]byte, error) {
+	if p.StampsRequired < 1 {
+		return nil, fmt.Errorf("program %s: a stamp card needs its goal", p.ID)
+	}
+	d, err := newStripDesign(p)
+	if err != nil {
+		return nil, err
+	}
+	filled = max(0, min(filled, p.StampsRequired))
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, drawStampStrip(googleHero, d, filled, p.StampsRequired, 3)); err != nil {
+		return nil, fmt.Errorf("stamp hero: %w", err)
+	}
+	return buf.Bytes(), nil
 }
