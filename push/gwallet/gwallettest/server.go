@@ -60,10 +60,10 @@ type Server struct {
 	mu        sync.Mutex
 	resources map[string]map[string]map[string]any // kind → id → fields
 	notified  map[string]int
-	requests []Request
-	failN    int
-	failCode int
-	auth     *oauthfake.Issuer
+	requests  []Request
+	failN     int
+	failCode  int
+	auth      *oauthfake.Issuer
 }
 
 var resourceID = regexp.MustCompile(`^[0-9]+\.[A-Za-z0-9._-]+$`)
