@@ -98,8 +98,11 @@ func ValidateProgram(p Program) error {
 			return fieldErrorf(o.field, "%s is not a setting of %s programs", o.field, kind)
 		}
 	}
-	if err := ValidateTiers(p.Tiers, p.TierBasis); err != nil {
-		return err
+	// An unset basis is the store's default (points) when no tier needs it.
+	if p.TierBasis != "" || len(p.Tiers) > 0 {
+		if err := ValidateTiers(p.Tiers, p.TierBasis); err != nil {
+			return err
+		}
 	}
 	if p.PointsLifetimeDays < 0 || p.PointsLifetimeDays > MaxValidDays {
 		return fieldErrorf("points_lifetime_days", "points_lifetime_days must be 0 (never expire) to %d", MaxValidDays)

@@ -103,7 +103,7 @@ func (s *Store) postLine(ctx context.Context, tx *writeTx, p loyalty.Posting) (P
 	if st.Program, err = ledgerProgram(ctx, tx, card.ProgramID); err != nil {
 		return Posted{}, err
 	}
-	if p.Debits() {
+	if st.NeedsLots(p) {
 		if st.Lots, err = loadLots(ctx, tx, card.SerialNumber); err != nil {
 			return Posted{}, err
 		}
@@ -125,17 +125,18 @@ func (s *Store) postLine(ctx context.Context, tx *writeTx, p loyalty.Posting) (P
 }
 
 const (
-	selectProgramRules = `SELECT earn_rate_bp, tiers, tier_basis, tier_downgrade, points_lifetime_days
-		FROM programs WHERE id = ?`
+	selectProgramRules = `SELECT earn_rate_bp, tiers, tier_basis, tier_downgrade, points_lifetime_days,
+		kind, stamps_required, stamp_min_purchase, discount_percent FROM programs WHERE id = ?`
 	selectLine = `SELECT ` + transactionColumns + ` FROM transactions WHERE id = ? AND serial_number = ?`
 )
 
-// ledgerProgram loads only what the ledger needs of a program: its rules.
+// ledgerProgram loads only what the ledger needs of a program: its kind
+// and rules.
 func ledgerProgram(ctx context.Context, tx *writeTx, programID string) (loyalty.Program, error) {
 	p := loyalty.Program{ID: programID}
 	var tiers string
 	err := tx.QueryRowContext(ctx, selectProgramRules, programID).Scan(&p.EarnRateBP, &tiers, &p.TierBasis,
-		&p.TierDowngrade, &p.PointsLifetimeDays)
+		&p.TierDowngrade, &p.PointsLifetimeDays, &p.Kind, &p.StampsRequired, &p.StampMinPurchase, &p.DiscountPercent)
 	if err != nil {
 		return p, fmt.Errorf("load program rules: %w", err)
 	}
