@@ -70,6 +70,7 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		{"GET", "/api/v1/programs/" + progA + "/poster.pdf", "/api/v1/programs/:id/poster.pdf", nil, ""},
 		{"GET", "/api/v1/programs/" + progA + "/poster.png", "/api/v1/programs/:id/poster.png", nil, ""},
 		{"GET", "/api/v1/cards/" + serialA + "/koshelek", "/api/v1/cards/:serial/koshelek", nil, ""},
+		{"GET", "/api/v1/programs/" + progA + "/liability", "/api/v1/programs/:id/liability", nil, ""},
 	}
 	// B cannot turn on A's program's «Кошелёк» channel either.
 	calls = append(calls, call{"PATCH", "/api/v1/programs/" + progA, "/api/v1/programs/:id", map[string]any{

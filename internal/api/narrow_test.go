@@ -24,6 +24,7 @@ var (
 	_ linkStore       = linkAggregates{}
 	_ googleStore     = googleAggregates{}
 	_ smsHookStore    = (*store.CampaignStore)(nil)
+	_ liabilityStore  = (*store.LiabilityStore)(nil)
 	_ SchemaStore     = (*store.Store)(nil)
 	_ joinStore       = joinAggregates{}
 	_ customerStore   = customerAggregates{}

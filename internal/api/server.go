@@ -122,6 +122,7 @@ type Server struct {
 	koshelek     *koshelekHandlers
 	koshelekCB   *koshelekCallbackHandlers
 	koshelekCard *koshelekCardHandlers
+	liability    *liabilityHandlers
 }
 
 // New returns a Server. It does not start listening; see Handler.
@@ -165,7 +166,7 @@ func New(opts Options) *Server {
 			urls: urls,
 
 			koshelek: programKoshelek{store: st.ProgramKoshelek, box: opts.Koshelek.Box, public: urls.public}},
-		cards:        &cardHandlers{base: b, store: st.Cards, urls: urls, passes: opts.Passes},
+		cards:        &cardHandlers{base: b, store: st.Cards, programs: st.Programs, urls: urls, passes: opts.Passes},
 		transactions: &transactionHandlers{base: b, store: st.Ledger, urls: urls, metrics: opts.Metrics},
 		messages:     &messageHandlers{base: b, store: st.Messages, urls: urls},
 		fcm:          &fcmHandlers{base: b, store: st.FCM, on: opts.FCM},
@@ -185,6 +186,7 @@ func New(opts Options) *Server {
 		koshelek:     &koshelekHandlers{base: b, auth: kauth, store: st.Koshelek},
 		koshelekCB:   &koshelekCallbackHandlers{base: b, auth: kauth, store: st.KoshelekCallbacks},
 		koshelekCard: &koshelekCardHandlers{base: b, store: st.KoshelekCards},
+		liability:    &liabilityHandlers{base: b, store: st.Liability},
 	}
 	s.wallet.limits(opts.Wallet)
 	return s
@@ -227,6 +229,7 @@ func (s *Server) Handler() http.Handler {
 	s.referrals.routes(v1)
 	s.posters.routes(v1)
 	s.koshelekCard.routes(v1)
+	s.liability.routes(v1)
 	return r
 }
 

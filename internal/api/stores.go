@@ -27,6 +27,7 @@ type Stores struct {
 	KoshelekCallbacks koshelekCallbackStore
 	ProgramKoshelek   programKoshelekStore
 	KoshelekCards     koshelekCardStore
+	Liability         liabilityStore
 	// Schema is what /readyz pings and compares with the migrations.
 	Schema SchemaStore
 	// Joins runs the join page; Customers the customer routes;
@@ -56,6 +57,7 @@ func StoresOf(st *store.Store) Stores {
 		Links:       linkAggregates{st.Merchants(), st.Programs(), st.Cards(), st.Campaigns()},
 		Google:      googleAggregates{st.Programs(), st.Cards(), st.Devices(), st.Campaigns()},
 		SMSHooks:    st.Campaigns(),
+		Liability:   st.Liabilities(),
 		Schema:      st,
 
 		Joins:         joinAggregates{st.Joins(), st.Referrals()},

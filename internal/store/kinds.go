@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
@@ -25,4 +27,10 @@ func programKindArgs(p *loyalty.Program) []any {
 func programKindDests(p *loyalty.Program) []any {
 	return []any{&p.StampsRequired, &p.Reward, &p.StampMinPurchase, &p.DiscountPercent, &p.Offer, &p.ValidDays,
 		&p.ValidUntil, &p.Currency, &p.PointValue}
+}
+
+// ProgramByID returns the program with the given id, whoever owns it, or
+// ErrNotFound. Only what a program shows in public may be served from it.
+func (pg *ProgramStore) ProgramByID(ctx context.Context, id string) (loyalty.Program, error) {
+	return scanProgram(pg.s.read.QueryRowContext(ctx, selectProgramByID, id))
 }

@@ -19,6 +19,9 @@ var ErrIdempotencyReuse = errors.New("idempotency key reused with a different re
 type Posted struct {
 	Transaction loyalty.Transaction
 	Card        loyalty.Card
+	// Program is what the ledger read of the card's program: its kind and
+	// rules (loyalty.Program with its settings for the ledger only).
+	Program loyalty.Program
 }
 
 // Answer is the stored reply to an idempotent request.
@@ -121,12 +124,12 @@ func (s *Store) postLine(ctx context.Context, tx *writeTx, p loyalty.Posting) (P
 	if err != nil {
 		return Posted{}, err
 	}
-	return Posted{Transaction: txn, Card: out.Card}, nil
+	return Posted{Transaction: txn, Card: out.Card, Program: st.Program}, nil
 }
 
 const (
 	selectProgramRules = `SELECT earn_rate_bp, tiers, tier_basis, tier_downgrade, points_lifetime_days,
-		kind, stamps_required, stamp_min_purchase, discount_percent FROM programs WHERE id = ?`
+		kind, stamps_required, stamp_min_purchase, discount_percent, currency FROM programs WHERE id = ?`
 	selectLine = `SELECT ` + transactionColumns + ` FROM transactions WHERE id = ? AND serial_number = ?`
 )
 
@@ -136,7 +139,8 @@ func ledgerProgram(ctx context.Context, tx *writeTx, programID string) (loyalty.
 	p := loyalty.Program{ID: programID}
 	var tiers string
 	err := tx.QueryRowContext(ctx, selectProgramRules, programID).Scan(&p.EarnRateBP, &tiers, &p.TierBasis,
-		&p.TierDowngrade, &p.PointsLifetimeDays, &p.Kind, &p.StampsRequired, &p.StampMinPurchase, &p.DiscountPercent)
+		&p.TierDowngrade, &p.PointsLifetimeDays, &p.Kind, &p.StampsRequired, &p.StampMinPurchase, &p.DiscountPercent,
+		&p.Currency)
 	if err != nil {
 		return p, fmt.Errorf("load program rules: %w", err)
 	}
