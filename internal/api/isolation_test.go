@@ -32,6 +32,10 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	campA := ts.mustDo(201, "POST", "/api/v1/campaigns", keyA, map[string]any{"program_id": progA, "name": "Back",
 		"template": "Вернитесь: {link}"})["id"].(string)
 	custA := cardA["customer"].(map[string]any)["id"].(string)
+	couponA := ts.mustDo(201, "POST", "/api/v1/programs", keyA, map[string]any{"name": "Купон", "kind": "coupon",
+		"offer": "−20%", "valid_days": 30})["id"].(string)
+	issueA := ts.mustDo(202, "POST", "/api/v1/programs/"+couponA+"/coupon-issues", keyA,
+		map[string]any{"source_program_id": progA})["id"].(string)
 
 	type call struct {
 		method, path, route string
@@ -71,6 +75,9 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		{"GET", "/api/v1/programs/" + progA + "/poster.png", "/api/v1/programs/:id/poster.png", nil, ""},
 		{"GET", "/api/v1/cards/" + serialA + "/koshelek", "/api/v1/cards/:serial/koshelek", nil, ""},
 		{"GET", "/api/v1/programs/" + progA + "/liability", "/api/v1/programs/:id/liability", nil, ""},
+		{"POST", "/api/v1/programs/" + couponA + "/coupon-issues", "/api/v1/programs/:id/coupon-issues",
+			map[string]any{"source_program_id": progA}, ""},
+		{"GET", "/api/v1/coupon-issues/" + issueA, "/api/v1/coupon-issues/:id", nil, ""},
 	}
 	// B cannot turn on A's program's «Кошелёк» channel either.
 	calls = append(calls, call{"PATCH", "/api/v1/programs/" + progA, "/api/v1/programs/:id", map[string]any{

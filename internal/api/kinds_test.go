@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loyalpass/loyalpass/internal/couponissue"
 )
 
 // TestProgramKinds creates a program of each kind and reads back its
@@ -238,5 +240,50 @@ func TestGiftTransactionsAndLiability(t *testing.T) {
 	}
 	if !strings.Contains(ts.do("GET", "/api/v1/cards/"+serial+"/transactions", key, nil).Body.String(), `"kind":"load"`) {
 		t.Error("the initial amount is not a load line")
+	}
+}
+
+// TestCouponIssueJob issues a coupon to a segment through the API: one
+// call answers with a job, whose progress reaches done as the issuer
+// works through it.
+func TestCouponIssueJob(t *testing.T) {
+	ts := newTestServer(t)
+	key := ts.merchant("coupons")
+	points := ts.program(key)
+	for i := range 3 {
+		ts.card(key, points, fmt.Sprintf("+7912345678%d", i))
+	}
+	coupon := ts.mustDo(201, "POST", "/api/v1/programs", key, map[string]any{"name": "Купон", "kind": "coupon",
+		"offer": "−20%", "valid_days": 10})["id"].(string)
+	res := ts.do("POST", "/api/v1/programs/"+coupon+"/coupon-issues", key, map[string]any{"source_program_id": points})
+	job := res.json(t)
+	if res.Code != 202 || job["status"] != "running" || job["total"] != 3.0 || job["pending"] != 3.0 ||
+		res.Header().Get("Location") != "/api/v1/coupon-issues/"+job["id"].(string) {
+		t.Fatalf("coupon issue = %d %v", res.Code, job)
+	}
+	issuer := couponissue.New(couponissue.Options{Store: ts.store.CouponIssues(), Cards: ts.store.Cards()})
+	for {
+		n, err := issuer.RunOnce(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	job = ts.mustDo(200, "GET", "/api/v1/coupon-issues/"+job["id"].(string), key, nil)
+	if job["status"] != "done" || job["issued"] != 3.0 || job["pending"] != 0.0 {
+		t.Errorf("job after the issuer: %v", job)
+	}
+	if cards := ts.mustDo(200, "GET", "/api/v1/cards?program_id="+coupon, key, nil)["cards"].([]any); len(cards) != 3 ||
+		cards[0].(map[string]any)["coupon_state"] != "active" {
+		t.Errorf("coupon cards %v", cards)
+	}
+	wantError(t, ts.do("POST", "/api/v1/programs/"+points+"/coupon-issues", key, map[string]any{"source_program_id": points}),
+		409, "not_a_coupon_program", "")
+	wantError(t, ts.do("POST", "/api/v1/programs/"+coupon+"/coupon-issues", key, map[string]any{"source_program_id": points,
+		"inactive_days": -1}), 422, "invalid_field", "inactive_days")
+	if res := ts.do("POST", "/api/v1/programs/"+coupon+"/coupon-issues", key, map[string]any{"source_program_id": "prg_nosuch"}); res.Code != 404 {
+		t.Errorf("an unknown source program = %d", res.Code)
 	}
 }

@@ -37,6 +37,7 @@ var (
 	_ koshelekCallbackStore = (*store.KoshelekStore)(nil)
 	_ programKoshelekStore  = (*store.KoshelekStore)(nil)
 	_ koshelekCardStore     = (*store.KoshelekStore)(nil)
+	_ couponIssueStore      = (*store.CouponIssueStore)(nil)
 )
 
 // maxHandlerStore is the most methods a handler group's store may have:

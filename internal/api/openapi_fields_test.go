@@ -30,6 +30,7 @@ func TestRequestSchemasNameEveryField(t *testing.T) {
 		"CampaignInput":    reflect.TypeFor[campaignInput](),
 		"WebhookInput":     reflect.TypeFor[webhookInput](),
 		"CustomerUpdate":   reflect.TypeFor[customerInput](),
+		"CouponIssueInput": reflect.TypeFor[couponIssueInput](),
 	}
 	doc, err := openapi3.NewLoader().LoadFromData(openAPI)
 	if err != nil {

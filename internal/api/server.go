@@ -123,6 +123,7 @@ type Server struct {
 	koshelekCB   *koshelekCallbackHandlers
 	koshelekCard *koshelekCardHandlers
 	liability    *liabilityHandlers
+	coupons      *couponIssueHandlers
 }
 
 // New returns a Server. It does not start listening; see Handler.
@@ -187,6 +188,7 @@ func New(opts Options) *Server {
 		koshelekCB:   &koshelekCallbackHandlers{base: b, auth: kauth, store: st.KoshelekCallbacks},
 		koshelekCard: &koshelekCardHandlers{base: b, store: st.KoshelekCards},
 		liability:    &liabilityHandlers{base: b, store: st.Liability},
+		coupons:      &couponIssueHandlers{base: b, store: st.Coupons},
 	}
 	s.wallet.limits(opts.Wallet)
 	return s
@@ -230,6 +232,7 @@ func (s *Server) Handler() http.Handler {
 	s.posters.routes(v1)
 	s.koshelekCard.routes(v1)
 	s.liability.routes(v1)
+	s.coupons.routes(v1)
 	return r
 }
 

@@ -28,6 +28,7 @@ type Stores struct {
 	ProgramKoshelek   programKoshelekStore
 	KoshelekCards     koshelekCardStore
 	Liability         liabilityStore
+	Coupons           couponIssueStore
 	// Schema is what /readyz pings and compares with the migrations.
 	Schema SchemaStore
 	// Joins runs the join page; Customers the customer routes;
@@ -58,6 +59,7 @@ func StoresOf(st *store.Store) Stores {
 		Google:      googleAggregates{st.Programs(), st.Cards(), st.Devices(), st.Campaigns()},
 		SMSHooks:    st.Campaigns(),
 		Liability:   st.Liabilities(),
+		Coupons:     st.CouponIssues(),
 		Schema:      st,
 
 		Joins:         joinAggregates{st.Joins(), st.Referrals()},

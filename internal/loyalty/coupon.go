@@ -1,6 +1,9 @@
 package loyalty
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Coupon states, as a coupon card shows them.
 const (
@@ -60,4 +63,18 @@ func decideCoupon(st State, p Posting, now time.Time) (line, error) {
 		return line{}, ErrCouponExpired
 	}
 	return line{Kind: p.Kind, Points: -1, Reason: p.Reason, redeemed: true}, nil
+}
+
+// ErrNotCoupon refuses issuing coupons in bulk into a program that is not
+// a coupon program.
+var ErrNotCoupon = errors.New("not a coupon program")
+
+// CheckCouponIssue says whether coupons of p may be issued to a segment
+// at now: p must be a coupon program whose coupons can still be issued.
+func CheckCouponIssue(p Program, now time.Time) error {
+	if p.KindOf() != KindCoupon {
+		return ErrNotCoupon
+	}
+	_, err := CouponValidUntil(p, now)
+	return err
 }

@@ -14,6 +14,7 @@ type queue int
 const (
 	outboxQueue  queue = iota // outbox rows: pushes, Google patches, FCM messages
 	webhookQueue              // webhook deliveries
+	couponQueue               // coupons issued to a segment
 	numQueues
 )
 

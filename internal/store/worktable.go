@@ -44,7 +44,7 @@ var (
 )
 
 // workTables lists every table of durable work, for tests.
-var workTables = []workTable{outboxTable, webhookTable, recipientTable}
+var workTables = []workTable{outboxTable, webhookTable, recipientTable, couponItemTable}
 
 // claimSQL is the claim of q in dialect d. The outer check of the waiting
 // state leaves alone a row another claim took while this one waited.
