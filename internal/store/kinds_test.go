@@ -114,6 +114,10 @@ func TestProgramKindsRoundTrip(t *testing.T) {
 func TestConcurrentStamps(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		m, p := newKindProgram(t, s, "Stamps", loyalty.Program{Kind: loyalty.KindStamps, StampsRequired: 3, Reward: "Кофе"})
+		ep := &WebhookEndpoint{MerchantID: m.ID, URL: "https://crm.example.com/hook", Secret: "whsec_x", Events: []string{EventBalanceChanged}}
+		if err := s.Webhooks().CreateWebhookEndpoint(context.Background(), ep); err != nil {
+			t.Fatal(err)
+		}
 		serial := issueCards(t, s, m, p, 1)[0]
 		const stamps = 31
 		errs := race(stamps, func(i int) error {
@@ -132,6 +136,15 @@ func TestConcurrentStamps(t *testing.T) {
 		s.read.QueryRow(`SELECT COUNT(*) FROM transactions WHERE serial_number = ? AND rewards = 1`, serial).Scan(&rewardLines)
 		if rewardLines != 10 {
 			t.Errorf("%d lines made a reward, want 10", rewardLines)
+		}
+		// Every stamp told the merchant's webhook, the rewards with it, and
+		// queued the card's push, in the stamp's own transaction.
+		var events, withRewards, pushes int64
+		s.read.QueryRow(`SELECT COUNT(*) FROM webhook_deliveries WHERE event = 'balance.changed'`).Scan(&events)
+		s.read.QueryRow(`SELECT COUNT(*) FROM webhook_deliveries WHERE payload LIKE '%"rewards":%'`).Scan(&withRewards)
+		s.read.QueryRow(`SELECT COUNT(*) FROM outbox WHERE serial_number = ?`, serial).Scan(&pushes)
+		if events != stamps || withRewards != stamps-2 || pushes != stamps {
+			t.Errorf("%d stamps: %d webhook events, %d with rewards, %d outbox rows", stamps, events, withRewards, pushes)
 		}
 
 		errs = race(12, func(i int) error {
