@@ -14,6 +14,17 @@ const (
 	BarcodeCode128 = "code128"
 )
 
+// Program kinds, as internal/loyalty names them: each has its own look.
+// Points, stamps, discount and gift cards are store cards; a coupon is a
+// coupon pass.
+const (
+	KindPoints   = "points"
+	KindStamps   = "stamps"
+	KindDiscount = "discount"
+	KindCoupon   = "coupon"
+	KindGift     = "gift"
+)
+
 // Languages loyalpass ships. A program's Locale may be any language of
 // the catalogue (internal/locale); these two are the ones code names.
 const (
@@ -31,6 +42,9 @@ type Design struct {
 	// "logo@3x.png", "strip.png", …) to PNG bytes. Missing kinds fall back to
 	// the embedded defaults in assets/.
 	Images map[string][]byte
+	// StampIcon is the PNG a stamp card draws each filled stamp with (the
+	// merchant's "stamp" image, its largest scale); nil draws the default.
+	StampIcon []byte
 }
 
 // Program is what a pass needs to know about the loyalty program.
@@ -45,6 +59,26 @@ type Program struct {
 	Locale           string // a language of the catalogue ("ru", "en"): the pass's default language
 	Design           Design
 	Version          int64 // grows when the program's look or terms change
+
+	// Kind is one of the Kind* constants; empty is KindPoints.
+	Kind string
+	// StampsRequired and Reward are a stamp card's goal and what it gives.
+	StampsRequired int
+	Reward         string
+	// Offer is what a coupon gives ("−20% на всё").
+	Offer string
+	// Currency (ISO 4217) and CurrencyDigits (of its minor unit) are what
+	// a gift card's balance is counted in.
+	Currency       string
+	CurrencyDigits int
+}
+
+// kind is p.Kind, KindPoints when unset.
+func (p Program) kind() string {
+	if p.Kind == "" {
+		return KindPoints
+	}
+	return p.Kind
 }
 
 // Field is an extra label/value pair for the back of the card.
@@ -75,6 +109,17 @@ type Card struct {
 	// Message is the merchant's latest message: a back field whose change
 	// shows on the lock screen. Empty means none.
 	Message string
+
+	// Balance counts the card's own unit: points, stamps on a stamp card
+	// (toward the program's goal), minor units of a gift card's currency.
+	// Rewards are a stamp card's rewards ready to use.
+	Rewards int64
+	// DiscountPercent is the discount a discount card gives now.
+	DiscountPercent int
+	// ValidUntil is when a coupon lapses; Redeemed that it was used, which
+	// voids the pass.
+	ValidUntil *time.Time
+	Redeemed   bool
 }
 
 // Expiry is a number of points and the day they lapse.

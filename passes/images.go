@@ -46,11 +46,13 @@ func scaleError(kind string, err error) error {
 	return fmt.Errorf("scale %s image: %w", kind, err)
 }
 
-// Image kinds a store card shows.
+// Image kinds a store card shows, and the stamp a stamp card's strip is
+// drawn with (not a file of the package itself).
 const (
 	ImageIcon  = "icon"
 	ImageLogo  = "logo"
 	ImageStrip = "strip"
+	ImageStamp = "stamp"
 )
 
 // imageBox is the space Wallet allots to an image kind, in points.
@@ -70,6 +72,9 @@ var imageBoxes = map[string]imageBox{
 	ImageIcon:  {w: 38, h: 38},
 	ImageLogo:  {w: 160, h: 50},
 	ImageStrip: {w: 375, h: 144, cover: true},
+	// A stamp fills at most 1.2 × 0.42 of a 54-point cell (six stamps in
+	// a row); 50 points leaves room for the largest.
+	ImageStamp: {w: 50, h: 50},
 }
 
 var pngSignature = []byte("\x89PNG\r\n\x1a\n")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/loyalpass/loyalpass/internal/locale"
 )
@@ -32,27 +33,36 @@ const (
 	keyBackNumber = "number_back"
 	keyMessage    = "message"
 	keyExpiring   = "expiring"
+	keyStamps     = "stamps"
+	keyRewards    = "rewards"
+	keyReward     = "reward"
+	keyDiscount   = "discount"
+	keyOffer      = "offer"
+	keyValidUntil = "valid_until"
 )
 
-// passJSON is pass.json of a store card. Only the keys loyalpass sets are
-// here; see Apple's "Pass" object reference for the rest.
+// passJSON is pass.json of a store card or a coupon. Only the keys
+// loyalpass sets are here; see Apple's "Pass" object reference for the
+// rest.
 type passJSON struct {
-	FormatVersion       int        `json:"formatVersion"`
-	PassTypeIdentifier  string     `json:"passTypeIdentifier"`
-	TeamIdentifier      string     `json:"teamIdentifier"`
-	SerialNumber        string     `json:"serialNumber"`
-	OrganizationName    string     `json:"organizationName"`
-	Description         string     `json:"description"`
-	LogoText            string     `json:"logoText,omitempty"`
-	ForegroundColor     string     `json:"foregroundColor,omitempty"`
-	BackgroundColor     string     `json:"backgroundColor,omitempty"`
-	LabelColor          string     `json:"labelColor,omitempty"`
-	SharingProhibited   bool       `json:"sharingProhibited,omitempty"`
-	Voided              bool       `json:"voided,omitempty"`
-	WebServiceURL       string     `json:"webServiceURL,omitempty"`
-	AuthenticationToken string     `json:"authenticationToken,omitempty"`
-	Barcodes            []barcode  `json:"barcodes"`
-	StoreCard           passFields `json:"storeCard"`
+	FormatVersion       int         `json:"formatVersion"`
+	PassTypeIdentifier  string      `json:"passTypeIdentifier"`
+	TeamIdentifier      string      `json:"teamIdentifier"`
+	SerialNumber        string      `json:"serialNumber"`
+	OrganizationName    string      `json:"organizationName"`
+	Description         string      `json:"description"`
+	LogoText            string      `json:"logoText,omitempty"`
+	ForegroundColor     string      `json:"foregroundColor,omitempty"`
+	BackgroundColor     string      `json:"backgroundColor,omitempty"`
+	LabelColor          string      `json:"labelColor,omitempty"`
+	SharingProhibited   bool        `json:"sharingProhibited,omitempty"`
+	Voided              bool        `json:"voided,omitempty"`
+	ExpirationDate      string      `json:"expirationDate,omitempty"`
+	WebServiceURL       string      `json:"webServiceURL,omitempty"`
+	AuthenticationToken string      `json:"authenticationToken,omitempty"`
+	Barcodes            []barcode   `json:"barcodes"`
+	StoreCard           *passFields `json:"storeCard,omitempty"`
+	Coupon              *passFields `json:"coupon,omitempty"`
 }
 
 type barcode struct {
@@ -63,6 +73,7 @@ type barcode struct {
 }
 
 type passFields struct {
+	HeaderFields    []field `json:"headerFields,omitempty"`
 	PrimaryFields   []field `json:"primaryFields,omitempty"`
 	SecondaryFields []field `json:"secondaryFields,omitempty"`
 	AuxiliaryFields []field `json:"auxiliaryFields,omitempty"`
@@ -77,6 +88,9 @@ type field struct {
 	Value         any    `json:"value"`
 	ChangeMessage string `json:"changeMessage,omitempty"`
 	NumberStyle   string `json:"numberStyle,omitempty"`
+	CurrencyCode  string `json:"currencyCode,omitempty"`
+	DateStyle     string `json:"dateStyle,omitempty"`
+	TimeStyle     string `json:"timeStyle,omitempty"`
 }
 
 // passContent is what buildPassJSON needs besides the program and card.
@@ -136,42 +150,20 @@ func buildPassJSON(pc passContent, p Program, c Card, l *localizer) ([]byte, err
 		pj.AuthenticationToken = c.AuthenticationToken
 	}
 
-	sf := &pj.StoreCard
-	sf.PrimaryFields = []field{{
-		Key:           keyBalance,
-		Label:         l.key(textBalance),
-		Value:         c.Balance, // a number, so %@ in changeMessage shows it
-		ChangeMessage: l.key(textBalanceChange),
-		NumberStyle:   "PKNumberStyleDecimal",
-	}}
-	// A store card shows at most four secondary and auxiliary fields.
-	if c.HolderName != "" {
-		sf.SecondaryFields = append(sf.SecondaryFields, field{Key: keyHolder, Label: l.key(textHolder), Value: c.HolderName})
+	sf, err := buildFields(p, c, l)
+	if err != nil {
+		return nil, fmt.Errorf("card %s: %w", c.SerialNumber, err)
 	}
-	if c.Tier != "" {
-		sf.SecondaryFields = append(sf.SecondaryFields, field{Key: keyTier, Label: l.key(textTier), Value: c.Tier})
-	}
-	sf.AuxiliaryFields = []field{{Key: keyNumber, Label: l.key(textCardNumber), Value: c.Number}}
-
-	// The merchant's message goes first on the back; a new text changes the
-	// field, and its changeMessage puts the text on the lock screen.
-	if c.Message != "" {
-		sf.BackFields = append(sf.BackFields, field{Key: keyMessage, Label: l.key(textMessage), Value: c.Message, ChangeMessage: "%@"})
-	}
-
-	if p.Terms != "" {
-		sf.BackFields = append(sf.BackFields, field{Key: keyTerms, Label: l.key(textTerms), Value: p.Terms})
-	}
-	if rate := effectiveRate(p, c); rate > 0 {
-		sf.BackFields = append(sf.BackFields, field{Key: keyEarn, Label: l.key(textEarn), Value: l.key(locale.EarnRateText(rate))})
-	}
-	sf.BackFields = append(sf.BackFields, field{Key: keyBackNumber, Label: l.key(textCardNumber), Value: c.Number})
-	if e := c.Expiring; e.Points > 0 {
-		sf.BackFields = append(sf.BackFields, field{Key: keyExpiring, Label: l.key(textExpiring),
-			Value: l.key(locale.ExpiringText(e.Points, e.At))})
-	}
-	for _, f := range c.BackFields {
-		sf.BackFields = append(sf.BackFields, field{Key: f.Key, Label: f.Label, Value: f.Value})
+	if p.kind() == KindCoupon {
+		pj.Coupon = sf
+		// Wallet greys a used coupon out and shows one past its date as
+		// expired by itself.
+		pj.Voided = c.Voided || c.Redeemed
+		if c.ValidUntil != nil {
+			pj.ExpirationDate = c.ValidUntil.UTC().Format(time.RFC3339)
+		}
+	} else {
+		pj.StoreCard = sf
 	}
 	if err := checkUniqueKeys(sf); err != nil {
 		return nil, fmt.Errorf("card %s: %w", c.SerialNumber, err)
@@ -230,7 +222,7 @@ func checkCard(p Program, c Card, webServiceURL string, texts *locale.Catalogue)
 // checkUniqueKeys reports a field key used twice anywhere on the pass.
 func checkUniqueKeys(sf *passFields) error {
 	seen := make(map[string]bool, 12)
-	for _, group := range [][]field{sf.PrimaryFields, sf.SecondaryFields, sf.AuxiliaryFields, sf.BackFields} {
+	for _, group := range [][]field{sf.HeaderFields, sf.PrimaryFields, sf.SecondaryFields, sf.AuxiliaryFields, sf.BackFields} {
 		for _, f := range group {
 			if seen[f.Key] {
 				return fmt.Errorf("field key %q is used twice", f.Key)

@@ -31,6 +31,7 @@ type Renderer struct {
 	defaults    []packedFile // the embedded default images
 	defaultsErr error
 	designs     imageCache
+	strips      stripCache // stamp cards' strips by program version and count
 }
 
 // NewRenderer returns a Renderer that signs with m. webServiceURL is the
@@ -55,12 +56,13 @@ func WithTexts(c *locale.Catalogue) RendererOption {
 	return func(r *Renderer) { r.texts = c }
 }
 
-// Render returns the signed .pkpass of card c in program p.
+// Render returns the signed .pkpass of card c in program p: a store
+// card, or a coupon pass for a coupon program.
 //
 // The package holds pass.json, the icon, logo and strip images at @1x, @2x
 // and @3x (the program's Design.Images in place of the defaults, file by
-// file), en.lproj and ru.lproj pass.strings with the pass's fixed texts,
-// manifest.json and signature.
+// file; a stamp card's strip drawn with its stamps), en.lproj and ru.lproj
+// pass.strings with the pass's fixed texts, manifest.json and signature.
 //
 // Fixed labels are keyed by their wording in Program.Locale (English when
 // empty); an empty BarcodeFormat means QR. Images are hashed once per
@@ -74,6 +76,11 @@ func (r *Renderer) Render(p Program, c Card) ([]byte, error) {
 	images, err := r.imagesFor(p)
 	if err != nil {
 		return nil, fmt.Errorf("render pass %s: %w", c.SerialNumber, err)
+	}
+	if p.kind() == KindStamps {
+		if images, err = r.withStampStrip(images, p, c); err != nil {
+			return nil, fmt.Errorf("render pass %s: %w", c.SerialNumber, err)
+		}
 	}
 
 	tag := p.Locale

@@ -20,6 +20,19 @@ var (
 	textTerms         = locale.Msg("terms")
 	textEarn          = locale.Msg("earn_label")
 	textExpiring      = locale.Msg("expiring_label")
+
+	textStamps            = locale.Msg("stamps")
+	textStampsChange      = locale.Msg("stamps_change")
+	textRewards           = locale.Msg("rewards")
+	textRewardsChange     = locale.Msg("rewards_change")
+	textReward            = locale.Msg("reward_label")
+	textDiscount          = locale.Msg("discount")
+	textDiscountChange    = locale.Msg("discount_change")
+	textTierChange        = locale.Msg("tier_change")
+	textOffer             = locale.Msg("offer")
+	textValidUntil        = locale.Msg("valid_until")
+	textGiftBalance       = locale.Msg("gift_balance")
+	textGiftBalanceChange = locale.Msg("gift_balance_change")
 )
 
 // localizer collects the fixed texts a pass uses. A text's key is its

@@ -19,6 +19,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/config"
 	"github.com/loyalpass/loyalpass/internal/console"
+	"github.com/loyalpass/loyalpass/internal/couponissue"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/metrics"
 	"github.com/loyalpass/loyalpass/internal/outreach"
@@ -156,6 +157,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	hooks := webhooks.New(webhooks.Options{Store: st.Webhooks(), Outbound: outbound, Development: cfg.Development(), Log: log,
 		Grace: shutdownGrace})
 	work.Go(func() { hooks.Run(workCtx) })
+	coupons := couponissue.New(couponissue.Options{Store: st.CouponIssues(), Cards: st.Cards(), Log: log})
+	work.Go(func() { coupons.Run(workCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

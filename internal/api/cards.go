@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/mail"
 	"regexp"
@@ -38,9 +39,10 @@ type cardStore interface {
 // their passes.
 type cardHandlers struct {
 	base
-	store  cardStore
-	urls   cardURLs
-	passes PassSource
+	store    cardStore
+	programs cardPrograms
+	urls     cardURLs
+	passes   PassSource
 }
 
 func (h *cardHandlers) routes(v1 gin.IRouter) {
@@ -64,6 +66,8 @@ type issueCardInput struct {
 	Name       string `json:"name"`
 	Email      string `json:"email"`
 	SMSConsent *bool  `json:"sms_consent"`
+	// InitialAmount is what a gift card starts with, in minor units.
+	InitialAmount *int64 `json:"initial_amount"`
 }
 
 type cardJSON struct {
@@ -91,6 +95,8 @@ type cardJSON struct {
 	// GoogleSaveURL is the card's "Add to Google Wallet" link (see
 	// GoogleSaveLink); absent when Google Wallet is off or the card voided.
 	GoogleSaveURL string `json:"google_save_url,omitempty"`
+
+	cardKindJSON
 }
 
 type customerJSON struct {
@@ -101,8 +107,9 @@ type customerJSON struct {
 	SMSConsent bool   `json:"sms_consent"`
 }
 
-func (u cardURLs) cardJSON(c loyalty.Card) cardJSON {
-	return cardJSON{SerialNumber: c.SerialNumber, Number: c.Number, ProgramID: c.ProgramID,
+// cardJSON is card c of program p as the API shows it.
+func (u cardURLs) cardJSON(c loyalty.Card, p loyalty.Program) cardJSON {
+	return cardJSON{cardKindJSON: cardKind(c, p, time.Now()), SerialNumber: c.SerialNumber, Number: c.Number, ProgramID: c.ProgramID,
 		Balance: c.Balance, Tier: c.Tier, Status: c.Status, Version: c.Version,
 		LifetimePoints: c.LifetimePoints, LifetimeSpend: c.LifetimeSpend, LastPurchaseAt: c.LastPurchaseAt,
 		Customer: customerJSON{ID: c.Customer.ID, Phone: c.Customer.Phone, Name: c.Customer.Name, Email: c.Customer.Email,
@@ -151,18 +158,45 @@ func (h *cardHandlers) issue(c *gin.Context) error {
 			return invalid("email", "email is not a valid address")
 		}
 	}
-	card, created, err := h.store.IssueCard(c.Request.Context(), store.IssueCard{MerchantID: mid, ProgramID: c.Param("id"),
-		Phone: e164, Name: in.Name, Email: in.Email, SMSConsent: in.SMSConsent})
+	issue := store.IssueCard{MerchantID: mid, ProgramID: c.Param("id"), Phone: e164, Name: in.Name, Email: in.Email,
+		SMSConsent: in.SMSConsent}
+	if in.InitialAmount != nil {
+		if *in.InitialAmount < 1 || *in.InitialAmount > maxAmount {
+			return invalid("initial_amount", "initial_amount must be 1 to %d minor units", int64(maxAmount))
+		}
+		issue.InitialAmount = *in.InitialAmount
+	}
+	card, created, err := h.store.IssueCard(c.Request.Context(), issue)
 	if err != nil {
-		return storeError(err, "program")
+		return issueError(err)
+	}
+	prog, err := h.programs.Program(c.Request.Context(), mid, card.ProgramID)
+	if err != nil {
+		return internal(err)
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 		h.log.InfoContext(c.Request.Context(), "card issued", "serial", card.SerialNumber, "phone", phone.Mask(e164))
 	}
-	c.JSON(status, h.urls.cardJSON(card))
+	c.JSON(status, h.urls.cardJSON(card, prog))
 	return nil
+}
+
+// issueError maps the refusals of issuing a card.
+func issueError(err error) error {
+	var fieldErr *loyalty.FieldError
+	switch {
+	case errors.As(err, &fieldErr):
+		return invalid(fieldErr.Field, "%s", fieldErr.Message)
+	case errors.Is(err, store.ErrCardExists):
+		return &Error{Status: http.StatusConflict, Code: "card_exists", Field: "phone",
+			Message: "the customer already has a card of this program; add money to it with a load transaction"}
+	case errors.Is(err, loyalty.ErrCouponExpired):
+		return &Error{Status: http.StatusConflict, Code: "coupon_expired",
+			Message: "the program's valid_until has passed: its coupons can no longer be issued"}
+	}
+	return storeError(err, "program")
 }
 
 // cardDetailJSON is a single card with its installations and the points
@@ -196,7 +230,11 @@ func (h *cardHandlers) get(c *gin.Context) error {
 	if err != nil {
 		return internal(err)
 	}
-	out := cardDetailJSON{cardJSON: h.urls.cardJSON(card), Installs: []installsJSON{}}
+	prog, err := h.programs.Program(ctx, card.MerchantID, card.ProgramID)
+	if err != nil {
+		return internal(err)
+	}
+	out := cardDetailJSON{cardJSON: h.urls.cardJSON(card, prog), Installs: []installsJSON{}}
 	for _, in := range installs {
 		out.Installs = append(out.Installs, installsJSON(in))
 		if first := in.FirstInstallAt; out.FirstInstalledAt == nil || first.Before(*out.FirstInstalledAt) {
@@ -224,7 +262,11 @@ func (h *cardHandlers) list(c *gin.Context) error {
 		if err != nil {
 			return storeError(err, "card")
 		}
-		c.JSON(http.StatusOK, gin.H{"cards": []cardJSON{h.urls.cardJSON(card)}, "next_cursor": ""})
+		prog, err := h.programs.Program(c.Request.Context(), mid, card.ProgramID)
+		if err != nil {
+			return internal(err)
+		}
+		c.JSON(http.StatusOK, gin.H{"cards": []cardJSON{h.urls.cardJSON(card, prog)}, "next_cursor": ""})
 		return nil
 	}
 	after, limit, err := pageParams(c)
@@ -240,8 +282,13 @@ func (h *cardHandlers) list(c *gin.Context) error {
 		return internal(err)
 	}
 	out := make([]cardJSON, len(cards))
+	progs := programsOf{store: h.programs, mid: mid}
 	for i, card := range cards {
-		out[i] = h.urls.cardJSON(card)
+		prog, err := progs.of(c.Request.Context(), card)
+		if err != nil {
+			return internal(err)
+		}
+		out[i] = h.urls.cardJSON(card, prog)
 	}
 	next := ""
 	if len(cards) == limit {
@@ -257,7 +304,11 @@ func (h *cardHandlers) void(c *gin.Context) error {
 	if err != nil {
 		return storeError(err, "card")
 	}
-	c.JSON(http.StatusOK, h.urls.cardJSON(card))
+	prog, err := h.programs.Program(c.Request.Context(), card.MerchantID, card.ProgramID)
+	if err != nil {
+		return internal(err)
+	}
+	c.JSON(http.StatusOK, h.urls.cardJSON(card, prog))
 	return nil
 }
 

@@ -269,8 +269,12 @@ func (ts *testServer) fixtures(key string) map[string]string {
 	hook := ts.mustDo(201, "POST", "/api/v1/webhooks", key, map[string]any{"url": "https://hooks.example.com/lp", "events": []string{"card.issued"}})
 	ts.mustDo(201, "POST", "/api/v1/cards/"+serial+"/fcm-tokens", key, map[string]any{"token": "fixture:token"})
 	cust := ts.mustDo(200, "GET", "/api/v1/cards/"+serial, key, nil)["customer"].(map[string]any)["id"].(string)
+	coupon := ts.mustDo(201, "POST", "/api/v1/programs", key, map[string]any{"name": "Купон", "kind": "coupon",
+		"offer": "−20%", "valid_days": 30})["id"].(string)
+	issue := ts.mustDo(202, "POST", "/api/v1/programs/"+coupon+"/coupon-issues", key, map[string]any{"source_program_id": prog})
 	return map[string]string{"program": prog, "card": serial, "campaign": camp["id"].(string),
-		"webhook": hook["id"].(string), "token": "fixture:token", "customer": cust}
+		"webhook": hook["id"].(string), "token": "fixture:token", "customer": cust, "coupon": coupon,
+		"couponIssue": issue["id"].(string)}
 }
 
 // fixtureName says which fixture a path parameter names.
@@ -278,6 +282,10 @@ func fixtureName(path, param string) string {
 	switch {
 	case param == "serial":
 		return "card"
+	case path == "/programs/{id}/coupon-issues":
+		return "coupon"
+	case strings.HasPrefix(path, "/coupon-issues/"):
+		return "couponIssue"
 	case param == "token":
 		return "token"
 	case strings.HasPrefix(path, "/programs/"):

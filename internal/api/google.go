@@ -7,14 +7,18 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/assets"
+	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/googlewallet"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/passes"
 	"github.com/loyalpass/loyalpass/passes/google"
 )
 
@@ -38,6 +42,7 @@ type googleStore interface {
 	RecordGoogleCallback(ctx context.Context, cb store.GoogleCallback) (bool, error)
 	RecordInstall(ctx context.Context, serial string, respond store.Respond) error
 	ProgramImages(ctx context.Context, programID string) (map[string][]byte, error)
+	ProgramByID(ctx context.Context, id string) (loyalty.Program, error)
 }
 
 // googleHandlers serve the Google Wallet side: save links, Google's
@@ -61,6 +66,50 @@ func (h *googleHandlers) routes(r gin.IRouter) {
 	r.GET(GoogleSavePath+":serial", h.wrap(h.save))
 	r.POST(googlewallet.CallbackPath, h.wrap(h.callback))
 	r.GET("/assets/programs/:id/logo.png", h.wrap(h.logo))
+	r.GET("/assets/programs/:id/stamps/:version/:file", h.wrap(h.stampHero))
+}
+
+// stampHeroFile is the file name of a stamp hero: "{filled}-of-{goal}.png".
+var stampHeroFile = regexp.MustCompile(`^([0-9]{1,2})-of-([0-9]{1,2})\.png$`)
+
+// stampHero serves the hero image Google fetches for a stamp card
+// (google.Issuer.StampHeroURL): the card's stamps drawn in the program's
+// colours and stamp icon. The URL names the program version and the
+// count, so each picture has its own and Google's cache never shows an
+// old one; a version other than the program's is not served.
+func (h *googleHandlers) stampHero(c *gin.Context) error {
+	if h.google == nil {
+		return errGoogleOff
+	}
+	ctx := c.Request.Context()
+	m := stampHeroFile.FindStringSubmatch(c.Param("file"))
+	if m == nil {
+		return notFound("image")
+	}
+	prog, err := h.store.ProgramByID(ctx, c.Param("id"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notFound("image")
+	case err != nil:
+		return internal(err)
+	}
+	filled, _ := strconv.Atoi(m[1])
+	goal, _ := strconv.Atoi(m[2])
+	if prog.KindOf() != loyalty.KindStamps || goal != prog.StampsRequired || filled > goal ||
+		c.Param("version") != strconv.FormatInt(prog.Version, 10) {
+		return notFound("image")
+	}
+	images, err := h.store.ProgramImages(ctx, prog.ID)
+	if err != nil {
+		return internal(err)
+	}
+	png, err := passes.StampHero(cardpass.ProgramFor(store.Merchant{}, prog, images), filled)
+	if err != nil {
+		return internal(err)
+	}
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Data(http.StatusOK, "image/png", png)
+	return nil
 }
 
 // logo serves the program logo Google fetches for the class

@@ -35,6 +35,10 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 	autoA := ts.mustDo(201, "POST", "/api/v1/automations", keyA, map[string]any{"program_id": progA, "name": "Welcome",
 		"trigger": map[string]any{"type": "enrolled"}, "variants": []any{map[string]any{"text": "Привет: {link}"}}})["id"].(string)
 	ts.mustDo(200, "PUT", "/api/v1/programs/"+progA+"/sms-budget", keyA, map[string]any{"monthly": 10000})
+	couponA := ts.mustDo(201, "POST", "/api/v1/programs", keyA, map[string]any{"name": "Купон", "kind": "coupon",
+		"offer": "−20%", "valid_days": 30})["id"].(string)
+	issueA := ts.mustDo(202, "POST", "/api/v1/programs/"+couponA+"/coupon-issues", keyA,
+		map[string]any{"source_program_id": progA})["id"].(string)
 
 	type call struct {
 		method, path, route string
@@ -82,6 +86,10 @@ func TestMerchantsSeeOnlyTheirOwnData(t *testing.T) {
 		{"GET", "/api/v1/cards/" + serialA + "/rhythm", "/api/v1/cards/:serial/rhythm", nil, ""},
 		{"GET", "/api/v1/programs/" + progA + "/sms-budget", "/api/v1/programs/:id/sms-budget", nil, ""},
 		{"PUT", "/api/v1/programs/" + progA + "/sms-budget", "/api/v1/programs/:id/sms-budget", map[string]any{"monthly": 1}, ""},
+		{"GET", "/api/v1/programs/" + progA + "/liability", "/api/v1/programs/:id/liability", nil, ""},
+		{"POST", "/api/v1/programs/" + couponA + "/coupon-issues", "/api/v1/programs/:id/coupon-issues",
+			map[string]any{"source_program_id": progA}, ""},
+		{"GET", "/api/v1/coupon-issues/" + issueA, "/api/v1/coupon-issues/:id", nil, ""},
 	}
 	// B cannot turn on A's program's «Кошелёк» channel either.
 	calls = append(calls, call{"PATCH", "/api/v1/programs/" + progA, "/api/v1/programs/:id", map[string]any{

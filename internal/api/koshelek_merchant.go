@@ -195,7 +195,7 @@ func (h *programHandlers) updateWithKoshelek(c *gin.Context, in programUpdateInp
 	}
 	var change func(*loyalty.Program) error
 	if in.programInput != (programInput{}) {
-		change = in.apply
+		change = in.applyAt(time.Now())
 	}
 	p, ks, err := k.store.UpdateProgram(c.Request.Context(), merchantID(c), c.Param("id"), change,
 		func(ks *store.KoshelekSettings) error { return in.Koshelek.apply(ks, k.box) })

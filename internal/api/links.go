@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -103,6 +104,7 @@ func (h *linkHandlers) Page(ctx context.Context, token string, r *http.Request) 
 	if h.googleSaveURL != nil && card.Status == loyalty.CardActive {
 		p.GoogleSaveURL = h.googleSaveURL(card)
 	}
+	pageKind(&p, card, prog, time.Now())
 	if card.Customer.SMSConsent || card.Customer.OptedOut {
 		p.OptOutURL = h.shortURL + "/c/" + token + "/optout"
 	}
@@ -166,4 +168,24 @@ func (h *linkHandlers) pass(c *gin.Context) error {
 	c.Header("Referrer-Policy", "no-referrer")
 	c.Data(http.StatusOK, "application/vnd.apple.pkpass", pass.Data)
 	return nil
+}
+
+// pageKind fills in what the landing page shows of card by its program's
+// kind.
+func pageKind(p *landing.Page, card loyalty.Card, prog loyalty.Program, now time.Time) {
+	p.Kind = prog.KindOf()
+	switch p.Kind {
+	case loyalty.KindStamps:
+		p.StampsRequired, p.Rewards, p.Reward = prog.StampsRequired, card.Rewards, prog.Reward
+	case loyalty.KindDiscount:
+		p.DiscountPercent, p.Tier = prog.DiscountFor(card.Tier), prog.Rules().TierName(card.Tier)
+	case loyalty.KindCoupon:
+		p.Offer, p.CouponState = prog.Offer, loyalty.CouponState(card, now)
+		if card.ValidUntil != nil {
+			p.ValidUntil = *card.ValidUntil
+		}
+	case loyalty.KindGift:
+		p.Currency = prog.CurrencyOf()
+		p.CurrencyDigits, _ = loyalty.CurrencyDigits(p.Currency)
+	}
 }

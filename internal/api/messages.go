@@ -15,6 +15,7 @@ import (
 type messageStore interface {
 	SetCardMessage(ctx context.Context, merchantID, serial, text string) (loyalty.Card, error)
 	SetProgramMessage(ctx context.Context, merchantID, programID, text string) (int64, error)
+	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
 }
 
 // messageHandlers put a lock-screen message on one card or on every card
@@ -73,7 +74,11 @@ func (h *messageHandlers) card(c *gin.Context) error {
 	if err != nil {
 		return ledgerError(err)
 	}
-	c.JSON(http.StatusOK, gin.H{"card": h.urls.cardJSON(card), "length": utf8.RuneCountInString(text), "warning": warning})
+	prog, err := h.store.Program(c.Request.Context(), card.MerchantID, card.ProgramID)
+	if err != nil {
+		return internal(err)
+	}
+	c.JSON(http.StatusOK, gin.H{"card": h.urls.cardJSON(card, prog), "length": utf8.RuneCountInString(text), "warning": warning})
 	return nil
 }
 

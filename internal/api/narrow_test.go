@@ -27,6 +27,7 @@ var (
 	_ automationStore = automationAggregates{}
 	_ rhythmStore     = (*store.AutomationStore)(nil)
 	_ budgetStore     = (*store.AutomationStore)(nil)
+	_ liabilityStore  = (*store.LiabilityStore)(nil)
 	_ SchemaStore     = (*store.Store)(nil)
 	_ joinStore       = joinAggregates{}
 	_ customerStore   = customerAggregates{}
@@ -39,6 +40,7 @@ var (
 	_ koshelekCallbackStore = (*store.KoshelekStore)(nil)
 	_ programKoshelekStore  = (*store.KoshelekStore)(nil)
 	_ koshelekCardStore     = (*store.KoshelekStore)(nil)
+	_ couponIssueStore      = (*store.CouponIssueStore)(nil)
 )
 
 // maxHandlerStore is the most methods a handler group's store may have:

@@ -32,6 +32,7 @@ func TestRequestSchemasNameEveryField(t *testing.T) {
 		"CustomerUpdate":   reflect.TypeFor[customerInput](),
 		"AutomationInput":  reflect.TypeFor[automationInput](),
 		"SMSBudgetInput":   reflect.TypeFor[budgetInput](),
+		"CouponIssueInput": reflect.TypeFor[couponIssueInput](),
 	}
 	doc, err := openapi3.NewLoader().LoadFromData(openAPI)
 	if err != nil {

@@ -66,6 +66,20 @@ type programInput struct {
 	// Join and Referral change only the fields they name.
 	Join     *joinInput     `json:"join"`
 	Referral *referralInput `json:"referral"`
+
+	// Kind is set on create only (default points); each kind's settings
+	// are refused on a program of another kind (loyalty.ValidateProgram).
+	Kind             *string `json:"kind"`
+	StampsRequired   *int    `json:"stamps_required"`
+	Reward           *string `json:"reward"`
+	StampMinPurchase *int64  `json:"stamp_min_purchase"`
+	DiscountPercent  *int    `json:"discount_percent"`
+	Offer            *string `json:"offer"`
+	ValidDays        *int    `json:"valid_days"`
+	// ValidUntil is RFC 3339; a valid_days > 0 replaces it.
+	ValidUntil *string `json:"valid_until"`
+	Currency   *string `json:"currency"`
+	PointValue *int64  `json:"point_value"`
 }
 
 type designInput struct {
@@ -97,9 +111,20 @@ type programJSON struct {
 	// served, while the channel is on (koshelek_merchant.go).
 	KoshelekBaseURL string        `json:"koshelek_base_url,omitempty"`
 	Koshelek        *koshelekJSON `json:"koshelek,omitempty"`
-	Version         int64         `json:"version"`
-	CreatedAt       time.Time     `json:"created_at"`
-	UpdatedAt       time.Time     `json:"updated_at"`
+	Kind            string        `json:"kind"`
+	// Each kind's settings, present on programs of that kind only.
+	StampsRequired   int        `json:"stamps_required,omitempty"`
+	Reward           string     `json:"reward,omitempty"`
+	StampMinPurchase int64      `json:"stamp_min_purchase,omitempty"`
+	DiscountPercent  *int       `json:"discount_percent,omitempty"`
+	Offer            string     `json:"offer,omitempty"`
+	ValidDays        int        `json:"valid_days,omitempty"`
+	ValidUntil       *time.Time `json:"valid_until,omitempty"`
+	Currency         string     `json:"currency,omitempty"`
+	PointValue       int64      `json:"point_value,omitempty"`
+	Version          int64      `json:"version"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
 }
 
 type designJSON struct {
@@ -113,18 +138,113 @@ type designJSON struct {
 var (
 	colorRE        = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 	barcodeFormats = []string{passes.BarcodeQR, passes.BarcodePDF417, passes.BarcodeAztec, passes.BarcodeCode128}
-	imageKinds     = []string{"icon", "logo", "strip"}
+	imageKinds     = []string{"icon", "logo", "strip", "stamp"}
 )
 
 // maxLogoText bounds the text beside the logo, which shares the pass's top
 // row with the header fields.
 const maxLogoText = 40
 
-// newProgram is a program with the defaults that a create fills in.
-func newProgram(merchantID string) loyalty.Program {
-	return loyalty.Program{MerchantID: merchantID, Kind: loyalty.KindPoints, EarnRateBP: 500, Join: loyalty.DefaultJoinSettings(),
+// newProgram is a program of kind with the defaults that a create fills
+// in: a points program earns 5 %; a discount program's tiers count spend;
+// a gift program counts roubles.
+func newProgram(merchantID, kind string) loyalty.Program {
+	p := loyalty.Program{MerchantID: merchantID, Kind: kind, Join: loyalty.DefaultJoinSettings(),
 		BarcodeFormat: passes.BarcodeQR, TierBasis: loyalty.BasisPoints,
 		Locale: passes.LocaleRU, BackgroundColor: "#1f2937", ForegroundColor: "#ffffff", LabelColor: "#cbd5e1"}
+	switch kind {
+	case loyalty.KindPoints:
+		p.EarnRateBP = 500
+	case loyalty.KindDiscount:
+		p.TierBasis = loyalty.BasisSpend
+	case loyalty.KindGift:
+		p.Currency = "RUB"
+	}
+	return p
+}
+
+// kindOf is the kind a create asks for: points when left out.
+func (in programInput) kindOf() (string, error) {
+	if in.Kind == nil {
+		return loyalty.KindPoints, nil
+	}
+	if err := loyalty.ValidateKind(*in.Kind); err != nil || *in.Kind == "" {
+		return "", invalid("kind", "kind must be one of %s", strings.Join(loyalty.Kinds, ", "))
+	}
+	return *in.Kind, nil
+}
+
+// applyAt is apply with the time a new valid_until must be after.
+func (in programInput) applyAt(now time.Time) func(p *loyalty.Program) error {
+	return func(p *loyalty.Program) error {
+		if in.Kind != nil && *in.Kind != p.KindOf() {
+			return invalid("kind", "a program's kind cannot change: its cards' ledgers are of that kind")
+		}
+		if err := in.applyKind(p, now); err != nil {
+			return err
+		}
+		return in.apply(p)
+	}
+}
+
+// applyKind copies the kinds' settings present in in onto p. A setting
+// given empty or zero is refused where the kinds that have it need a
+// value: only leaving it out leaves it unset.
+func (in programInput) applyKind(p *loyalty.Program, now time.Time) error {
+	for _, f := range []struct {
+		field string
+		empty bool
+		rule  string
+	}{
+		{"reward", in.Reward != nil && strings.TrimSpace(*in.Reward) == "", "reward must be 1 to 100 characters"},
+		{"offer", in.Offer != nil && strings.TrimSpace(*in.Offer) == "", "offer must be 1 to 60 characters"},
+		{"valid_days", in.ValidDays != nil && *in.ValidDays < 1, "valid_days must be 1 to 3650"},
+		{"stamps_required", in.StampsRequired != nil && *in.StampsRequired < loyalty.MinStamps, "stamps_required must be 2 to 20"},
+	} {
+		if f.empty {
+			return invalid(f.field, "%s", f.rule)
+		}
+	}
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = strings.TrimSpace(*src)
+		}
+	}
+	set(&p.Reward, in.Reward)
+	set(&p.Offer, in.Offer)
+	set(&p.Currency, in.Currency)
+	for _, f := range []struct {
+		dst *int
+		src *int
+	}{{&p.StampsRequired, in.StampsRequired}, {&p.DiscountPercent, in.DiscountPercent}, {&p.ValidDays, in.ValidDays}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if in.StampMinPurchase != nil {
+		p.StampMinPurchase = *in.StampMinPurchase
+	}
+	if in.PointValue != nil {
+		p.PointValue = *in.PointValue
+	}
+	if in.ValidUntil != nil {
+		at, err := time.Parse(time.RFC3339, *in.ValidUntil)
+		if err != nil {
+			return invalid("valid_until", "valid_until must be a date and time with an offset, like 2026-12-31T21:00:00Z")
+		}
+		at = at.UTC()
+		p.ValidUntil = &at
+		if err := loyalty.CheckValidUntil(*p, now); err != nil {
+			return invalid("valid_until", "valid_until must be in the future")
+		}
+		if in.ValidDays == nil {
+			p.ValidDays = 0 // a fixed date replaces the days
+		}
+	} else if in.ValidDays != nil && *in.ValidDays > 0 {
+		p.ValidUntil = nil // days replace a fixed date
+	}
+	return checkTexts(textValue{textRule{field: "reward", max: loyalty.MaxRewardLen}, p.Reward},
+		textValue{textRule{field: "offer", max: loyalty.MaxOfferLen}, p.Offer})
 }
 
 // apply copies the fields present in in onto p and validates the result.
@@ -208,12 +328,16 @@ func validateProgram(p *loyalty.Program) error {
 		return err
 	}
 	var fieldErr *loyalty.FieldError
-	if err := errors.Join(loyalty.ValidateKind(p.Kind), loyalty.ValidateTiers(p.Tiers, p.TierBasis),
-		p.Join.Validate(), p.Referral.Validate()); errors.As(err, &fieldErr) {
+	if err := errors.Join(p.Join.Validate(), p.Referral.Validate()); errors.As(err, &fieldErr) {
 		return invalid(fieldErr.Field, "%s", fieldErr.Message)
 	}
 	if p.PointsLifetimeDays < 0 || p.PointsLifetimeDays > 3650 {
 		return invalid("points_lifetime_days", "points_lifetime_days must be 0 (points never expire) to 3650")
+	}
+	if err := loyalty.ValidateProgram(*p); errors.As(err, &fieldErr) {
+		return invalid(fieldErr.Field, "%s", fieldErr.Message)
+	} else if err != nil {
+		return internal(err)
 	}
 	for field, v := range map[string]string{"design.background_color": p.BackgroundColor,
 		"design.foreground_color": p.ForegroundColor, "design.label_color": p.LabelColor} {
@@ -242,13 +366,19 @@ func toProgramJSON(p loyalty.Program) programJSON {
 			images[k] = "custom"
 		}
 	}
-	return programJSON{ID: p.ID, Name: p.Name, CurrencyLabel: p.CurrencyLabel, EarnRateBP: p.EarnRateBP,
+	out := programJSON{ID: p.ID, Name: p.Name, CurrencyLabel: p.CurrencyLabel, EarnRateBP: p.EarnRateBP,
 		WelcomeBonus: p.WelcomeBonus, Terms: p.Terms, BarcodeFormat: p.BarcodeFormat, Locale: p.Locale,
 		Design: designJSON{BackgroundColor: p.BackgroundColor, ForegroundColor: p.ForegroundColor,
 			LabelColor: p.LabelColor, LogoText: p.LogoText, Images: images},
 		Tiers: tiers, TierBasis: p.TierBasis, TierDowngrade: p.TierDowngrade, PointsLifetimeDays: p.PointsLifetimeDays,
 		Join: p.Join, Referral: p.Referral,
+		Kind: p.KindOf(), StampsRequired: p.StampsRequired, Reward: p.Reward, StampMinPurchase: p.StampMinPurchase,
+		Offer: p.Offer, ValidDays: p.ValidDays, ValidUntil: p.ValidUntil, Currency: p.Currency, PointValue: p.PointValue,
 		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+	if p.KindOf() == loyalty.KindDiscount {
+		out.DiscountPercent = &p.DiscountPercent
+	}
+	return out
 }
 
 func (h *programHandlers) create(c *gin.Context) error {
@@ -256,8 +386,12 @@ func (h *programHandlers) create(c *gin.Context) error {
 	if err := h.decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p := newProgram(merchantID(c))
-	if err := in.apply(&p); err != nil {
+	kind, err := in.kindOf()
+	if err != nil {
+		return err
+	}
+	p := newProgram(merchantID(c), kind)
+	if err := in.applyAt(time.Now())(&p); err != nil {
 		return err
 	}
 	if err := h.store.CreateProgram(c.Request.Context(), &p); err != nil {
@@ -317,7 +451,7 @@ func (h *programHandlers) update(c *gin.Context) error {
 	if in.Koshelek != nil {
 		return h.updateWithKoshelek(c, in)
 	}
-	p, err := h.store.UpdateProgram(c.Request.Context(), merchantID(c), c.Param("id"), in.apply)
+	p, err := h.store.UpdateProgram(c.Request.Context(), merchantID(c), c.Param("id"), in.applyAt(time.Now()))
 	if err != nil {
 		return storeError(err, "program")
 	}

@@ -125,6 +125,8 @@ type Server struct {
 	automations  *automationHandlers
 	rhythms      *rhythmHandlers
 	budgets      *budgetHandlers
+	liability    *liabilityHandlers
+	coupons      *couponIssueHandlers
 }
 
 // New returns a Server. It does not start listening; see Handler.
@@ -168,7 +170,7 @@ func New(opts Options) *Server {
 			urls: urls,
 
 			koshelek: programKoshelek{store: st.ProgramKoshelek, box: opts.Koshelek.Box, public: urls.public}},
-		cards:        &cardHandlers{base: b, store: st.Cards, urls: urls, passes: opts.Passes},
+		cards:        &cardHandlers{base: b, store: st.Cards, programs: st.Programs, urls: urls, passes: opts.Passes},
 		transactions: &transactionHandlers{base: b, store: st.Ledger, urls: urls, metrics: opts.Metrics},
 		messages:     &messageHandlers{base: b, store: st.Messages, urls: urls},
 		fcm:          &fcmHandlers{base: b, store: st.FCM, on: opts.FCM},
@@ -191,6 +193,8 @@ func New(opts Options) *Server {
 		automations:  &automationHandlers{base: b, store: st.Automations, sms: opts.SMS, shortURL: urls.short},
 		rhythms:      &rhythmHandlers{base: b, store: st.Rhythms},
 		budgets:      &budgetHandlers{base: b, store: st.Budgets},
+		liability:    &liabilityHandlers{base: b, store: st.Liability},
+		coupons:      &couponIssueHandlers{base: b, store: st.Coupons},
 	}
 	s.wallet.limits(opts.Wallet)
 	return s
@@ -236,6 +240,8 @@ func (s *Server) Handler() http.Handler {
 	s.automations.routes(v1)
 	s.rhythms.routes(v1)
 	s.budgets.routes(v1)
+	s.liability.routes(v1)
+	s.coupons.routes(v1)
 	return r
 }
 

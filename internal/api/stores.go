@@ -30,6 +30,8 @@ type Stores struct {
 	Automations       automationStore
 	Rhythms           rhythmStore
 	Budgets           budgetStore
+	Liability         liabilityStore
+	Coupons           couponIssueStore
 	// Schema is what /readyz pings and compares with the migrations.
 	Schema SchemaStore
 	// Joins runs the join page; Customers the customer routes;
@@ -62,6 +64,8 @@ func StoresOf(st *store.Store) Stores {
 		Automations: automationAggregates{st.Programs(), st.Automations()},
 		Rhythms:     st.Automations(),
 		Budgets:     st.Automations(),
+		Liability:   st.Liabilities(),
+		Coupons:     st.CouponIssues(),
 		Schema:      st,
 
 		Joins:         joinAggregates{st.Joins(), st.Referrals()},

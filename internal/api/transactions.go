@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,18 +40,36 @@ func (h *transactionHandlers) routes(v1 gin.IRouter) {
 }
 
 // transactionInput is the body of POST /cards/{serial}/transactions.
+// Which fields a kind takes: earn purchase_amount; redeem points; adjust
+// signed points and a reason; refund transaction_id and optionally
+// purchase_amount; stamp count (default 1) and, when the program asks
+// for a minimum, purchase_amount; redeem_reward and redeem_coupon
+// nothing; purchase purchase_amount; load and spend amount.
 type transactionInput struct {
 	Kind           string `json:"kind"`
 	PurchaseAmount *int64 `json:"purchase_amount,omitempty"`
 	Points         *int64 `json:"points,omitempty"`
+	Count          *int64 `json:"count,omitempty"`
+	Amount         *int64 `json:"amount,omitempty"`
 	Reason         string `json:"reason,omitempty"`
 	TransactionID  string `json:"transaction_id,omitempty"`
 }
 
+// maxStampsAtOnce bounds one stamp transaction's count.
+const maxStampsAtOnce = 100
+
+// transactionKinds are the kinds a merchant may post, every program kind's.
+var transactionKinds = []string{loyalty.Earn, loyalty.Redeem, loyalty.Adjust, loyalty.Refund, loyalty.Stamp,
+	loyalty.RedeemReward, loyalty.Purchase, loyalty.RedeemCoupon, loyalty.Load, loyalty.Spend}
+
 type transactionJSON struct {
-	ID             string     `json:"id"`
-	Kind           string     `json:"kind"`
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	// Points is the line's change of the card's balance in the card's own
+	// unit (points, stamps, minor units); Rewards its change of a stamp
+	// card's rewards.
 	Points         int64      `json:"points"`
+	Rewards        int64      `json:"rewards,omitempty"`
 	PurchaseAmount int64      `json:"purchase_amount"`
 	Reason         string     `json:"reason,omitempty"`
 	RefundOf       string     `json:"refund_of,omitempty"`
@@ -61,7 +80,7 @@ type transactionJSON struct {
 }
 
 func toTransactionJSON(t loyalty.Transaction) transactionJSON {
-	return transactionJSON{ID: t.ID, Kind: t.Kind, Points: t.Points, PurchaseAmount: t.PurchaseAmount,
+	return transactionJSON{ID: t.ID, Kind: t.Kind, Points: t.Points, Rewards: t.Rewards, PurchaseAmount: t.PurchaseAmount,
 		Reason: t.Reason, RefundOf: t.RefundOf, RefundedAmount: t.RefundedAmount, BalanceAfter: t.BalanceAfter,
 		ExpiresAt: t.ExpiresAt, CreatedAt: t.CreatedAt}
 }
@@ -79,18 +98,31 @@ func (in transactionInput) validate() error {
 	}
 	amountOK := in.PurchaseAmount != nil && *in.PurchaseAmount > 0 && *in.PurchaseAmount <= maxAmount
 	pointsOK := in.Points != nil && *in.Points > 0 && *in.Points <= maxAmount
+	purchaseRule := invalid("purchase_amount", "purchase_amount (minor units, e.g. 125000 for 1,250.00) must be 1 to %d", int64(maxAmount))
+	// Fields of other kinds are refused, not ignored.
+	others := func(fields ...string) error {
+		present := map[string]bool{"purchase_amount": in.PurchaseAmount != nil, "points": in.Points != nil,
+			"count": in.Count != nil, "amount": in.Amount != nil, "transaction_id": in.TransactionID != ""}
+		var errs []error
+		for _, f := range []string{"purchase_amount", "points", "count", "amount", "transaction_id"} {
+			if !slices.Contains(fields, f) {
+				errs = append(errs, absent(f, present[f]))
+			}
+		}
+		return errors.Join(errs...)
+	}
 	var err error
 	switch in.Kind {
-	case loyalty.Earn:
+	case loyalty.Earn, loyalty.Purchase:
 		if !amountOK {
-			return invalid("purchase_amount", "purchase_amount (minor units, e.g. 125000 for 1,250.00) must be 1 to %d", int64(maxAmount))
+			return purchaseRule
 		}
-		err = errors.Join(absent("points", in.Points != nil), absent("transaction_id", in.TransactionID != ""))
+		err = others("purchase_amount")
 	case loyalty.Redeem:
 		if !pointsOK {
 			return invalid("points", "points must be a whole number from 1 to %d", int64(maxAmount))
 		}
-		err = errors.Join(absent("purchase_amount", in.PurchaseAmount != nil), absent("transaction_id", in.TransactionID != ""))
+		err = others("points")
 	case loyalty.Adjust:
 		if in.Points == nil || *in.Points == 0 || *in.Points > maxAmount || *in.Points < -maxAmount {
 			return invalid("points", "points must be a non-zero whole number, negative to take points away")
@@ -98,19 +130,34 @@ func (in transactionInput) validate() error {
 		if strings.TrimSpace(in.Reason) == "" {
 			return invalid("reason", "an adjustment needs a reason")
 		}
-		err = errors.Join(absent("purchase_amount", in.PurchaseAmount != nil), absent("transaction_id", in.TransactionID != ""))
+		err = others("points")
 	case loyalty.Refund:
 		if in.TransactionID == "" {
-			return invalid("transaction_id", "a refund names the earn transaction it reverses")
+			return invalid("transaction_id", "a refund names the earn or purchase transaction it reverses")
 		}
 		if in.PurchaseAmount != nil && !amountOK {
 			return invalid("purchase_amount", "purchase_amount must be 1 to %d, or left out to refund the rest", int64(maxAmount))
 		}
-		err = absent("points", in.Points != nil)
+		err = others("purchase_amount", "transaction_id")
+	case loyalty.Stamp:
+		if in.Count != nil && (*in.Count < 1 || *in.Count > maxStampsAtOnce) {
+			return invalid("count", "count (stamps to add) must be 1 to %d", maxStampsAtOnce)
+		}
+		if in.PurchaseAmount != nil && !amountOK {
+			return purchaseRule
+		}
+		err = others("count", "purchase_amount")
+	case loyalty.RedeemReward, loyalty.RedeemCoupon:
+		err = others()
+	case loyalty.Load, loyalty.Spend:
+		if in.Amount == nil || *in.Amount < 1 || *in.Amount > maxAmount {
+			return invalid("amount", "amount (minor units, e.g. 50000 for 500.00) must be 1 to %d", int64(maxAmount))
+		}
+		err = others("amount")
 	case "":
-		return invalid("kind", "kind is required: earn, redeem, adjust or refund")
+		return invalid("kind", "kind is required: one of %s", strings.Join(transactionKinds, ", "))
 	default:
-		return invalid("kind", "kind must be earn, redeem, adjust or refund")
+		return invalid("kind", "kind must be one of %s", strings.Join(transactionKinds, ", "))
 	}
 	if err != nil {
 		var apiErr *Error
@@ -147,11 +194,18 @@ func (h *transactionHandlers) post(c *gin.Context) error {
 	if in.PurchaseAmount != nil {
 		p.PurchaseAmount = *in.PurchaseAmount
 	}
-	if in.Points != nil {
+	switch {
+	case in.Points != nil:
 		p.Points = *in.Points
+	case in.Amount != nil:
+		p.Points = *in.Amount
+	case in.Count != nil:
+		p.Points = *in.Count
+	case in.Kind == loyalty.Stamp:
+		p.Points = 1
 	}
 	ans, replayed, err := h.store.Post(c.Request.Context(), p, func(r store.Posted) (store.Answer, error) {
-		body, err := json.Marshal(gin.H{"transaction": toTransactionJSON(r.Transaction), "card": h.urls.cardJSON(r.Card)})
+		body, err := json.Marshal(gin.H{"transaction": toTransactionJSON(r.Transaction), "card": h.urls.cardJSON(r.Card, r.Program)})
 		return store.Answer{Status: http.StatusCreated, Body: body}, err
 	})
 	if err != nil {
@@ -169,7 +223,27 @@ func (h *transactionHandlers) post(c *gin.Context) error {
 // ledgerError maps the domain's and the ledger's refusals to answers.
 func ledgerError(err error) error {
 	var tooLarge *loyalty.RefundTooLargeError
+	var mismatch *loyalty.KindMismatchError
+	var small *loyalty.PurchaseTooSmallError
+	var fieldErr *loyalty.FieldError
 	switch {
+	case errors.As(err, &mismatch):
+		return invalid("kind", "a %s card takes %s transactions, not %s", mismatch.Program,
+			strings.Join(mismatch.Allowed, ", "), mismatch.Transaction)
+	case errors.Is(err, loyalty.ErrNoReward):
+		return &Error{Status: http.StatusConflict, Code: "no_reward", Field: "kind",
+			Message: "the card has no reward to redeem yet"}
+	case errors.Is(err, loyalty.ErrCouponRedeemed):
+		return &Error{Status: http.StatusConflict, Code: "coupon_redeemed", Message: "the coupon was redeemed already"}
+	case errors.Is(err, loyalty.ErrCouponExpired):
+		return &Error{Status: http.StatusConflict, Code: "coupon_expired", Message: "the coupon is past its date"}
+	case errors.Is(err, loyalty.ErrInsufficientFunds):
+		return &Error{Status: http.StatusConflict, Code: "insufficient_funds", Field: "amount",
+			Message: "the gift card does not hold that much; the balance cannot go below zero"}
+	case errors.As(err, &small):
+		return invalid("purchase_amount", "the program asks for a purchase of at least %d for these stamps", small.Need)
+	case errors.As(err, &fieldErr):
+		return invalid(fieldErr.Field, "%s", fieldErr.Message)
 	case errors.Is(err, loyalty.ErrInsufficientPoints):
 		return &Error{Status: http.StatusConflict, Code: "insufficient_points", Field: "points",
 			Message: "the card does not have enough points; the balance cannot go below zero"}
@@ -179,7 +253,7 @@ func ledgerError(err error) error {
 	case errors.Is(err, loyalty.ErrCardVoided):
 		return &Error{Status: http.StatusConflict, Code: "card_voided", Message: "the card is voided; points cannot move"}
 	case errors.Is(err, loyalty.ErrRefundTarget):
-		return invalid("transaction_id", "transaction_id must name an earn transaction of this card")
+		return invalid("transaction_id", "transaction_id must name an earn (or, on a discount card, purchase) transaction of this card")
 	case errors.As(err, &tooLarge):
 		return invalid("purchase_amount", "%d of the purchase's %d is left to refund", tooLarge.Left, tooLarge.Purchase)
 	}

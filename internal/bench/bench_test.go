@@ -40,7 +40,7 @@ func TestRunEverySection(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v\nprogress:\n%s", err, &progress)
 	}
-	want := []string{"transactions (SQLite, 4 clients)", "RSA-2048", "signed pass, passes.Renderer", "rendering ÷ signing",
+	want := []string{"transactions (SQLite, 4 clients)", "transactions, stamps program (SQLite, 4 clients)", "stamps ÷ points", "RSA-2048", "signed pass, passes.Renderer", "rendering ÷ signing",
 		"cached pass download (4 clients)"}
 	passkitRan := false
 	if !testing.Short() {

@@ -12,7 +12,7 @@ import (
 
 // The sections Options.Only may name.
 const (
-	SectionTransactions = "transactions" // earn and redeem over HTTP
+	SectionTransactions = "transactions" // earn and redeem, then stamps and rewards, over HTTP
 	SectionRender       = "render"       // passes.Renderer next to bare RSA signatures
 	SectionPasskit      = "passkit"      // passkit-generator building the same pass
 	SectionDownloads    = "downloads"    // cached pass downloads over HTTP
@@ -153,6 +153,14 @@ func runOnce(ctx context.Context, o Options, pk *Passkit, t *table, label string
 			return fmt.Errorf("transactions: %w", err)
 		}
 		t.add(fmt.Sprintf("transactions (%s, %d clients)", o.databaseLabel(), to.Concurrency), tx)
+		step("transactions, stamps program: %d requests from %d clients over %d cards…", to.Requests, to.Concurrency, to.Cards)
+		to.Kind = "stamps"
+		stamps, err := RunTransactionsOn(ctx, servers, to)
+		if err != nil {
+			return fmt.Errorf("stamp transactions: %w", err)
+		}
+		t.add(fmt.Sprintf("transactions, stamps program (%s, %d clients)", o.databaseLabel(), to.Concurrency), stamps)
+		t.ratio("  stamps ÷ points", stamps, tx, percent)
 	}
 	var render Latencies
 	if o.runs(SectionRender) {

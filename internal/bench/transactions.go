@@ -17,6 +17,37 @@ type TransactionOptions struct {
 	Requests    int // total POSTs
 	Concurrency int // clients sending at once
 	Cards       int // cards the requests spread over
+	// Kind is the program's kind: "points" (the default) sends earns and
+	// redeems; "stamps" sends stamps and, on each card's every fourth
+	// request, the reward its three stamps before made.
+	Kind string
+}
+
+// kindMix is what a benchmark of one program kind creates and sends.
+type kindMix struct {
+	program string
+	// body is the transaction of request i, the card's n-th.
+	body func(i, n int) string
+}
+
+var kindMixes = map[string]kindMix{
+	"points": {program: `{"name":"Bench","earn_rate_bp":500,"welcome_bonus":100}`, body: func(i, _ int) string {
+		if i%4 == 3 {
+			return `{"kind":"redeem","points":1}`
+		}
+		return fmt.Sprintf(`{"kind":"earn","purchase_amount":%d}`, 10000+i%5000)
+	}},
+	// Three stamps make a reward: every third stamp converts the card's
+	// stamps (the ledger reads its lots), and every fourth request uses a
+	// reward. Uses start at the card's 12th request, so the two rewards
+	// earned by then cover requests of one card that overtake each other
+	// on the way (concurrent clients): a use never finds none.
+	"stamps": {program: `{"name":"Bench stamps","kind":"stamps","stamps_required":3,"reward":"Кофе"}`, body: func(_, n int) string {
+		if n%4 == 3 && n >= 11 {
+			return `{"kind":"redeem_reward"}`
+		}
+		return `{"kind":"stamp","count":1}`
+	}},
 }
 
 // RunTransactions issues cards, then sends Requests earn and redeem
@@ -31,7 +62,14 @@ func RunTransactions(ctx context.Context, s *Server, o TransactionOptions) (Late
 // them, and each client sends to its own server only.
 func RunTransactionsOn(ctx context.Context, servers []*Server, o TransactionOptions) (Latencies, error) {
 	c := client(o.Concurrency)
-	serials, err := servers[0].issueCards(ctx, c, o.Cards)
+	mix, ok := kindMixes[o.Kind]
+	if o.Kind == "" {
+		mix, ok = kindMixes["points"], true
+	}
+	if !ok {
+		return Latencies{}, fmt.Errorf("no transaction mix for program kind %q", o.Kind)
+	}
+	serials, err := servers[0].issueCardsIn(ctx, c, mix.program, o.Cards)
 	if err != nil {
 		return Latencies{}, err
 	}
@@ -51,10 +89,7 @@ func RunTransactionsOn(ctx context.Context, servers []*Server, o TransactionOpti
 				if i >= o.Requests || ctx.Err() != nil {
 					return
 				}
-				body := fmt.Sprintf(`{"kind":"earn","purchase_amount":%d}`, 10000+i%5000)
-				if i%4 == 3 {
-					body = `{"kind":"redeem","points":1}`
-				}
+				body := mix.body(i, i/len(serials))
 				req, _ := http.NewRequestWithContext(ctx, "POST", s.URL+"/api/v1/cards/"+serials[i%len(serials)]+"/transactions", strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+s.Key)
 				req.Header.Set("Content-Type", "application/json")
@@ -82,10 +117,16 @@ func RunTransactionsOn(ctx context.Context, servers []*Server, o TransactionOpti
 	return l, nil
 }
 
-// issueCards creates a program and n cards and returns their serials.
+// issueCards creates a points program and n cards and returns their serials.
 func (s *Server) issueCards(ctx context.Context, c *http.Client, n int) ([]string, error) {
+	return s.issueCardsIn(ctx, c, kindMixes["points"].program, n)
+}
+
+// issueCardsIn creates the program of body and n cards in it, and
+// returns their serials.
+func (s *Server) issueCardsIn(ctx context.Context, c *http.Client, body string, n int) ([]string, error) {
 	var prog struct{ ID string }
-	if err := s.postJSON(ctx, c, "/api/v1/programs", `{"name":"Bench","earn_rate_bp":500,"welcome_bonus":100}`, &prog); err != nil {
+	if err := s.postJSON(ctx, c, "/api/v1/programs", body, &prog); err != nil {
 		return nil, err
 	}
 	serials := make([]string, n)

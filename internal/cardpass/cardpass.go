@@ -153,26 +153,46 @@ func (s *Service) render(ctx context.Context, card loyalty.Card, prog loyalty.Pr
 	return data, nil
 }
 
-// ProgramFor is the pass domain's view of a stored program.
+// ProgramFor is the pass domain's view of a stored program. Of the
+// program's images, the stamp icon is what a stamp card's strip is drawn
+// with (its largest scale), not a file of the package.
 func ProgramFor(m store.Merchant, p loyalty.Program, images map[string][]byte) passes.Program {
+	var stamp []byte
+	if len(images) > 0 {
+		own := make(map[string][]byte, len(images))
+		for name, data := range images {
+			if strings.HasPrefix(name, passes.ImageStamp) {
+				if name == passes.ImageStamp+"@3x.png" {
+					stamp = data
+				}
+				continue
+			}
+			own[name] = data
+		}
+		images = own
+	}
+	digits, _ := loyalty.CurrencyDigits(p.CurrencyOf())
 	return passes.Program{
 		ID: p.ID, OrganizationName: m.Name, Name: p.Name, CurrencyLabel: p.CurrencyLabel,
 		EarnRateBP: p.EarnRateBP, Terms: p.Terms, BarcodeFormat: p.BarcodeFormat, Locale: p.Locale,
 		Design: passes.Design{BackgroundColor: p.BackgroundColor, ForegroundColor: p.ForegroundColor,
-			LabelColor: p.LabelColor, LogoText: p.LogoText, Images: images},
-		Version: p.Version,
+			LabelColor: p.LabelColor, LogoText: p.LogoText, Images: images, StampIcon: stamp},
+		Version: p.Version, Kind: p.KindOf(), StampsRequired: p.StampsRequired, Reward: p.Reward, Offer: p.Offer,
+		Currency: p.CurrencyOf(), CurrencyDigits: digits,
 	}
 }
 
 // CardFor is the pass domain's view of a stored card. The tier shows by
 // its name; a program without tiers shows none. The earn rate is the
-// card's own: its tier's, or the program's when the tier sets none.
+// card's own: its tier's, or the program's when the tier sets none; so
+// is the discount.
 func CardFor(c loyalty.Card, p loyalty.Program) passes.Card {
 	rules := p.Rules()
 	return passes.Card{
 		SerialNumber: c.SerialNumber, AuthenticationToken: c.AuthToken, Number: c.Number,
 		HolderName: c.Customer.Name, Balance: c.Balance, Tier: rules.TierName(c.Tier), EarnRateBP: rules.EarnRate(c.Tier),
 		Voided: c.Status == loyalty.CardVoided, Version: c.Version, UpdatedAt: c.UpdatedAt, Message: c.Message,
+		Rewards: c.Rewards, DiscountPercent: p.DiscountFor(c.Tier), ValidUntil: c.ValidUntil, Redeemed: c.RedeemedAt != nil,
 	}
 }
 

@@ -50,6 +50,7 @@ type googleWorld struct {
 	fcm     *fcmtest.Server
 	account *google.ServiceAccount
 	signer  *googletest.Signer
+	svc     *googlewallet.Service
 }
 
 // newGoogleWorld builds the world; wrap, when set, stands between the
@@ -96,7 +97,7 @@ func newGoogleWorld(t *testing.T, wrap func(delivery.FCMSender) delivery.FCMSend
 	w.http = srv.Handler()
 	w.worker = delivery.New(delivery.Options{Store: delivery.StoreOf(w.store), Google: svc, FCM: fcmSender, PassTypeID: material.PassTypeID,
 		Log: log, MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Minute }, Now: w.clock.Now})
-	return &googleWorld{world: w, wallet: fakeWallet, fcm: fakeFCM, account: account, signer: signer}
+	return &googleWorld{world: w, wallet: fakeWallet, fcm: fakeFCM, account: account, signer: signer, svc: svc}
 }
 
 // balance reads a card's balance through the API.

@@ -1,5 +1,7 @@
 // Package googlewallet keeps each card's Google Wallet object in step with
-// the store. A customer's first save link inserts the program's class and
+// the store, in the vertical its program's kind maps to: a loyalty object
+// for points, stamps and discount cards, an offer for a coupon, a gift
+// card for a gift certificate. A customer's first save link inserts the program's class and
 // the card's object (so the link's JWT names the object only and stays
 // short); from then on every change of the card is PATCHed onto the
 // object, visibly while the pass has notifications left of Google's 3 a
@@ -69,12 +71,13 @@ func StoreOf(st *store.Store) Store {
 	return aggregates{st.Merchants(), st.Programs(), st.Cards(), st.Devices()}
 }
 
-// Client is the Wallet REST API (push/gwallet.Client).
+// Client is the Wallet REST API (push/gwallet.Client), for classes and
+// objects of every vertical.
 type Client interface {
-	EnsureClass(ctx context.Context, class *walletobjects.LoyaltyClass) push.Result
-	EnsureObject(ctx context.Context, obj *walletobjects.LoyaltyObject) push.Result
-	PatchObject(ctx context.Context, obj *walletobjects.LoyaltyObject, notify gwallet.Notification) push.Result
-	AddMessage(ctx context.Context, objectID, header, body string, notify gwallet.Notification) push.Result
+	EnsureClass(ctx context.Context, class google.Class) push.Result
+	EnsureObject(ctx context.Context, obj google.Object) push.Result
+	PatchObject(ctx context.Context, obj google.Object, notify gwallet.Notification) push.Result
+	AddMessage(ctx context.Context, object google.ObjectRef, header, body string, notify gwallet.Notification) push.Result
 }
 
 // Options configures a Service.
@@ -154,7 +157,17 @@ func (s *Service) SaveURL(ctx context.Context, card loyalty.Card) (string, error
 	}
 	// An object that exists but lags behind the card is the delivery
 	// worker's to patch; the link only needs it to exist.
-	return google.SaveURL(s.key, []string{objectID}, s.origins, s.now())
+	prog, err := s.store.Program(ctx, card.MerchantID, card.ProgramID)
+	if err != nil {
+		return "", fmt.Errorf("load program of card %s: %w", card.SerialNumber, err)
+	}
+	ref := google.ObjectRef{Vertical: verticalOf(prog), ID: objectID}
+	return google.SaveURL(s.key, []google.ObjectRef{ref}, s.origins, s.now())
+}
+
+// verticalOf is the Google pass type of a program's cards.
+func verticalOf(p loyalty.Program) string {
+	return google.Vertical(passes.Program{Kind: p.KindOf()})
 }
 
 // insert makes sure Google holds the card's class and object, the object
@@ -167,13 +180,13 @@ func (s *Service) insert(ctx context.Context, card loyalty.Card, objectID string
 	if err := failure(s.ensureClass(ctx, v)); err != nil {
 		return err
 	}
-	obj, err := s.issuer.LoyaltyObject(v.program, v.card)
+	obj, err := s.issuer.Object(v.program, v.card)
 	if err != nil {
 		return err
 	}
 	if card.Message != "" {
-		obj.Messages = []*walletobjects.Message{{Id: messageID(), Header: v.messageHeader(),
-			Body: card.Message, MessageType: "TEXT"}}
+		obj.SetMessages([]*walletobjects.Message{{Id: messageID(), Header: v.messageHeader(),
+			Body: card.Message, MessageType: "TEXT"}})
 	}
 	r := s.client.EnsureObject(ctx, obj)
 	if err := failure(r, nil); err != nil {
@@ -245,7 +258,7 @@ func (s *Service) ensureClass(ctx context.Context, v view) (push.Result, error) 
 	if have >= v.prog.Version {
 		return push.Result{Token: v.classID, Outcome: push.Delivered, Reason: "current"}, nil
 	}
-	class, err := s.issuer.LoyaltyClass(v.program)
+	class, err := s.issuer.Class(v.program)
 	if err != nil {
 		return push.Result{}, err
 	}

@@ -33,12 +33,12 @@ type failingMessages struct {
 	fail int
 }
 
-func (f *failingMessages) AddMessage(ctx context.Context, objectID, header, body string, notify gwallet.Notification) push.Result {
+func (f *failingMessages) AddMessage(ctx context.Context, object google.ObjectRef, header, body string, notify gwallet.Notification) push.Result {
 	if f.fail > 0 {
 		f.fail--
-		return push.Result{Token: objectID, Outcome: push.Retry, Reason: "HTTP 503 backendError"}
+		return push.Result{Token: object.ID, Outcome: push.Retry, Reason: "HTTP 503 backendError"}
 	}
-	return f.Client.AddMessage(ctx, objectID, header, body, notify)
+	return f.Client.AddMessage(ctx, object, header, body, notify)
 }
 
 type fixture struct {

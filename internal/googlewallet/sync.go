@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loyalpass/loyalpass/internal/store"
+	"github.com/loyalpass/loyalpass/passes/google"
 	"github.com/loyalpass/loyalpass/push"
 	"github.com/loyalpass/loyalpass/push/gwallet"
 )
@@ -46,14 +47,14 @@ func (s *Service) SyncCard(ctx context.Context, serial string) (push.Result, err
 	if r, err := s.ensureClass(ctx, v); err != nil || r.Outcome != push.Delivered {
 		return r, err
 	}
-	obj, err := s.issuer.LoyaltyObject(v.program, v.card)
+	obj, err := s.issuer.Object(v.program, v.card)
 	if err != nil {
 		return push.Result{Token: serial, Outcome: push.Failed, Reason: err.Error()}, nil
 	}
 	if needMessage {
 		// The object shows the current message only, as the Apple pass
 		// does: the old ones go, and Wallet's 10 never fill up.
-		obj.NullFields = append(obj.NullFields, "Messages")
+		obj.AddNullFields("Messages")
 	}
 	sent, err := s.store.GoogleNotifications(ctx, serial, s.now().Add(-s.window()))
 	if err != nil {
@@ -86,7 +87,8 @@ func (s *Service) SyncCard(ctx context.Context, serial string) (push.Result, err
 		return r, nil
 	}
 	notify = s.quota.Decide(sent)
-	r = s.client.AddMessage(ctx, have.ObjectID, v.messageHeader(), card.Message, notify)
+	ref := google.ObjectRef{Vertical: google.Vertical(v.program), ID: have.ObjectID}
+	r = s.client.AddMessage(ctx, ref, v.messageHeader(), card.Message, notify)
 	if r.Outcome != push.Delivered {
 		return r, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	qrcode "github.com/skip2/go-qrcode"
@@ -59,6 +60,27 @@ type Page struct {
 	// the friend's first purchase.
 	ReferralURL                  string
 	FriendPoints, ReferrerPoints int64
+
+	// Kind is the program's kind ("points" when empty); the card shows
+	// what its kind counts instead of points.
+	Kind string
+	// Stamps of StampsRequired, Rewards ready and the Reward they give:
+	// a stamp card.
+	StampsRequired int
+	Rewards        int64
+	Reward         string
+	// DiscountPercent and Tier: a discount card.
+	DiscountPercent int
+	Tier            string
+	// Offer, ValidUntil and CouponState ("active", "redeemed", "expired",
+	// "voided"): a coupon.
+	Offer       string
+	ValidUntil  time.Time
+	CouponState string
+	// Currency and CurrencyDigits: a gift card, whose Balance is in minor
+	// units of it.
+	Currency       string
+	CurrencyDigits int
 }
 
 // Source supplies the data behind the short links.

@@ -136,6 +136,19 @@ type cardView struct {
 	OptOutURL                               string
 	OptedOut                                bool
 	ReferralURL, ReferralText               string
+
+	// Kind selects what the card shows: points (Balance), stamps (Stamps,
+	// a cell per stamp of the goal, Rewards, Reward), discount (Discount,
+	// Tier), coupon (Offer, ValidUntil, CouponState) or gift (Balance as
+	// money).
+	Kind                   string
+	BalanceLabel           string
+	Stamps                 string
+	StampCells             []bool // true: filled
+	Rewards, Reward        string
+	Discount, Tier         string
+	Offer, ValidUntil      string
+	CouponState, CouponCSS string
 }
 
 func newCardView(p Page, cl client, lang *locale.Lang, base string) *cardView {
@@ -148,14 +161,15 @@ func newCardView(p Page, cl client, lang *locale.Lang, base string) *cardView {
 		Program:    p.ProgramName,
 		Org:        p.OrganizationName,
 		CardNumber: p.CardNumber,
-		Balance:    lang.Points(p.Balance),
-		PassURL:    p.PassURL, GoogleSaveURL: p.GoogleSaveURL, ShortURL: p.ShortURL,
+		Balance:    lang.Points(p.Balance), BalanceLabel: lang.Text("balance"), Kind: p.Kind,
+		PassURL: p.PassURL, GoogleSaveURL: p.GoogleSaveURL, ShortURL: p.ShortURL,
 		QRSrc:     base + "/qr.png",
 		OptOutURL: p.OptOutURL, OptedOut: p.OptedOut,
 	}
 	if v.Program == v.Org {
 		v.Org = ""
 	}
+	v.kind(p, lang)
 	if p.BonusPoints > 0 {
 		v.Bonus = "+" + lang.Points(p.BonusPoints)
 	}
@@ -194,6 +208,35 @@ func newCardView(p Page, cl client, lang *locale.Lang, base string) *cardView {
 		v.QR = p.ShortURL != ""
 	}
 	return v
+}
+
+// kind fills in what the card shows by its program's kind.
+func (v *cardView) kind(p Page, lang *locale.Lang) {
+	switch p.Kind {
+	case "stamps":
+		filled := max(0, min(p.Balance, int64(p.StampsRequired)))
+		v.Stamps = lang.StampsOf(filled, int64(p.StampsRequired))
+		v.StampCells = make([]bool, p.StampsRequired)
+		for i := range v.StampCells {
+			v.StampCells[i] = int64(i) < filled
+		}
+		v.Rewards, v.Reward = lang.Int(p.Rewards), p.Reward
+	case "discount":
+		v.Discount, v.Tier = lang.Int(int64(p.DiscountPercent))+"%", p.Tier
+	case "coupon":
+		v.Offer = p.Offer
+		if !p.ValidUntil.IsZero() {
+			v.ValidUntil = lang.Date(p.ValidUntil)
+		}
+		v.CouponCSS = p.CouponState
+		if p.CouponState != "" {
+			v.CouponState = lang.Text("coupon_" + p.CouponState)
+		}
+	case "gift":
+		v.Balance, v.BalanceLabel = lang.MoneyIn(p.Balance, p.Currency, p.CurrencyDigits), lang.Text("gift_balance")
+	default:
+		v.Kind = "points"
+	}
 }
 
 // optoutView is the confirmation form.

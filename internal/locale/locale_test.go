@@ -176,3 +176,26 @@ func TestMoney(t *testing.T) {
 		}
 	}
 }
+
+func TestMoneyIn(t *testing.T) {
+	cat := locale.Shipped()
+	tests := []struct {
+		tag      string
+		minor    int64
+		currency string
+		digits   int
+		want     string
+	}{
+		{"ru", 300000, "RUB", 2, "3\u00a0000,00\u00a0₽"},
+		{"en", 300050, "RUB", 2, "₽\u00a03,000.50"},
+		{"ru", 5, "USD", 2, "0,05\u00a0$"},
+		{"en", 1500, "JPY", 0, "¥\u00a01,500"},
+		{"en", 1234, "CHF", 2, "CHF\u00a012.34"},
+		{"ru", -150, "EUR", 2, "-1,50\u00a0€"},
+	}
+	for _, tt := range tests {
+		if got := cat.Lang(tt.tag).MoneyIn(tt.minor, tt.currency, tt.digits); got != tt.want {
+			t.Errorf("%s MoneyIn(%d, %s) = %q, want %q", tt.tag, tt.minor, tt.currency, got, tt.want)
+		}
+	}
+}

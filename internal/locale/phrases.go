@@ -86,3 +86,40 @@ func EarnRateText(bp int) Text { return func(l *Lang) string { return l.EarnRate
 func ExpiringText(n int64, at time.Time) Text {
 	return func(l *Lang) string { return l.Expiring(n, at) }
 }
+
+// StampsOf is a stamp card's count toward its goal: "3 из 6", "3 of 6".
+func (l *Lang) StampsOf(n, goal int64) string {
+	return l.Text("stamps_of", "n", l.Int(n), "goal", l.Int(goal))
+}
+
+// StampsOfText is the Text of Lang.StampsOf.
+func StampsOfText(n, goal int64) Text { return func(l *Lang) string { return l.StampsOf(n, goal) } }
+
+// currencySymbols are the signs of the currencies people know by sign;
+// others are written by their ISO 4217 code.
+var currencySymbols = map[string]string{"RUB": "₽", "USD": "$", "EUR": "€", "GBP": "£", "KZT": "₸", "UAH": "₴",
+	"BYN": "Br", "TRY": "₺", "CNY": "¥", "JPY": "¥", "INR": "₹", "GEL": "₾", "AMD": "֏", "AZN": "₼"}
+
+// MoneyIn writes minor units of currency, whose minor unit has digits
+// digits, with the currency's sign, the language's way: "3 000,00 ₽" in
+// Russian, "₽ 3,000.00" in English (no-break spaces).
+func (l *Lang) MoneyIn(minor int64, currency string, digits int) string {
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	scale := int64(1)
+	for range digits {
+		scale *= 10
+	}
+	amount := sign + l.Int(minor/scale)
+	if digits > 0 {
+		frac := strconv.FormatInt(minor%scale, 10)
+		amount += l.decimal + strings.Repeat("0", digits-len(frac)) + frac
+	}
+	symbol, ok := currencySymbols[currency]
+	if !ok {
+		symbol = currency
+	}
+	return l.Text("money", "amount", amount, "currency", symbol)
+}

@@ -52,8 +52,15 @@ type Card struct {
 	Message string
 	// LinkToken is the card's own short link token (/c/{token}).
 	LinkToken string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	VoidedAt  *time.Time
-	Customer  Customer
+	// Rewards are a stamp card's rewards earned and not yet used; the sum
+	// of its ledger's Rewards, as Balance is the sum of its Points.
+	Rewards int64
+	// ValidUntil is when a coupon lapses (nil for other kinds); RedeemedAt
+	// when it was used, nil while it was not.
+	ValidUntil *time.Time
+	RedeemedAt *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	VoidedAt   *time.Time
+	Customer   Customer
 }

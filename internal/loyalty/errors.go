@@ -3,6 +3,7 @@ package loyalty
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Errors of the domain's decisions, for errors.Is. The typed errors below
@@ -62,3 +63,68 @@ func (e *FieldError) Unwrap() error { return e.Cause }
 func fieldErrorf(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
+
+// Refusals of the card kinds other than points, for errors.Is. Each maps
+// to one stable API code (no_reward, coupon_redeemed, coupon_expired,
+// insufficient_funds).
+var (
+	// ErrNoReward refuses redeem_reward on a stamp card without a reward.
+	ErrNoReward = errors.New("no reward available")
+	// ErrCouponRedeemed refuses a second redemption of a coupon.
+	ErrCouponRedeemed = errors.New("coupon already redeemed")
+	// ErrCouponExpired refuses a coupon past its date, or issuing one of a
+	// program whose fixed date has passed.
+	ErrCouponExpired = errors.New("coupon expired")
+	// ErrInsufficientFunds refuses a gift card spend beyond its balance.
+	ErrInsufficientFunds = errors.New("insufficient funds")
+	// ErrKindMismatch refuses a transaction its program's kind does not
+	// have (a stamp on a gift card, an earn on a coupon).
+	ErrKindMismatch = errors.New("transaction kind does not fit the program kind")
+	// ErrPurchaseTooSmall refuses stamps for less than the program's
+	// minimum purchase per stamp.
+	ErrPurchaseTooSmall = errors.New("purchase too small for the stamps")
+	// ErrNoLiability: only gift and points programs owe money.
+	ErrNoLiability = errors.New("the program kind carries no liability")
+)
+
+// InsufficientFundsError is a gift card spend of more than the balance.
+type InsufficientFundsError struct {
+	Balance int64 // minor units on the card before the spend
+	Debit   int64 // what the spend would take
+}
+
+func (e *InsufficientFundsError) Error() string {
+	return fmt.Sprintf("insufficient funds: the balance is %d, the spend takes %d", e.Balance, e.Debit)
+}
+
+// Is makes the error match ErrInsufficientFunds.
+func (e *InsufficientFundsError) Is(target error) bool { return target == ErrInsufficientFunds }
+
+// KindMismatchError is a transaction kind its program's kind has no rule
+// for; Allowed lists the ones it has, for the refusal's message.
+type KindMismatchError struct {
+	Program     string
+	Transaction string
+	Allowed     []string
+}
+
+func (e *KindMismatchError) Error() string {
+	return fmt.Sprintf("a %s program takes %s transactions, not %q", e.Program, strings.Join(e.Allowed, ", "), e.Transaction)
+}
+
+// Is makes the error match ErrKindMismatch.
+func (e *KindMismatchError) Is(target error) bool { return target == ErrKindMismatch }
+
+// PurchaseTooSmallError is a stamp posting whose purchase is below the
+// program's minimum for that many stamps.
+type PurchaseTooSmallError struct {
+	Need     int64 // minimum purchase for the stamps asked, minor units
+	Purchase int64
+}
+
+func (e *PurchaseTooSmallError) Error() string {
+	return fmt.Sprintf("%v: %d needs a purchase of at least %d", ErrPurchaseTooSmall, e.Purchase, e.Need)
+}
+
+// Is makes the error match ErrPurchaseTooSmall.
+func (e *PurchaseTooSmallError) Is(target error) bool { return target == ErrPurchaseTooSmall }

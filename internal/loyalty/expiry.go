@@ -23,7 +23,8 @@ func (l Lot) lapsed(now time.Time) bool {
 // ExpireLapsed decides the expire line of a card whose lots (st.Lots, any
 // order) may have lapsed by now: it takes every lapsed lot whole. false
 // means nothing lapsed and nothing is to be written. A voided card's
-// points expire too.
+// points expire too. The same rule lapses a stamps program's stamps and
+// a coupon at its date: its one coupon is a lot that lapses then.
 func ExpireLapsed(st State, now time.Time) (Outcome, bool, error) {
 	var l line
 	for _, lot := range OrderLots(st.Lots, "") {
@@ -35,10 +36,14 @@ func ExpireLapsed(st State, now time.Time) (Outcome, bool, error) {
 	if l.Points == 0 {
 		return Outcome{}, false, nil
 	}
-	l.Kind, l.Reason = Expire, "points expired"
+	l.Kind, l.Reason = Expire, expiredReason[st.Program.KindOf()]
 	out, err := apply(st, l, now)
 	return out, err == nil, err
 }
+
+// expiredReason words an expire line by what lapsed.
+var expiredReason = map[string]string{KindPoints: "points expired", KindStamps: "stamps expired",
+	KindCoupon: "coupon expired", KindGift: "balance expired", KindDiscount: "expired"}
 
 // NextExpiry returns the points of a card that lapse first and when: the
 // points of every open lot that lapses within a day of the earliest one

@@ -23,6 +23,9 @@ type Tier struct {
 	Name       string `json:"name"`
 	Threshold  int64  `json:"threshold"`
 	EarnRateBP int    `json:"earn_rate_bp"`
+	// DiscountPercent is the discount a card in the tier gets (a discount
+	// program's tiers); 0 keeps the program's.
+	DiscountPercent int `json:"discount_percent,omitempty"`
 }
 
 // Rules are the parts of a program that decide points.
@@ -139,6 +142,8 @@ func ValidateTiers(tiers []Tier, basis string) error {
 			return fieldErrorf("tiers", "tiers[%d].name must be 1 to 30 characters", i)
 		case t.EarnRateBP < 0 || t.EarnRateBP > 10000:
 			return fieldErrorf("tiers", "tiers[%d].earn_rate_bp must be 0 to 10000", i)
+		case t.DiscountPercent < 0 || t.DiscountPercent > 100:
+			return fieldErrorf("tiers", "tiers[%d].discount_percent must be 0 to 100", i)
 		case i == 0 && t.Threshold != 0:
 			return fieldErrorf("tiers", "tiers[0].threshold must be 0: every card starts in the first tier")
 		case i > 0 && t.Threshold <= tiers[i-1].Threshold:

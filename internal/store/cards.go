@@ -23,12 +23,20 @@ type IssueCard struct {
 	Email      string
 	// SMSConsent, when set, records the customer's answer if none is on file.
 	SMSConsent *bool
+	// InitialAmount is what a new gift card starts with, in minor units. A
+	// customer who has a card of the program already is refused with
+	// ErrCardExists rather than handed it without the money.
+	InitialAmount int64
 }
+
+// ErrCardExists refuses to issue money onto a new gift card when the
+// customer holds one of the program already: it takes a load instead.
+var ErrCardExists = errors.New("the customer already has a card of this program")
 
 const cardColumns = `c.serial_number, c.merchant_id, c.program_id, c.customer_id, c.number, c.auth_token,
 	c.balance, c.tier, c.status, c.version, c.lifetime_points, c.lifetime_spend, c.last_purchase_at,
 	c.change_seq, c.pass_modified, c.message, COALESCE(c.link_token, ''), c.created_at, c.updated_at, c.voided_at,
-	u.id, u.merchant_id, u.phone, u.name, u.email, u.sms_consent, u.sms_consent_at, u.sms_consent_source,
+	c.rewards, c.valid_until, c.redeemed_at, u.id, u.merchant_id, u.phone, u.name, u.email, u.sms_consent, u.sms_consent_at, u.sms_consent_source,
 	u.opted_out_at IS NOT NULL, u.created_at`
 
 const (
@@ -46,8 +54,8 @@ const (
 	countWelcome       = `SELECT COUNT(*) FROM transactions WHERE program_id = ? AND customer_id = ? AND kind = 'welcome'`
 	selectActiveCardID = `SELECT serial_number FROM cards WHERE program_id = ? AND customer_id = ? AND status = 'active'`
 	insertCard         = `INSERT INTO cards (serial_number, merchant_id, program_id, customer_id, number, auth_token,
-		balance, tier, status, version, pass_modified, created_at, updated_at, link_token)
-		VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'active', 1, ?, ?, ?, ?)`
+		balance, tier, status, version, pass_modified, created_at, updated_at, link_token, valid_until)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'active', 1, ?, ?, ?, ?, ?)`
 	selectCard = `SELECT ` + cardColumns + ` FROM cards c JOIN customers u ON u.id = c.customer_id
 		WHERE c.merchant_id = ? AND c.serial_number = ?`
 	selectCardBySerial = `SELECT ` + cardColumns + ` FROM cards c JOIN customers u ON u.id = c.customer_id
@@ -87,9 +95,12 @@ func (s *Store) issueCard(ctx context.Context, tx *writeTx, in IssueCard) (card 
 	}
 	var serial string
 	err = tx.QueryRowContext(ctx, selectActiveCardID, in.ProgramID, cust.ID).Scan(&serial)
-	if errors.Is(err, sql.ErrNoRows) {
-		serial, err = s.insertCard(ctx, tx, prog, cust.ID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		serial, err = s.insertCard(ctx, tx, prog, cust.ID, in.InitialAmount)
 		created = true
+	case err == nil && in.InitialAmount > 0:
+		return card, false, fmt.Errorf("card %s: %w", serial, ErrCardExists)
 	}
 	if err != nil {
 		return card, false, err
@@ -133,18 +144,24 @@ func (s *Store) upsertCustomer(ctx context.Context, tx *writeTx, in IssueCard) (
 	return c, s.recordAPIConsent(ctx, tx, c, in.SMSConsent)
 }
 
-// insertCard makes a new card in prog for the customer and credits the
-// program's welcome bonus, unless the customer already had it.
-func (s *Store) insertCard(ctx context.Context, tx *writeTx, prog loyalty.Program, customerID string) (string, error) {
+// insertCard makes a new card in prog for the customer and posts what the
+// card starts with (loyalty.Opening): the program's welcome bonus, unless
+// the customer already had it; a coupon's one coupon, valid until its
+// date; a gift card's initial amount.
+func (s *Store) insertCard(ctx context.Context, tx *writeTx, prog loyalty.Program, customerID string, initialAmount int64) (string, error) {
 	now := s.nowUTC()
+	validUntil, err := loyalty.CouponValidUntil(prog, now)
+	if err != nil {
+		return "", err
+	}
 	serial := strings.ToLower(rand.Text())
 	token := rand.Text() + rand.Text() // 52 characters, 256 bits
 	// A card number collision is possible (13 digits): the unique
 	// violation makes IssueCard start over, drawing another. (Retrying
 	// here would not do: PostgreSQL aborts a transaction on any error.)
 	link := NewLinkToken()
-	_, err := tx.ExecContext(ctx, insertCard, serial, prog.MerchantID, prog.ID, customerID,
-		newCardNumber(), token, prog.Rules().FirstTier(), now.Unix(), now, now, link)
+	_, err = tx.ExecContext(ctx, insertCard, serial, prog.MerchantID, prog.ID, customerID,
+		newCardNumber(), token, prog.Rules().FirstTier(), now.Unix(), now, now, link, validUntil)
 	if err != nil {
 		return "", fmt.Errorf("insert card: %w", err)
 	}
@@ -161,18 +178,18 @@ func (s *Store) insertCard(ctx context.Context, tx *writeTx, prog loyalty.Progra
 			return "", fmt.Errorf("check welcome bonus: %w", err)
 		}
 	}
-	req, ok := loyalty.WelcomeBonus(prog, had > 0)
-	if !ok {
-		return serial, nil
+	req, ok, err := loyalty.Opening(prog, had > 0, initialAmount)
+	if err != nil || !ok {
+		return serial, err
 	}
 	card := loyalty.Card{SerialNumber: serial, MerchantID: prog.MerchantID, ProgramID: prog.ID, CustomerID: customerID,
-		Tier: prog.Rules().FirstTier(), Status: loyalty.CardActive, Version: 1}
+		Tier: prog.Rules().FirstTier(), Status: loyalty.CardActive, Version: 1, ValidUntil: validUntil}
 	out, err := loyalty.Post(loyalty.State{Card: card, Program: prog}, req, now)
 	if err == nil {
 		_, err = s.saveOutcome(ctx, tx, card, out)
 	}
 	if err != nil {
-		return "", fmt.Errorf("credit welcome bonus: %w", err)
+		return "", fmt.Errorf("post the card's %s line: %w", req.Kind, err)
 	}
 	return serial, nil
 }
@@ -281,7 +298,7 @@ func scanCard(row scanner) (loyalty.Card, error) {
 	err := row.Scan(&c.SerialNumber, &c.MerchantID, &c.ProgramID, &c.CustomerID, &c.Number, &c.AuthToken,
 		&c.Balance, &c.Tier, &c.Status, &c.Version, &c.LifetimePoints, &c.LifetimeSpend, &c.LastPurchaseAt,
 		&c.ChangeSeq, &modified, &c.Message, &c.LinkToken, &c.CreatedAt, &c.UpdatedAt, &c.VoidedAt,
-		&u.ID, &u.MerchantID, &u.Phone, &u.Name, &u.Email, &u.SMSConsent, &u.SMSConsentAt,
+		&c.Rewards, &c.ValidUntil, &c.RedeemedAt, &u.ID, &u.MerchantID, &u.Phone, &u.Name, &u.Email, &u.SMSConsent, &u.SMSConsentAt,
 		&u.SMSConsentSource, &u.OptedOut, &u.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound

@@ -14,7 +14,7 @@ const (
 	selectCardsWithLapsedLots = `SELECT DISTINCT serial_number FROM transactions
 		WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? LIMIT ?`
 	selectLedgerCardBySerial = `SELECT serial_number, merchant_id, program_id, customer_id, balance, tier, status,
-		version, lifetime_points, lifetime_spend FROM cards WHERE serial_number = ?`
+		version, lifetime_points, lifetime_spend, rewards, valid_until, redeemed_at FROM cards WHERE serial_number = ?`
 )
 
 // ExpirePoints writes an expire line for every card with lots that lapsed
@@ -66,7 +66,8 @@ func (s *Store) expireCard(ctx context.Context, serial string, now time.Time) (i
 		var st loyalty.State
 		c := &st.Card
 		err := tx.QueryRowContext(ctx, selectLedgerCardBySerial, serial).Scan(&c.SerialNumber, &c.MerchantID,
-			&c.ProgramID, &c.CustomerID, &c.Balance, &c.Tier, &c.Status, &c.Version, &c.LifetimePoints, &c.LifetimeSpend)
+			&c.ProgramID, &c.CustomerID, &c.Balance, &c.Tier, &c.Status, &c.Version, &c.LifetimePoints, &c.LifetimeSpend,
+			&c.Rewards, &c.ValidUntil, &c.RedeemedAt)
 		if err != nil {
 			return fmt.Errorf("load card: %w", err)
 		}

@@ -253,7 +253,7 @@ func (s *Store) join(ctx context.Context, tx *writeTx, programID, phone string, 
 	var serial string
 	err = tx.QueryRowContext(ctx, selectActiveCardID, programID, cust.ID).Scan(&serial)
 	if errors.Is(err, sql.ErrNoRows) {
-		serial, err = s.insertCard(ctx, tx, prog, cust.ID)
+		serial, err = s.insertCard(ctx, tx, prog, cust.ID, 0)
 		out.Created = true
 	}
 	if err != nil {

@@ -19,6 +19,9 @@ var ErrIdempotencyReuse = errors.New("idempotency key reused with a different re
 type Posted struct {
 	Transaction loyalty.Transaction
 	Card        loyalty.Card
+	// Program is what the ledger read of the card's program: its kind and
+	// rules (loyalty.Program with its settings for the ledger only).
+	Program loyalty.Program
 }
 
 // Answer is the stored reply to an idempotent request.
@@ -103,7 +106,7 @@ func (s *Store) postLine(ctx context.Context, tx *writeTx, p loyalty.Posting) (P
 	if st.Program, err = ledgerProgram(ctx, tx, card.ProgramID); err != nil {
 		return Posted{}, err
 	}
-	if p.Debits() {
+	if st.NeedsLots(p) {
 		if st.Lots, err = loadLots(ctx, tx, card.SerialNumber); err != nil {
 			return Posted{}, err
 		}
@@ -121,21 +124,23 @@ func (s *Store) postLine(ctx context.Context, tx *writeTx, p loyalty.Posting) (P
 	if err != nil {
 		return Posted{}, err
 	}
-	return Posted{Transaction: txn, Card: out.Card}, nil
+	return Posted{Transaction: txn, Card: out.Card, Program: st.Program}, nil
 }
 
 const (
-	selectProgramRules = `SELECT earn_rate_bp, tiers, tier_basis, tier_downgrade, points_lifetime_days
-		FROM programs WHERE id = ?`
+	selectProgramRules = `SELECT earn_rate_bp, tiers, tier_basis, tier_downgrade, points_lifetime_days,
+		kind, stamps_required, stamp_min_purchase, discount_percent, currency FROM programs WHERE id = ?`
 	selectLine = `SELECT ` + transactionColumns + ` FROM transactions WHERE id = ? AND serial_number = ?`
 )
 
-// ledgerProgram loads only what the ledger needs of a program: its rules.
+// ledgerProgram loads only what the ledger needs of a program: its kind
+// and rules.
 func ledgerProgram(ctx context.Context, tx *writeTx, programID string) (loyalty.Program, error) {
 	p := loyalty.Program{ID: programID}
 	var tiers string
 	err := tx.QueryRowContext(ctx, selectProgramRules, programID).Scan(&p.EarnRateBP, &tiers, &p.TierBasis,
-		&p.TierDowngrade, &p.PointsLifetimeDays)
+		&p.TierDowngrade, &p.PointsLifetimeDays, &p.Kind, &p.StampsRequired, &p.StampMinPurchase, &p.DiscountPercent,
+		&p.Currency)
 	if err != nil {
 		return p, fmt.Errorf("load program rules: %w", err)
 	}

@@ -15,13 +15,14 @@ const (
 	selectLots      = `SELECT id, remaining, expires_at, seq FROM transactions WHERE serial_number = ? AND remaining > 0`
 	takeFromLot     = `UPDATE transactions SET remaining = remaining - ? WHERE id = ? AND remaining >= ?`
 	insertLedgerRow = `INSERT INTO transactions (id, merchant_id, program_id, customer_id, serial_number, seq, kind,
-		points, purchase_amount, reason, refund_of, balance_after, remaining, expires_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		points, purchase_amount, reason, refund_of, balance_after, remaining, expires_at, created_at, rewards)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	addRefunded = `UPDATE transactions SET refunded_amount = refunded_amount + ? WHERE id = ?`
 	// updateLedgerCard also tags the change (change_seq) and moves
 	// Last-Modified on (pass_modified, unix seconds, at least +1), in one
 	// statement: the ledger's hot path pays for every statement.
-	updateLedgerCard = `UPDATE cards SET balance = ?, tier = ?, version = ?, lifetime_points = ?, lifetime_spend = ?,
+	updateLedgerCard = `UPDATE cards SET balance = ?, rewards = ?, redeemed_at = ?, tier = ?, version = ?,
+		lifetime_points = ?, lifetime_spend = ?,
 		last_purchase_at = CASE WHEN ? THEN ? ELSE last_purchase_at END, updated_at = ?, change_seq = ?,
 		pass_modified = CASE WHEN pass_modified + 1 > ? THEN pass_modified + 1 ELSE ? END
 		WHERE serial_number = ? AND version = ?`
@@ -45,7 +46,7 @@ func (s *Store) saveOutcome(ctx context.Context, tx *writeTx, card loyalty.Card,
 		refundOf = t.RefundOf
 	}
 	_, err := tx.ExecContext(ctx, insertLedgerRow, t.ID, c.MerchantID, c.ProgramID, c.CustomerID, c.SerialNumber, t.Seq,
-		t.Kind, t.Points, t.PurchaseAmount, t.Reason, refundOf, t.BalanceAfter, out.Lot, t.ExpiresAt, now)
+		t.Kind, t.Points, t.PurchaseAmount, t.Reason, refundOf, t.BalanceAfter, out.Lot, t.ExpiresAt, now, t.Rewards)
 	if err != nil {
 		return t, fmt.Errorf("insert ledger line: %w", err)
 	}
@@ -67,7 +68,8 @@ func (s *Store) saveOutcome(ctx context.Context, tx *writeTx, card loyalty.Card,
 	if err := tx.QueryRowContext(ctx, nextChangeSeq).Scan(&seq); err != nil {
 		return t, fmt.Errorf("next update tag: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, updateLedgerCard, c.Balance, c.Tier, c.Version, c.LifetimePoints, c.LifetimeSpend,
+	res, err := tx.ExecContext(ctx, updateLedgerCard, c.Balance, c.Rewards, c.RedeemedAt, c.Tier, c.Version,
+		c.LifetimePoints, c.LifetimeSpend,
 		out.Purchase, now, now, seq, now.Unix(), now.Unix(), c.SerialNumber, card.Version)
 	if err != nil {
 		return t, fmt.Errorf("update card: %w", err)
@@ -78,8 +80,16 @@ func (s *Store) saveOutcome(ctx context.Context, tx *writeTx, card loyalty.Card,
 	if err := queueOutbox(ctx, tx, c.MerchantID, c.SerialNumber, c.Version, now); err != nil {
 		return t, err
 	}
-	if err := s.emitEvent(ctx, tx, c.MerchantID, EventBalanceChanged, map[string]any{"serial_number": c.SerialNumber,
-		"transaction_id": t.ID, "kind": t.Kind, "points": t.Points, "balance": c.Balance, "tier": c.Tier}); err != nil {
+	event := map[string]any{"serial_number": c.SerialNumber, "transaction_id": t.ID, "kind": t.Kind,
+		"points": t.Points, "balance": c.Balance, "tier": c.Tier}
+	// A stamp card's rewards and a coupon's use are part of the change.
+	if t.Rewards != 0 || c.Rewards != 0 {
+		event["rewards"] = c.Rewards
+	}
+	if c.RedeemedAt != nil {
+		event["redeemed_at"] = c.RedeemedAt
+	}
+	if err := s.emitEvent(ctx, tx, c.MerchantID, EventBalanceChanged, event); err != nil {
 		return t, err
 	}
 	return t, nil

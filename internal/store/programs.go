@@ -13,11 +13,11 @@ import (
 const programColumns = `id, merchant_id, name, currency_label, earn_rate_bp, welcome_bonus, terms,
 	barcode_format, locale, background_color, foreground_color, label_color, logo_text,
 	tiers, tier_basis, tier_downgrade, points_lifetime_days, version, created_at, updated_at,
-	join_code, join_settings, referral_terms`
+	join_code, join_settings, referral_terms, ` + programKindColumns
 
 const (
 	insertProgram = `INSERT INTO programs (` + programColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ` + programKindValues + `)`
 	selectProgram = `SELECT ` + programColumns + ` FROM programs WHERE merchant_id = ? AND id = ?`
 	listPrograms  = `SELECT ` + programColumns + ` FROM programs
 		WHERE merchant_id = ? AND (created_at > ? OR (created_at = ? AND id > ?))
@@ -25,7 +25,8 @@ const (
 	updateProgram = `UPDATE programs SET name = ?, currency_label = ?, earn_rate_bp = ?, welcome_bonus = ?,
 		terms = ?, barcode_format = ?, locale = ?, background_color = ?, foreground_color = ?,
 		label_color = ?, logo_text = ?, tiers = ?, tier_basis = ?, tier_downgrade = ?,
-		points_lifetime_days = ?, join_settings = ?, referral_terms = ?, version = version + 1, updated_at = ?
+		points_lifetime_days = ?, join_settings = ?, referral_terms = ?, version = version + 1, updated_at = ?,
+		` + programKindUpdate + `
 		WHERE merchant_id = ? AND id = ?`
 	bumpProgramVersion  = `UPDATE programs SET version = version + 1, updated_at = ? WHERE merchant_id = ? AND id = ?`
 	selectImageKinds    = `SELECT DISTINCT kind FROM program_images WHERE program_id = ? ORDER BY kind`
@@ -56,10 +57,12 @@ func (pg *ProgramStore) CreateProgram(ctx context.Context, p *loyalty.Program) e
 	if err != nil {
 		return err
 	}
-	_, err = pg.s.write.ExecContext(ctx, insertProgram, p.ID, p.MerchantID, p.Name, p.CurrencyLabel,
+	args := append([]any{p.ID, p.MerchantID, p.Name, p.CurrencyLabel,
 		p.EarnRateBP, p.WelcomeBonus, p.Terms, p.BarcodeFormat, p.Locale, p.BackgroundColor,
 		p.ForegroundColor, p.LabelColor, p.LogoText, string(tiers), p.TierBasis, p.TierDowngrade,
-		p.PointsLifetimeDays, p.Version, p.CreatedAt, p.UpdatedAt, p.JoinCode, join, referral)
+		p.PointsLifetimeDays, p.Version, p.CreatedAt, p.UpdatedAt, p.JoinCode, join, referral, p.Kind},
+		programKindArgs(p)...)
+	_, err = pg.s.write.ExecContext(ctx, insertProgram, args...)
 	if err != nil {
 		return fmt.Errorf("insert program: %w", err)
 	}
@@ -144,10 +147,12 @@ func (s *Store) updateProgram(ctx context.Context, tx *writeTx, merchantID, id s
 	if err != nil {
 		return p, err
 	}
-	_, err = tx.ExecContext(ctx, updateProgram, p.Name, p.CurrencyLabel, p.EarnRateBP, p.WelcomeBonus,
+	// The kind itself never changes: its cards' ledgers are of that kind.
+	args := append([]any{p.Name, p.CurrencyLabel, p.EarnRateBP, p.WelcomeBonus,
 		p.Terms, p.BarcodeFormat, p.Locale, p.BackgroundColor, p.ForegroundColor, p.LabelColor,
 		p.LogoText, string(tiers), p.TierBasis, p.TierDowngrade, p.PointsLifetimeDays, join, referral,
-		p.UpdatedAt, merchantID, id)
+		p.UpdatedAt}, programKindArgs(&p)...)
+	_, err = tx.ExecContext(ctx, updateProgram, append(args, merchantID, id)...)
 	if err != nil {
 		return p, fmt.Errorf("update program: %w", err)
 	}
@@ -225,10 +230,10 @@ type scanner interface{ Scan(dest ...any) error }
 func scanProgram(row scanner) (loyalty.Program, error) {
 	var p loyalty.Program
 	var tiers, join, referral string
-	err := row.Scan(&p.ID, &p.MerchantID, &p.Name, &p.CurrencyLabel, &p.EarnRateBP, &p.WelcomeBonus,
+	err := row.Scan(append([]any{&p.ID, &p.MerchantID, &p.Name, &p.CurrencyLabel, &p.EarnRateBP, &p.WelcomeBonus,
 		&p.Terms, &p.BarcodeFormat, &p.Locale, &p.BackgroundColor, &p.ForegroundColor, &p.LabelColor,
 		&p.LogoText, &tiers, &p.TierBasis, &p.TierDowngrade, &p.PointsLifetimeDays, &p.Version,
-		&p.CreatedAt, &p.UpdatedAt, &p.JoinCode, &join, &referral)
+		&p.CreatedAt, &p.UpdatedAt, &p.JoinCode, &join, &referral, &p.Kind}, programKindDests(&p)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}
@@ -241,7 +246,5 @@ func scanProgram(row scanner) (loyalty.Program, error) {
 	if err := scanJoinColumns(&p, join, referral); err != nil {
 		return p, err
 	}
-	// Every program is a points program until programs store their kind.
-	p.Kind = loyalty.KindPoints
 	return p, nil
 }

@@ -15,6 +15,7 @@ const (
 	outboxQueue  queue = iota // outbox rows: pushes, Google patches, FCM messages
 	webhookQueue              // webhook deliveries
 	messageQueue              // automation messages
+	couponQueue               // coupons issued to a segment
 	numQueues
 )
 

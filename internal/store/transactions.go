@@ -10,7 +10,7 @@ import (
 
 const (
 	transactionColumns = `id, serial_number, seq, kind, points, purchase_amount, reason, COALESCE(refund_of, ''),
-		refunded_amount, balance_after, expires_at, created_at`
+		refunded_amount, balance_after, expires_at, created_at, rewards`
 	listTransactions = `SELECT ` + transactionColumns + ` FROM transactions t
 		WHERE serial_number = ? AND seq < ? AND EXISTS (SELECT 1 FROM cards c WHERE c.serial_number = t.serial_number AND c.merchant_id = ?)
 		ORDER BY seq DESC LIMIT ?`
@@ -42,7 +42,7 @@ func scanTransaction(row scanner) (loyalty.Transaction, error) {
 	var t loyalty.Transaction
 	var expires sql.NullTime
 	err := row.Scan(&t.ID, &t.SerialNumber, &t.Seq, &t.Kind, &t.Points, &t.PurchaseAmount, &t.Reason, &t.RefundOf,
-		&t.RefundedAmount, &t.BalanceAfter, &expires, &t.CreatedAt)
+		&t.RefundedAmount, &t.BalanceAfter, &expires, &t.CreatedAt, &t.Rewards)
 	if err != nil {
 		return t, fmt.Errorf("load transaction: %w", err)
 	}

@@ -60,7 +60,7 @@ var automationTable = workTable{table: "automations", waiting: "status = 'active
 	order: "due_at, id", returns: automationColumns}
 
 // workTables lists every table of durable work, for tests.
-var workTables = []workTable{outboxTable, webhookTable, recipientTable, messageTable, automationTable}
+var workTables = []workTable{outboxTable, webhookTable, recipientTable, couponItemTable, messageTable, automationTable}
 
 // claimSQL is the claim of q in dialect d. The outer check of the waiting
 // state leaves alone a row another claim took while this one waited.

@@ -21,7 +21,9 @@ var barcodeTypes = map[string]string{
 }
 
 // LoyaltyObject builds the object of card c of program p: the holder's
-// balance, tier, card number and barcode, and ACTIVE or INACTIVE.
+// balance, tier, card number and barcode, and ACTIVE or INACTIVE. A stamp
+// card shows its stamps and rewards instead of points, with its stamp
+// picture as hero image; a discount card its discount (see kindPoints).
 //
 // The result is complete, fit for Insert, for a save link's object and
 // for Patch alike. It never sets NotifyPreference: whether an update
@@ -75,10 +77,11 @@ func (is Issuer) LoyaltyObject(p passes.Program, c passes.Card) (*walletobjects.
 		o.LoyaltyPoints.Label = l.in(textBalance)
 		o.LoyaltyPoints.LocalizedLabel = l.localized(textBalance)
 	}
+	secondary := is.kindPoints(o, p, c, l)
 	// The tier sits on the front next to the balance. LoyaltyObject has no
 	// rewardsTier of its own (that field is per class), so a per-card tier
 	// is a string "balance" of the secondary points.
-	if c.Tier != "" {
+	if c.Tier != "" && !secondary {
 		o.SecondaryLoyaltyPoints = &walletobjects.LoyaltyPoints{
 			Label:          l.in(textTier),
 			LocalizedLabel: l.localized(textTier),
@@ -87,7 +90,7 @@ func (is Issuer) LoyaltyObject(p passes.Program, c passes.Card) (*walletobjects.
 	}
 	// A PATCH leaves omitted fields alone, so a field the card no longer
 	// has goes out as null; a lost tier would otherwise stay on the card.
-	if c.Tier == "" {
+	if c.Tier == "" && !secondary {
 		o.NullFields = append(o.NullFields, "SecondaryLoyaltyPoints")
 	}
 	if c.HolderName == "" {

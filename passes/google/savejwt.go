@@ -62,27 +62,51 @@ func LoadServiceAccount(jsonBytes []byte, issuerID string) (*ServiceAccount, err
 	return &ServiceAccount{Email: f.ClientEmail, PrivateKeyID: f.PrivateKeyID, Key: key, IssuerID: issuerID}, nil
 }
 
+// ObjectRef names an object of a vertical (VerticalLoyalty, …) by ID.
+type ObjectRef struct {
+	Vertical string
+	ID       string
+}
+
+// Loyalty names loyalty objects by ID.
+func Loyalty(ids ...string) []ObjectRef {
+	refs := make([]ObjectRef, len(ids))
+	for i, id := range ids {
+		refs[i] = ObjectRef{Vertical: VerticalLoyalty, ID: id}
+	}
+	return refs
+}
+
+// payloadKeys are the save JWT's payload keys of each vertical's objects.
+var payloadKeys = map[string]string{
+	VerticalLoyalty:  "loyaltyObjects",
+	VerticalOffer:    "offerObjects",
+	VerticalGiftCard: "giftCardObjects",
+}
+
 // SaveURL returns an "Add to Google Wallet" link for objects that are
 // already inserted (a "skinny" JWT: the payload names them by ID only).
 // Opening it again never updates an object; balance changes go by PATCH.
 //
 // The JWT is RS256-signed by the service account, with iss = its email,
 // aud "google", typ "savetowallet", iat = now, origins (the web origins
-// of a JS save button; nil for plain links) and
-// payload {"loyaltyObjects":[{"id":…}]}. It carries no exp: Google names
+// of a JS save button; nil for plain links) and a payload naming each
+// object under its vertical's key: {"loyaltyObjects":[{"id":…}]},
+// "offerObjects", "giftCardObjects". It carries no exp: Google names
 // none, and the link may sit in an SMS for a while.
 //
 // Every ID must belong to the account's issuer. A link over MaxSaveURLLen
 // is an error (ErrSaveURLTooLong): browsers truncate it.
-func SaveURL(key *ServiceAccount, objectIDs []string, origins []string, now time.Time) (string, error) {
+func SaveURL(key *ServiceAccount, refs []ObjectRef, origins []string, now time.Time) (string, error) {
 	if key == nil || key.Key == nil || key.Email == "" {
 		return "", errors.New("save link: no service account key")
 	}
-	if len(objectIDs) == 0 {
+	if len(refs) == 0 {
 		return "", errors.New("save link: no object")
 	}
-	objects := make([]map[string]string, len(objectIDs))
-	for i, id := range objectIDs {
+	payload := map[string]any{}
+	for _, ref := range refs {
+		id := ref.ID
 		suffix, ok := strings.CutPrefix(id, key.IssuerID+".")
 		if !ok {
 			return "", fmt.Errorf("save link: %w: object %q is not of issuer %s", ErrInvalidID, id, key.IssuerID)
@@ -90,7 +114,12 @@ func SaveURL(key *ServiceAccount, objectIDs []string, origins []string, now time
 		if _, err := resourceID(key.IssuerID, suffix); err != nil {
 			return "", fmt.Errorf("save link: %w", err)
 		}
-		objects[i] = map[string]string{"id": id}
+		k, ok := payloadKeys[ref.Vertical]
+		if !ok {
+			return "", fmt.Errorf("save link: object %q of unknown vertical %q", id, ref.Vertical)
+		}
+		objects, _ := payload[k].([]map[string]string)
+		payload[k] = append(objects, map[string]string{"id": id})
 	}
 	if origins == nil {
 		origins = []string{} // "origins":[] rather than null, as Google's own links have it
@@ -101,7 +130,7 @@ func SaveURL(key *ServiceAccount, objectIDs []string, origins []string, now time
 		"typ":     "savetowallet",
 		"iat":     now.Unix(),
 		"origins": origins,
-		"payload": map[string]any{"loyaltyObjects": objects},
+		"payload": payload,
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	if key.PrivateKeyID != "" {
@@ -113,7 +142,7 @@ func SaveURL(key *ServiceAccount, objectIDs []string, origins []string, now time
 	}
 	u := SaveURLPrefix + signed
 	if len(u) > MaxSaveURLLen {
-		return "", fmt.Errorf("%w: %d characters for %d objects", ErrSaveURLTooLong, len(u), len(objectIDs))
+		return "", fmt.Errorf("%w: %d characters for %d objects", ErrSaveURLTooLong, len(u), len(refs))
 	}
 	return u, nil
 }

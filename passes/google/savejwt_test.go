@@ -56,7 +56,7 @@ func TestSaveURL(t *testing.T) {
 	}
 	objectID, _ := testIssuer().ObjectID(testSerial)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	u, err := SaveURL(sa, []string{objectID}, nil, now)
+	u, err := SaveURL(sa, Loyalty(objectID), nil, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestSaveURL(t *testing.T) {
 
 func TestSaveURLOrigins(t *testing.T) {
 	sa, _ := LoadServiceAccount(serviceAccountJSON(t, nil), testIssuerID)
-	u, err := SaveURL(sa, []string{testIssuerID + ".a", testIssuerID + ".b"}, []string{"https://cards.example.com"}, time.Unix(1, 0))
+	u, err := SaveURL(sa, Loyalty(testIssuerID+".a", testIssuerID+".b"), []string{"https://cards.example.com"}, time.Unix(1, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,23 +110,23 @@ func TestSaveURLOrigins(t *testing.T) {
 func TestSaveURLRejects(t *testing.T) {
 	sa, _ := LoadServiceAccount(serviceAccountJSON(t, nil), testIssuerID)
 	now := time.Now()
-	if _, err := SaveURL(sa, []string{"1234.card"}, nil, now); !errors.Is(err, ErrInvalidID) {
+	if _, err := SaveURL(sa, Loyalty("1234.card"), nil, now); !errors.Is(err, ErrInvalidID) {
 		t.Errorf("foreign issuer: err = %v", err)
 	}
-	if _, err := SaveURL(sa, []string{testIssuerID + ".a b"}, nil, now); !errors.Is(err, ErrInvalidID) {
+	if _, err := SaveURL(sa, Loyalty(testIssuerID+".a b"), nil, now); !errors.Is(err, ErrInvalidID) {
 		t.Errorf("bad suffix: err = %v", err)
 	}
 	if _, err := SaveURL(sa, nil, nil, now); err == nil {
 		t.Error("no objects: no error")
 	}
-	if _, err := SaveURL(nil, []string{testIssuerID + ".a"}, nil, now); err == nil {
+	if _, err := SaveURL(nil, Loyalty(testIssuerID+".a"), nil, now); err == nil {
 		t.Error("no key: no error")
 	}
 	many := make([]string, 40)
 	for i := range many {
 		many[i] = testIssuerID + "." + testSerial
 	}
-	if _, err := SaveURL(sa, many, nil, now); !errors.Is(err, ErrSaveURLTooLong) {
+	if _, err := SaveURL(sa, Loyalty(many...), nil, now); !errors.Is(err, ErrSaveURLTooLong) {
 		t.Errorf("40 objects: err = %v, want ErrSaveURLTooLong", err)
 	}
 }

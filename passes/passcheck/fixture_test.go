@@ -169,7 +169,6 @@ func validPass(tb testing.TB) map[string]any {
 		"authenticationToken": "0123456789abcdef0123",
 		"barcodes": [{"format": "PKBarcodeFormatQR", "message": "1234567890", "messageEncoding": "iso-8859-1", "altText": "1234 5678 90"}],
 		"expirationDate": "2030-01-31T18:00:00Z",
-		"relevantDate": "2026-01-31T18:00+03:00",
 		"storeCard": {
 			"headerFields": [{"key": "tier", "label": "TIER", "value": "Gold"}],
 			"primaryFields": [{"key": "balance", "label": "POINTS", "value": 120, "changeMessage": "Balance: %@"}],

@@ -4,8 +4,10 @@
 // The rules are the conformance checklist of the Apple Wallet reference
 // (reference/apple-wallet.md §6): PKG-01..04 for the ZIP layout and the
 // manifest, SIG-01..05 for the detached CMS signature and the signing
-// certificate, JSON-01..09 for pass.json. Every Problem carries the ID of
-// the rule it breaks, so a report reads like the checklist.
+// certificate, JSON-01..09 for pass.json. JSON-10 is loyalpass's own,
+// beyond the checklist: the layout each style allows (field counts,
+// date relevance, voided). Every Problem carries the ID of the rule it
+// breaks, so a report reads like the checklist.
 //
 // Check works offline. It cannot know what only Apple knows: whether a
 // certificate has been revoked, or whether the Pass Type ID certificate

@@ -30,14 +30,16 @@ const minTokenLength = 16
 // checkPassJSON checks the JSON rules on pass.json.
 func (c *checker) checkPassJSON() {
 	if c.pass == nil {
-		c.note("pass.json rules (JSON-01..09) skipped: pass.json is missing or invalid")
+		c.note("pass.json rules (JSON-01..10) skipped: pass.json is missing or invalid")
 		return
 	}
 	c.checkRequiredKeys()
 	seen := make(map[string]string) // field key → where it was first used
-	for _, style := range c.checkStyle() {
+	styles := c.checkStyle()
+	for _, style := range styles {
 		c.checkFields(style, c.pass[style].(map[string]any), seen)
 	}
+	c.checkStyleRules(styles)
 	c.checkWebService()
 	c.checkBarcodes()
 	c.checkColors()
@@ -102,7 +104,7 @@ func (c *checker) checkStyle() []string {
 	}
 	switch len(present) {
 	case 0:
-		c.problem("JSON-02", passFile, "pass.json has no style key; a loyalty card needs storeCard")
+		c.problem("JSON-02", passFile, "pass.json has no style key; a loyalty card needs storeCard (a coupon, coupon)")
 	case 1:
 	default:
 		c.problem("JSON-02", passFile, "pass.json has %d style keys (%s); exactly one is allowed", len(present), strings.Join(present, ", "))

@@ -84,11 +84,45 @@ func TestPassJSONRules(t *testing.T) {
 		{name: "JSON-06 fields not an array", want: []string{"JSON-06"},
 			break_: func(t *testing.T, b *build, o *Options) { b.storeCard()["backFields"] = map[string]any{} }},
 
-		{name: "JSON-07 relevantDate without time", want: []string{"JSON-07"}, break_: set("relevantDate", "2026-01-31")},
+		{name: "JSON-07 relevantDate without time", want: []string{"JSON-07", "JSON-10"}, break_: set("relevantDate", "2026-01-31")},
 		{name: "JSON-07 expirationDate without time zone", want: []string{"JSON-07"}, break_: set("expirationDate", "2030-01-31T18:00")},
 		{name: "JSON-07 impossible date", want: []string{"JSON-07"}, break_: set("expirationDate", "2030-02-31T18:00Z")},
-		{name: "JSON-07 relevantDates entry", want: []string{"JSON-07"},
+		{name: "JSON-07 relevantDates entry", want: []string{"JSON-07", "JSON-10"},
 			break_: set("relevantDates", []any{map[string]any{"startDate": "2026-01-31T10:00Z", "endDate": "tomorrow"}})},
+
+		{name: "JSON-10 two primary fields on a store card", want: []string{"JSON-10"},
+			break_: func(t *testing.T, b *build, o *Options) {
+				sc := b.storeCard()
+				sc["primaryFields"] = append(sc["primaryFields"].([]any), map[string]any{"key": "stamps", "value": 3})
+			}},
+		{name: "JSON-10 four header fields", want: []string{"JSON-10"},
+			break_: func(t *testing.T, b *build, o *Options) {
+				b.storeCard()["headerFields"] = []any{map[string]any{"key": "h1", "value": 1}, map[string]any{"key": "h2", "value": 2},
+					map[string]any{"key": "h3", "value": 3}, map[string]any{"key": "h4", "value": 4}}
+			}},
+		{name: "JSON-10 five fields beside a QR code", want: []string{"JSON-10"}, break_: fiveSmallFields},
+		{name: "JSON-10 five fields beside a PDF417 code are fine", want: nil,
+			break_: func(t *testing.T, b *build, o *Options) {
+				fiveSmallFields(t, b, o)
+				b.pass["barcodes"].([]any)[0].(map[string]any)["format"] = "PKBarcodeFormatPDF417"
+			}},
+		{name: "JSON-10 relevantDate on a store card", want: []string{"JSON-10"}, break_: set("relevantDate", "2026-01-31T18:00+03:00")},
+		{name: "JSON-10 relevantDate on a generic pass is fine", want: nil,
+			break_: func(t *testing.T, b *build, o *Options) {
+				asStyle(b, "generic")
+				b.pass["relevantDate"] = "2026-01-31T18:00+03:00"
+			}},
+		{name: "JSON-10 relevantDate on a coupon", want: []string{"JSON-10"},
+			break_: func(t *testing.T, b *build, o *Options) {
+				asStyle(b, "coupon")
+				b.pass["relevantDate"] = "2026-01-31T18:00+03:00"
+			}},
+		{name: "JSON-10 a voided coupon is fine", want: nil,
+			break_: func(t *testing.T, b *build, o *Options) {
+				asStyle(b, "coupon")
+				b.pass["voided"] = true
+			}},
+		{name: "JSON-10 voided a string", want: []string{"JSON-10"}, break_: set("voided", "yes")},
 
 		{name: "JSON-08 appLaunchURL alone", want: []string{"JSON-08"}, break_: set("appLaunchURL", "coffee://card")},
 		{name: "JSON-08 appLaunchURL with store IDs is fine", want: nil,
@@ -122,6 +156,31 @@ func TestPassJSONRules(t *testing.T) {
 				b.files[personalizationFile] = []byte(`{"requiredPersonalizationFields": ["PKPassPersonalizationFieldAge"]}`)
 			}},
 	})
+}
+
+// fiveSmallFields gives the store card three secondary and two auxiliary
+// fields.
+func fiveSmallFields(t *testing.T, b *build, o *Options) {
+	sc := b.storeCard()
+	sc["secondaryFields"] = []any{map[string]any{"key": "s1", "value": 1}, map[string]any{"key": "s2", "value": 2},
+		map[string]any{"key": "s3", "value": 3}}
+	sc["auxiliaryFields"] = []any{map[string]any{"key": "a1", "value": 1}, map[string]any{"key": "a2", "value": 2}}
+}
+
+// asStyle moves the store card's fields under another style key.
+func asStyle(b *build, style string) {
+	b.pass[style] = b.pass["storeCard"]
+	delete(b.pass, "storeCard")
+}
+
+func TestImagesTheStyleDoesNotShowAreNoted(t *testing.T) {
+	b := newBuild(t)
+	b.files["thumbnail.png"] = pngImage(t, 90)
+	rep := Check(b.bytes(t), Options{})
+	assertRules(t, rep)
+	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "does not show thumbnail") }) {
+		t.Errorf("no note about the thumbnail:\n%s", dump(rep))
+	}
 }
 
 func TestDeprecatedBarcodeIsNoted(t *testing.T) {

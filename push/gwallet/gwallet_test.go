@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loyalpass/loyalpass/passes/google"
 	"github.com/loyalpass/loyalpass/push"
 )
 
@@ -20,7 +21,7 @@ func TestFirstUseInsertsClassAndObject(t *testing.T) {
 	c, srv := newTestClient(t)
 	ctx := context.Background()
 	cls := class(t, program())
-	if r := c.EnsureClass(ctx, cls); r.Outcome != push.Delivered || r.Reason != "inserted" || r.Token != cls.Id {
+	if r := c.EnsureClass(ctx, cls); r.Outcome != push.Delivered || r.Reason != "inserted" || r.Token != cls.ID() {
 		t.Fatalf("EnsureClass = %+v", r)
 	}
 	obj := object(t, 120)
@@ -29,7 +30,7 @@ func TestFirstUseInsertsClassAndObject(t *testing.T) {
 	}
 
 	reqs := srv.Requests()
-	want := []call{{"GET", classPath + "/" + cls.Id}, {"POST", classPath}, {"POST", objectPath}}
+	want := []call{{"GET", classPath + "/" + cls.ID()}, {"POST", classPath}, {"POST", objectPath}}
 	if got := calls(reqs); !slices.Equal(got, want) {
 		t.Fatalf("calls = %v, want %v", got, want)
 	}
@@ -39,7 +40,7 @@ func TestFirstUseInsertsClassAndObject(t *testing.T) {
 	if rs := reqs[1].JSON()["reviewStatus"]; rs != "UNDER_REVIEW" {
 		t.Errorf("class inserted with reviewStatus %v", rs)
 	}
-	stored, ok := srv.Object(obj.Id)
+	stored, ok := srv.Object(obj.Ref().ID)
 	if !ok {
 		t.Fatal("object not stored")
 	}
@@ -131,15 +132,16 @@ func TestPatchClearsLostTier(t *testing.T) {
 	c.EnsureClass(ctx, class(t, program()))
 	gold := card(10)
 	gold.Tier = "Gold"
-	o, _ := issuer.LoyaltyObject(program(), gold)
+	lo, _ := issuer.LoyaltyObject(program(), gold)
+	o := google.Object{Loyalty: lo}
 	c.EnsureObject(ctx, o)
-	if st, _ := srv.Object(o.Id); st["secondaryLoyaltyPoints"] == nil {
+	if st, _ := srv.Object(lo.Id); st["secondaryLoyaltyPoints"] == nil {
 		t.Fatal("tier not stored")
 	}
 	if r := c.PatchObject(ctx, object(t, 10), Silent); r.Outcome != push.Delivered {
 		t.Fatalf("PatchObject = %+v", r)
 	}
-	if st, _ := srv.Object(o.Id); st["secondaryLoyaltyPoints"] != nil {
+	if st, _ := srv.Object(lo.Id); st["secondaryLoyaltyPoints"] != nil {
 		t.Errorf("tier still on the card: %v", st["secondaryLoyaltyPoints"])
 	}
 }
@@ -152,7 +154,7 @@ func TestPatchObjectInsertsMissingObject(t *testing.T) {
 	if r := c.PatchObject(context.Background(), obj, Visible); r.Outcome != push.Delivered || r.Reason != "inserted after 404" {
 		t.Fatalf("PatchObject = %+v", r)
 	}
-	want := []call{{"PATCH", objectPath + "/" + obj.Id}, {"POST", objectPath}}
+	want := []call{{"PATCH", objectPath + "/" + obj.Ref().ID}, {"POST", objectPath}}
 	if got := calls(srv.Requests()[seen:]); !slices.Equal(got, want) {
 		t.Fatalf("calls = %v, want %v", got, want)
 	}
@@ -190,7 +192,7 @@ func TestAddMessageFallsBackToSilentPastQuota(t *testing.T) {
 	c, srv := newTestClient(t)
 	objectID, seen := insertBoth(t, c, srv)
 	for i := range 4 {
-		r := c.AddMessage(context.Background(), objectID, "Двойные баллы", "Только сегодня", Visible)
+		r := c.AddMessage(context.Background(), google.ObjectRef{Vertical: google.VerticalLoyalty, ID: objectID}, "Двойные баллы", "Только сегодня", Visible)
 		if r.Outcome != push.Delivered {
 			t.Fatalf("message %d: %+v", i+1, r)
 		}

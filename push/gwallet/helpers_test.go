@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"google.golang.org/api/option"
-	"google.golang.org/api/walletobjects/v1"
 
 	"github.com/loyalpass/loyalpass/passes"
 	"github.com/loyalpass/loyalpass/passes/google"
@@ -36,18 +35,18 @@ func card(balance int64) passes.Card {
 	return passes.Card{SerialNumber: "k7q2m4xw9zt5r3ybn6vc8dh2aj", Number: "2000123456789", HolderName: "Анна", Balance: balance}
 }
 
-func class(t *testing.T, p passes.Program) *walletobjects.LoyaltyClass {
+func class(t *testing.T, p passes.Program) google.Class {
 	t.Helper()
-	c, err := issuer.LoyaltyClass(p)
+	c, err := issuer.Class(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func object(t *testing.T, balance int64) *walletobjects.LoyaltyObject {
+func object(t *testing.T, balance int64) google.Object {
 	t.Helper()
-	o, err := issuer.LoyaltyObject(program(), card(balance))
+	o, err := issuer.Object(program(), card(balance))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +65,7 @@ func insertBoth(t *testing.T, c *Client, srv *gwallettest.Server) (objectID stri
 	if r := c.EnsureObject(ctx, o); r.Outcome != push.Delivered {
 		t.Fatalf("EnsureObject: %+v", r)
 	}
-	return o.Id, len(srv.Requests())
+	return o.Ref().ID, len(srv.Requests())
 }
 
 // call is a method and path, as the fake saw them.

@@ -14,50 +14,52 @@ import (
 
 const notifyOnUpdate = "NOTIFY_ON_UPDATE"
 
-// EnsureClass makes the class exist as given: it GETs it, inserts it on
-// 404, and patches it when a field we set differs from what Google holds.
-// ReviewStatus always goes out as UNDER_REVIEW, on insert and on patch: a
-// patch saying APPROVED (what a GET returns once approved) is rejected.
-// The Result's Reason is "unchanged", "inserted" or "patched" on success.
-func (c *Client) EnsureClass(ctx context.Context, class *walletobjects.LoyaltyClass) push.Result {
+// EnsureClass makes the class exist as given, in its vertical (loyalty,
+// offer or gift card): it GETs it, inserts it on 404, and patches it when
+// a field we set differs from what Google holds. ReviewStatus always goes
+// out as UNDER_REVIEW, on insert and on patch: a patch saying APPROVED
+// (what a GET returns once approved) is rejected. The Result's Reason is
+// "unchanged", "inserted" or "patched" on success.
+func (c *Client) EnsureClass(ctx context.Context, class google.Class) push.Result {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	want := *class
-	want.ReviewStatus = google.ReviewStatusUnderReview
-
-	got, err := c.svc.Loyaltyclass.Get(want.Id).Context(ctx).Do()
+	api, err := c.classAPI(class)
+	if err != nil {
+		return push.Result{Outcome: push.Failed, Reason: err.Error()}
+	}
+	got, err := api.get(ctx)
 	switch {
 	case isStatus(err, http.StatusNotFound):
-		_, err = c.svc.Loyaltyclass.Insert(&want).Context(ctx).Do()
-		return withReason(result(want.Id, err), "inserted")
+		return withReason(result(api.id, api.insert(ctx)), "inserted")
 	case err != nil:
-		return result(want.Id, err)
+		return result(api.id, err)
 	}
-	same, err := sameFields(&want, got, "reviewStatus")
+	same, err := sameFields(api.want, got, "reviewStatus")
 	if err != nil {
-		return push.Result{Token: want.Id, Outcome: push.Failed, Reason: err.Error()}
+		return push.Result{Token: api.id, Outcome: push.Failed, Reason: err.Error()}
 	}
 	if same {
-		return push.Result{Token: want.Id, Outcome: push.Delivered, Reason: "unchanged"}
+		return push.Result{Token: api.id, Outcome: push.Delivered, Reason: "unchanged"}
 	}
-	_, err = c.svc.Loyaltyclass.Patch(want.Id, &want).Context(ctx).Do()
-	return withReason(result(want.Id, err), "patched")
+	return withReason(result(api.id, api.patch(ctx)), "patched")
 }
 
 // EnsureObject inserts the object, or patches it silently when it exists
 // already (409). Use it when issuing a card and before a save link: the
 // link's skinny JWT names the object, which must exist by then.
-func (c *Client) EnsureObject(ctx context.Context, obj *walletobjects.LoyaltyObject) push.Result {
+func (c *Client) EnsureObject(ctx context.Context, obj google.Object) push.Result {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	o := *obj
-	o.NotifyPreference = ""
-	_, err := c.svc.Loyaltyobject.Insert(&o).Context(ctx).Do()
-	if isStatus(err, http.StatusConflict) {
-		_, err = c.svc.Loyaltyobject.Patch(o.Id, &o).Context(ctx).Do()
-		return withReason(result(o.Id, err), "patched")
+	api, err := c.objectAPI(obj)
+	if err != nil {
+		return push.Result{Outcome: push.Failed, Reason: err.Error()}
 	}
-	return withReason(result(o.Id, err), "inserted")
+	api.notify("")
+	err = api.insert(ctx)
+	if isStatus(err, http.StatusConflict) {
+		return withReason(result(api.id, api.patch(ctx)), "patched")
+	}
+	return withReason(result(api.id, err), "inserted")
 }
 
 // PatchObject sends obj (as passes/google builds it: complete) with patch
@@ -70,46 +72,46 @@ func (c *Client) EnsureObject(ctx context.Context, obj *walletobjects.LoyaltyObj
 // A 404 means the object was never inserted (Google never deletes one):
 // the object is inserted instead, so the card is right either way. The
 // outcome is never Gone: a Wallet object has no token to prune.
-func (c *Client) PatchObject(ctx context.Context, obj *walletobjects.LoyaltyObject, notify Notification) push.Result {
+func (c *Client) PatchObject(ctx context.Context, obj google.Object, notify Notification) push.Result {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	o := *obj
-	o.NotifyPreference = ""
+	api, err := c.objectAPI(obj)
+	if err != nil {
+		return push.Result{Outcome: push.Failed, Reason: err.Error()}
+	}
+	api.notify("")
 	if notify == Visible {
-		o.NotifyPreference = notifyOnUpdate
+		api.notify(notifyOnUpdate)
 	}
-	_, err := c.svc.Loyaltyobject.Patch(o.Id, &o).Context(ctx).Do()
+	err = api.patch(ctx)
 	switch {
-	case isStatus(err, http.StatusNotFound) && o.ClassId != "":
-		o.NotifyPreference = ""
-		_, err = c.svc.Loyaltyobject.Insert(&o).Context(ctx).Do()
-		return withReason(result(o.Id, err), "inserted after 404")
+	case isStatus(err, http.StatusNotFound) && api.classID != "":
+		api.notify("")
+		return withReason(result(api.id, api.insert(ctx)), "inserted after 404")
 	case notify == Visible && isNotifyQuota(err):
-		o.NotifyPreference = ""
-		_, err = c.svc.Loyaltyobject.Patch(o.Id, &o).Context(ctx).Do()
-		return withReason(result(o.Id, err), "quotaExceeded: sent silently")
+		api.notify("")
+		return withReason(result(api.id, api.patch(ctx)), "quotaExceeded: sent silently")
 	}
-	return result(o.Id, err)
+	return result(api.id, err)
 }
 
 // AddMessage adds a message to the object's details screen. Visible sends
 // it as TEXT_AND_NOTIFY, which also shows an Android notification and
 // counts against the pass's 3 per 24 hours; a 403 quotaExceeded falls back
 // to a silent TEXT message.
-func (c *Client) AddMessage(ctx context.Context, objectID, header, body string, notify Notification) push.Result {
+func (c *Client) AddMessage(ctx context.Context, object google.ObjectRef, header, body string, notify Notification) push.Result {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	msg := &walletobjects.Message{Id: newMessageID(), Header: header, Body: body, MessageType: "TEXT"}
 	if notify == Visible {
 		msg.MessageType = "TEXT_AND_NOTIFY"
 	}
-	_, err := c.svc.Loyaltyobject.Addmessage(objectID, &walletobjects.AddMessageRequest{Message: msg}).Context(ctx).Do()
+	err := c.addMessage(ctx, object, msg)
 	if notify == Visible && isNotifyQuota(err) {
 		msg.MessageType = "TEXT"
-		_, err = c.svc.Loyaltyobject.Addmessage(objectID, &walletobjects.AddMessageRequest{Message: msg}).Context(ctx).Do()
-		return withReason(result(objectID, err), "quotaExceeded: sent silently")
+		return withReason(result(object.ID, c.addMessage(ctx, object, msg)), "quotaExceeded: sent silently")
 	}
-	return result(objectID, err)
+	return result(object.ID, err)
 }
 
 // withReason sets the Reason of a delivered result.

@@ -3,16 +3,21 @@ package gwallettest
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // store returns the map of one resource kind. The caller holds s.mu.
 func (s *Server) store(kind string) map[string]map[string]any {
-	if kind == "loyaltyClass" {
-		return s.classes
-	}
-	return s.objects
+	return s.resources[kind]
 }
+
+// isClass reports whether kind is a class kind; classOf names an object
+// kind's class kind.
+func isClass(kind string) bool { return strings.HasSuffix(kind, "Class") }
+
+func classOf(kind string) string { return strings.TrimSuffix(kind, "Object") + "Class" }
 
 func (s *Server) get(w http.ResponseWriter, kind, id string) {
 	v, ok := s.stored(kind, id)
@@ -44,8 +49,8 @@ func (s *Server) insert(w http.ResponseWriter, kind string, body map[string]any)
 		writeError(w, http.StatusConflict, "duplicate", fmt.Sprintf("Resource %s already exists.", id))
 		return
 	}
-	if kind == "loyaltyObject" {
-		if _, ok := s.classes[body["classId"].(string)]; !ok {
+	if !isClass(kind) {
+		if _, ok := s.store(classOf(kind))[body["classId"].(string)]; !ok {
 			writeError(w, http.StatusNotFound, "resourceNotFound", fmt.Sprintf("Class %s not found.", body["classId"]))
 			return
 		}
@@ -57,7 +62,7 @@ func (s *Server) insert(w http.ResponseWriter, kind string, body map[string]any)
 		}
 	}
 	body["kind"] = "walletobjects#" + kind
-	if kind == "loyaltyClass" {
+	if isClass(kind) {
 		body["reviewStatus"] = "APPROVED" // the platform approves an UNDER_REVIEW class
 	}
 	m[id] = body
@@ -89,7 +94,7 @@ func (s *Server) patch(w http.ResponseWriter, kind, id string, body map[string]a
 			cur[k] = v
 		}
 	}
-	if kind == "loyaltyClass" {
+	if isClass(kind) {
 		cur["reviewStatus"] = "APPROVED"
 	}
 	writeJSON(w, http.StatusOK, cur)
@@ -122,11 +127,20 @@ func (s *Server) addMessage(w http.ResponseWriter, kind, id string, body map[str
 	writeJSON(w, http.StatusOK, map[string]any{"resource": cur})
 }
 
+// required lists the fields an insert of each kind must carry.
+var required = map[string][]string{
+	"loyaltyClass":   {"issuerName", "programName", "reviewStatus", "programLogo"},
+	"offerClass":     {"issuerName", "provider", "title", "redemptionChannel", "reviewStatus"},
+	"giftCardClass":  {"issuerName", "reviewStatus"},
+	"loyaltyObject":  {"classId", "state"},
+	"offerObject":    {"classId", "state"},
+	"giftCardObject": {"classId", "state", "cardNumber"},
+}
+
 // checkFields applies the API's rules on required and forbidden values; an
 // insert must carry the required fields, a patch only keeps to the rules.
 func checkFields(kind string, body map[string]any, insert bool) string {
-	var required []string
-	if kind == "loyaltyClass" {
+	if isClass(kind) {
 		switch rs, _ := body["reviewStatus"].(string); strings.ToUpper(rs) {
 		case "APPROVED", "REJECTED":
 			return "reviewStatus " + rs + " cannot be set: send UNDER_REVIEW."
@@ -134,21 +148,73 @@ func checkFields(kind string, body map[string]any, insert bool) string {
 		default:
 			return "Invalid reviewStatus " + rs
 		}
-		required = []string{"issuerName", "programName", "reviewStatus", "programLogo"}
 	} else {
 		switch st, _ := body["state"].(string); st {
 		case "", "ACTIVE", "INACTIVE", "COMPLETED", "EXPIRED":
 		default:
 			return "Invalid state " + st
 		}
-		required = []string{"classId", "state"}
+	}
+	if msg := checkValues(kind, body); msg != "" {
+		return msg
 	}
 	if !insert {
 		return ""
 	}
-	for _, f := range required {
+	for _, f := range required[kind] {
 		if v, _ := body[f]; v == nil || v == "" {
 			return "Missing required field " + f + "."
+		}
+	}
+	return ""
+}
+
+// checkValues checks the values of the fields a kind's rules name.
+func checkValues(kind string, body map[string]any) string {
+	switch kind {
+	case "offerClass":
+		if ch, ok := body["redemptionChannel"].(string); ok {
+			switch ch {
+			case "INSTORE", "ONLINE", "BOTH", "TEMPORARY_PRICE_REDUCTION":
+			default:
+				return "Invalid redemptionChannel " + ch
+			}
+		}
+	case "loyaltyObject":
+		for _, f := range []string{"loyaltyPoints", "secondaryLoyaltyPoints"} {
+			pts, _ := body[f].(map[string]any)
+			if bal, ok := pts["balance"].(map[string]any); ok && len(bal) == 0 {
+				return f + ".balance has no value."
+			}
+		}
+	case "giftCardObject":
+		if bal, ok := body["balance"].(map[string]any); ok {
+			micros, _ := bal["micros"].(string)
+			if _, err := strconv.ParseInt(micros, 10, 64); err != nil {
+				return fmt.Sprintf("balance.micros must be an int64 string, not %v.", bal["micros"])
+			}
+			if code, _ := bal["currencyCode"].(string); len(code) != 3 {
+				return "balance.currencyCode must be an ISO 4217 code."
+			}
+		}
+	}
+	if vti, ok := body["validTimeInterval"].(map[string]any); ok && !isClass(kind) {
+		dates, offsets := 0, 0
+		for _, end := range []string{"start", "end"} {
+			dt, _ := vti[end].(map[string]any)
+			if dt == nil {
+				continue
+			}
+			dates++
+			date, _ := dt["date"].(string)
+			if _, err := time.Parse(time.RFC3339, date); err == nil {
+				offsets++
+			} else if _, err := time.Parse("2006-01-02T15:04:05", date); err != nil {
+				return "validTimeInterval." + end + ".date is not an ISO 8601 date and time."
+			}
+		}
+		if dates == 2 && offsets == 1 {
+			return "validTimeInterval: give start and end both with an offset or both without."
 		}
 	}
 	return ""

@@ -1,17 +1,22 @@
 // Package gwallettest is a fake Google Wallet REST server for tests. It
-// serves the loyaltyClass and loyaltyObject paths of walletobjects/v1 that
-// push/gwallet uses (get, insert, patch, addMessage) from memory, answers
-// with Google's JSON bodies and error shapes, records every request, and
-// can fail on demand. Point the real client at it with
-// option.WithEndpoint(srv.URL+"/").
+// serves the paths of walletobjects/v1 that push/gwallet uses (get,
+// insert, patch, addMessage) for the loyalty, offer and gift card
+// verticals (loyaltyClass, loyaltyObject, offerClass, offerObject,
+// giftCardClass, giftCardObject) from memory, answers with Google's JSON
+// bodies and error shapes, records every request, and can fail on demand.
+// Point the real client at it with option.WithEndpoint(srv.URL+"/").
 //
 // What it models of the real API: IDs must be "<digits>.<allowed chars>";
 // a second insert is 409; a class sent as APPROVED is rejected and an
-// UNDER_REVIEW class is approved at once; an object needs its class;
-// notifyPreference is ephemeral (recorded, never stored); a fourth
-// TEXT_AND_NOTIFY message to an object is 403 quotaExceeded. PATCH merges
-// top-level fields and a null clears one. Anything else of the API is not
-// modelled.
+// UNDER_REVIEW class is approved at once; an object needs its class of its
+// own vertical; each resource's required fields (an offer class's
+// provider, title and redemptionChannel, a gift card object's cardNumber);
+// a state is one of ACTIVE, INACTIVE, COMPLETED, EXPIRED; a balance
+// carries its value (a loyalty balance that went out as {} or a Money
+// without micros is refused: that is how a zero is lost); notifyPreference
+// is ephemeral (recorded, never stored); a fourth TEXT_AND_NOTIFY message
+// to an object is 403 quotaExceeded. PATCH merges top-level fields and a
+// null clears one. Anything else of the API is not modelled.
 package gwallettest
 
 import (
@@ -52,24 +57,24 @@ func (r Request) JSON() map[string]any {
 type Server struct {
 	URL string
 
-	mu       sync.Mutex
-	classes  map[string]map[string]any
-	objects  map[string]map[string]any
-	notified map[string]int
-	requests []Request
-	failN    int
-	failCode int
-	auth     *oauthfake.Issuer
+	mu        sync.Mutex
+	resources map[string]map[string]map[string]any // kind → id → fields
+	notified  map[string]int
+	requests  []Request
+	failN     int
+	failCode  int
+	auth      *oauthfake.Issuer
 }
 
 var resourceID = regexp.MustCompile(`^[0-9]+\.[A-Za-z0-9._-]+$`)
 
 // NewServer starts a fake closed when the test ends.
 func NewServer(tb testing.TB) *Server {
-	s := &Server{classes: map[string]map[string]any{}, objects: map[string]map[string]any{}, notified: map[string]int{}}
+	s := &Server{resources: map[string]map[string]map[string]any{}, notified: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", s.token)
-	for _, kind := range []string{"loyaltyClass", "loyaltyObject"} {
+	for _, kind := range Kinds {
+		s.resources[kind] = map[string]map[string]any{}
 		base := "/walletobjects/v1/" + kind
 		mux.HandleFunc("GET "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) { s.get(w, kind, r.PathValue("id")) })
 		mux.HandleFunc("POST "+base, func(w http.ResponseWriter, r *http.Request) { s.insert(w, kind, decode(r)) })
@@ -97,11 +102,19 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
-// Class returns the stored class as JSON fields.
+// Kinds are the resource kinds the fake serves, as the API's paths name
+// them.
+var Kinds = []string{"loyaltyClass", "loyaltyObject", "offerClass", "offerObject", "giftCardClass", "giftCardObject"}
+
+// Class returns the stored loyalty class as JSON fields.
 func (s *Server) Class(id string) (map[string]any, bool) { return s.stored("loyaltyClass", id) }
 
-// Object returns the stored object as JSON fields.
+// Object returns the stored loyalty object as JSON fields.
 func (s *Server) Object(id string) (map[string]any, bool) { return s.stored("loyaltyObject", id) }
+
+// Resource returns the stored resource of kind ("offerObject", …) as JSON
+// fields.
+func (s *Server) Resource(kind, id string) (map[string]any, bool) { return s.stored(kind, id) }
 
 // Notified returns how many TEXT_AND_NOTIFY messages the object accepted.
 func (s *Server) Notified(objectID string) int {
