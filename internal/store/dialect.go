@@ -50,6 +50,12 @@ type dialect struct {
 	// where writers run in parallel, so that a row another worker is
 	// claiming right now is left to it (see workTable).
 	skipLocked string
+	// dayOf and monthOf turn a timestamp column (the %s) into its UTC day
+	// ('YYYY-MM-DD') and month ('YYYY-MM'), the dashboard's buckets.
+	dayOf, monthOf string
+	// forUpdate ends a SELECT that must lock its row for the rest of the
+	// transaction: "" where one writer runs at a time.
+	forUpdate string
 }
 
 var sqliteDialect = dialect{
@@ -61,6 +67,10 @@ var sqliteDialect = dialect{
 	markProgramChanged: `UPDATE cards SET change_seq = ?, pass_modified = MAX(pass_modified + 1, ?)
 		WHERE program_id = ?`,
 	markPushed: `UPDATE registrations SET pushed_seq = MAX(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
+	// date() reads the driver's "2006-01-02 15:04:05.999999999-07:00" and
+	// converts an offset to UTC.
+	dayOf:   "date(%s)",
+	monthOf: "strftime('%%Y-%%m', %s)",
 	isUniqueViolation: func(err error) bool {
 		var se sqlite3.Error
 		return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
@@ -85,6 +95,9 @@ var postgresDialect = dialect{
 		WHERE program_id = ?`,
 	markPushed: `UPDATE registrations SET pushed_seq = GREATEST(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
 	skipLocked: " FOR UPDATE SKIP LOCKED",
+	forUpdate:  " FOR UPDATE",
+	dayOf:      "to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+	monthOf:    "to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM')",
 	isUniqueViolation: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"
