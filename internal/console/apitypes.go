@@ -24,6 +24,10 @@ type apiProgram struct {
 	Tiers              []struct{ Name string } `json:"tiers"`
 	PointsLifetimeDays int                     `json:"points_lifetime_days"`
 	Version            int64                   `json:"version"`
+	// Currency and PointValue are what a point is worth, where the
+	// program says (card kinds); empty and 0 otherwise.
+	Currency   string `json:"currency"`
+	PointValue int64  `json:"point_value"`
 }
 
 type apiCard struct {
@@ -84,4 +88,63 @@ type apiDelivery struct {
 	LastStatus int       `json:"last_status"`
 	LastError  string    `json:"last_error"`
 	CreatedAt  time.Time `json:"created_at"`
+}
+
+type apiCampaign struct {
+	ID                 string     `json:"id"`
+	ProgramID          string     `json:"program_id"`
+	Name               string     `json:"name"`
+	Status             string     `json:"status"`
+	LapsedDays         int        `json:"lapsed_days"`
+	Tier               string     `json:"tier"`
+	Installed          string     `json:"installed"`
+	BonusPoints        int64      `json:"bonus_points"`
+	BonusOn            string     `json:"bonus_on"`
+	Template           string     `json:"template"`
+	HoldoutPercent     float64    `json:"holdout_percent"`
+	QuietStart         int        `json:"quiet_start"`
+	QuietEnd           int        `json:"quiet_end"`
+	Timezone           string     `json:"timezone"`
+	SendRate           int        `json:"send_rate"`
+	FrequencyCapDays   int        `json:"frequency_cap_days"`
+	PurchaseWindowDays int        `json:"purchase_window_days"`
+	Provider           string     `json:"provider"`
+	Audience           int        `json:"audience"`
+	Holdout            int        `json:"holdout"`
+	Preview            apiPreview `json:"preview"`
+	CreatedAt          time.Time  `json:"created_at"`
+	StartedAt          *time.Time `json:"started_at"`
+	FinishedAt         *time.Time `json:"finished_at"`
+}
+
+type apiPreview struct {
+	Text     string `json:"text"`
+	Encoding string `json:"encoding"`
+	Segments int    `json:"segments"`
+	Units    int    `json:"units"`
+}
+
+// apiReport is a campaign's report: the texted group's funnel and the
+// holdout's.
+type apiReport struct {
+	Status  string    `json:"status"`
+	Texted  apiFunnel `json:"texted"`
+	Holdout apiFunnel `json:"holdout"`
+	Lift    struct {
+		AbsolutePoints float64  `json:"absolute_points"`
+		Relative       *float64 `json:"relative"`
+	} `json:"lift"`
+}
+
+type apiFunnel struct {
+	Recipients int64   `json:"recipients"`
+	Sent       int64   `json:"sent"`
+	Delivered  int64   `json:"delivered"`
+	Failed     int64   `json:"failed"`
+	Skipped    int64   `json:"skipped"`
+	Clicked    int64   `json:"clicked"`
+	Installed  int64   `json:"installed"`
+	Bonus      int64   `json:"bonus_credited"`
+	Purchasers int64   `json:"purchasers"`
+	Conversion float64 `json:"conversion"`
 }

@@ -186,9 +186,10 @@ func TestBrowser(t *testing.T) {
 		do(t, c, chromedp.Navigate(r.srv.URL+"/console/login"))
 		shoot(t, c, "login")
 		signIn(t, c, Owner)
-		if got := location(t, c); got != "/console/customers" {
+		if got := location(t, c); got != "/console/dashboard" {
 			t.Fatalf("after sign-in at %s", got)
 		}
+		do(t, c, chromedp.Navigate(r.srv.URL+"/console/customers"))
 
 		// Issue a card from the console.
 		do(t, c, chromedp.SetValue(chromedp.ID("issue-phone"), "8 912 555-44-33"),

@@ -80,6 +80,13 @@ type Options struct {
 	Keys      Keys
 	Customers Customers
 	Merchants Merchants
+	// Dashboard reads the dashboard's figures.
+	Dashboard Dashboard
+	// Joins counts the join page's funnel, and Automations reports the
+	// automations' funnels; either may be nil, and the dashboard then
+	// says it has no such data yet.
+	Joins       JoinFunnel
+	Automations Automations
 	// API is the merchant API's handler (api.Server.Handler): the console
 	// sends it its changes and most of its reads, in-process.
 	API http.Handler

@@ -17,7 +17,7 @@ type pages map[string]*template.Template
 
 // pageNames lists the page files under assets/console.
 var pageNames = []string{"login", "message", "customers", "customer", "programs", "program", "cashier",
-	"reports", "keys", "webhooks"}
+	"reports", "keys", "webhooks", "dashboard"}
 
 // mustParsePages parses the embedded templates. missingkey=error turns a
 // mistyped catalogue key into an execution error instead of an empty text.

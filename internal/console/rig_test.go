@@ -71,8 +71,8 @@ func newRig(t *testing.T, opts ...rigOption) *rig {
 	srv := httptest.NewUnstartedServer(nil)
 	apiHandler := api.New(api.Options{Stores: api.StoresOf(st), PublicURL: "http://" + srv.Listener.Addr().String()}).Handler()
 	o := Options{Users: st.Users(), Sessions: st.Sessions(), Audit: st.Audit(), Keys: st.APIKeys(),
-		Customers: st.Customers(), Merchants: st.Merchants(), API: apiHandler, PublicURL: "http://" + srv.Listener.Addr().String(),
-		Now: clk.Now, Passwords: cheap}
+		Customers: st.Customers(), Merchants: st.Merchants(), Dashboard: st.Dashboard(), API: apiHandler,
+		PublicURL: "http://" + srv.Listener.Addr().String(), Now: clk.Now, Passwords: cheap}
 	for _, f := range opts {
 		f(&o)
 	}

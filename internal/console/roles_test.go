@@ -19,6 +19,7 @@ var matrix = []struct {
 	owner, manager, cashier bool
 }{
 	{"GET", "/console", true, true, true},
+	{"GET", "/console/dashboard", true, true, false},
 	{"GET", "/console/customers", true, true, false},
 	{"POST", "/console/customers", true, true, false},
 	{"GET", "/console/customers/:id", true, true, false},
@@ -125,8 +126,9 @@ func TestRoleMatrix(t *testing.T) {
 func TestNavigationShowsWhatTheRoleMayUse(t *testing.T) {
 	r := newRig(t)
 	want := map[Role][]string{
-		Owner:   {"/console/customers", "/console/programs", "/console/cashier", "/console/reports", "/console/keys", "/console/webhooks"},
-		Manager: {"/console/customers", "/console/programs", "/console/cashier", "/console/reports"},
+		Owner: {"/console/dashboard", "/console/customers", "/console/programs", "/console/cashier", "/console/reports",
+			"/console/keys", "/console/webhooks"},
+		Manager: {"/console/dashboard", "/console/customers", "/console/programs", "/console/cashier", "/console/reports"},
 		Cashier: {"/console/cashier"},
 	}
 	all := want[Owner]

@@ -26,6 +26,8 @@ type route struct {
 func (con *Console) table() []route {
 	const get, post = http.MethodGet, http.MethodPost
 	return []route{
+		{method: get, path: "/console/dashboard", allow: staff, nav: "con_nav_dashboard", handle: con.dashboardShow},
+
 		{method: get, path: "/console/customers", allow: staff, nav: "con_nav_customers", handle: con.customersShow},
 		{method: post, path: "/console/customers", allow: staff, handle: con.customersIssue},
 		{method: get, path: "/console/customers/:id", allow: staff, handle: con.customerShow},
