@@ -126,6 +126,7 @@ type Console struct {
 	secure  bool // cookies carry Secure
 	limiter *clientlimit.Limiter
 	routes  []route
+	reports reportCache // the dashboard's campaign reports (dashboard.go)
 
 	dummyOnce sync.Once // dummyHash (login.go)
 	dummy     string

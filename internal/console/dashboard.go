@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -204,7 +205,9 @@ func (con *Console) campaignFunnels(ctx context.Context, v *viewer, programID st
 		if camp.ProgramID != programID || camp.StartedAt == nil {
 			continue
 		}
-		rep, err := con.campaignReport(ctx, v, camp.ID)
+		rep, err := con.reports.get(con.now(), v.user.MerchantID+"/"+camp.ID, func() (apiReport, error) {
+			return con.campaignReport(ctx, v, camp.ID)
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -214,6 +217,57 @@ func (con *Console) campaignFunnels(ctx context.Context, v *viewer, programID st
 			HoldoutPurchasers: rep.Holdout.Purchasers})
 	}
 	return out, nil
+}
+
+// reportTTL is how long the dashboard shows a campaign's report before
+// asking for it again: a report counts the purchases of every recipient,
+// which for a large campaign costs more than the rest of the page (the
+// campaign's own page always shows it as it is now).
+const reportTTL = time.Minute
+
+// reportCache keeps the dashboard's campaign reports for reportTTL.
+type reportCache struct {
+	mu sync.Mutex
+	m  map[string]cachedReport // merchant/campaign → report
+}
+
+type cachedReport struct {
+	rep apiReport
+	at  time.Time
+}
+
+// maxCachedReports bounds the cache; when full, stale entries go first,
+// then everything.
+const maxCachedReports = 1000
+
+func (rc *reportCache) get(now time.Time, key string, load func() (apiReport, error)) (apiReport, error) {
+	rc.mu.Lock()
+	c, ok := rc.m[key]
+	rc.mu.Unlock()
+	if ok && now.Sub(c.at) < reportTTL && now.Sub(c.at) >= 0 {
+		return c.rep, nil
+	}
+	rep, err := load()
+	if err != nil {
+		return rep, err
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.m == nil {
+		rc.m = map[string]cachedReport{}
+	}
+	if len(rc.m) >= maxCachedReports {
+		for k, c := range rc.m {
+			if now.Sub(c.at) >= reportTTL {
+				delete(rc.m, k)
+			}
+		}
+		if len(rc.m) >= maxCachedReports {
+			clear(rc.m)
+		}
+	}
+	rc.m[key] = cachedReport{rep: rep, at: now}
+	return rep, nil
 }
 
 func (con *Console) campaignReport(ctx context.Context, v *viewer, id string) (apiReport, error) {

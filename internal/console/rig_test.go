@@ -59,9 +59,15 @@ type rigOption func(*Options)
 
 func newRig(t *testing.T, opts ...rigOption) *rig {
 	t.Helper()
+	return newRigAt(t, storetest.SQLiteURL(t), opts...)
+}
+
+// newRigAt is newRig on the database at url.
+func newRigAt(t *testing.T, url string, opts ...rigOption) *rig {
+	t.Helper()
 	ctx := context.Background()
 	clk := &clock{now: time.Now().UTC()}
-	st, err := store.Open(ctx, store.Options{URL: storetest.SQLiteURL(t), Now: clk.Now})
+	st, err := store.Open(ctx, store.Options{URL: url, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,4 +28,4 @@ CREATE INDEX cards_program_voided ON cards(program_id, voided_at) WHERE voided_a
 CREATE INDEX transactions_program_created ON transactions(program_id, created_at);
 CREATE INDEX registrations_unregistered ON registrations(unregistered_at) WHERE unregistered_at IS NOT NULL;
 -- A campaign report asks, for each recipient, whether they bought.
-CREATE INDEX transactions_customer ON transactions(customer_id, program_id, created_at);
+CREATE INDEX transactions_customer ON transactions(customer_id, program_id, kind, created_at);
