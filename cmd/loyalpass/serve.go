@@ -120,6 +120,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	apiHandler := srv.Handler()
 	con := console.New(console.Options{Users: st.Users(), Sessions: st.Sessions(), Audit: st.Audit(),
 		Keys: st.APIKeys(), Customers: st.Customers(), Merchants: st.Merchants(), Dashboard: st.Dashboard(), API: apiHandler,
+		SMSProviders: providerNames(providers), ShortURL: cfg.SMS.ShortURL,
 		Log: log.With("component", "console"), PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxyList()})
 	httpSrv := &http.Server{
 		Handler:           con.Handler(apiHandler),

@@ -13,7 +13,6 @@ import (
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/outreach"
-	"github.com/loyalpass/loyalpass/internal/sms"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
@@ -114,8 +113,7 @@ type smsPreview struct {
 }
 
 func (h *campaignHandlers) preview(c store.Campaign) smsPreview {
-	text := outreach.Render(c.Template, "Анна", c.BonusPoints, h.shortURL+"/c/"+strings.Repeat("x", 12))
-	seg := sms.Count(text)
+	text, seg := outreach.Preview(c.Template, c.BonusPoints, h.shortURL)
 	return smsPreview{Text: text, Encoding: seg.Encoding, Segments: seg.Parts, Units: seg.Units}
 }
 
@@ -201,8 +199,8 @@ func (h *campaignHandlers) toCampaign(in campaignInput, merchantID string) (stor
 	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "Local" {
 		return c, invalid("timezone", "timezone %q is not an IANA zone such as Europe/Moscow", c.Timezone)
 	}
-	if seg := sms.Count(outreach.Render(c.Template, "Анна", c.BonusPoints, h.shortURL+"/c/xxxxxxxxxxxx")); seg.Parts > 6 {
-		return c, invalid("template", "the text takes %d SMS segments; keep it within 6", seg.Parts)
+	if _, seg := outreach.Preview(c.Template, c.BonusPoints, h.shortURL); seg.Parts > MaxCampaignSegments {
+		return c, invalid("template", "the text takes %d SMS segments; keep it within %d", seg.Parts, MaxCampaignSegments)
 	}
 	return c, nil
 }
@@ -229,6 +227,9 @@ func (h *campaignHandlers) create(c *gin.Context) error {
 	c.JSON(http.StatusCreated, h.campaignJSON(camp))
 	return nil
 }
+
+// MaxCampaignSegments is the longest campaign text, in SMS segments.
+const MaxCampaignSegments = 6
 
 // maxTemplate bounds a campaign text; the segment limit in toCampaign is
 // the real bound and is usually reached first.

@@ -21,13 +21,22 @@ type apiProgram struct {
 		LabelColor      string `json:"label_color"`
 		LogoText        string `json:"logo_text"`
 	} `json:"design"`
-	Tiers              []struct{ Name string } `json:"tiers"`
-	PointsLifetimeDays int                     `json:"points_lifetime_days"`
-	Version            int64                   `json:"version"`
+	Tiers              []apiTier `json:"tiers"`
+	TierBasis          string    `json:"tier_basis"`
+	TierDowngrade      bool      `json:"tier_downgrade"`
+	PointsLifetimeDays int       `json:"points_lifetime_days"`
+	Version            int64     `json:"version"`
 	// Currency and PointValue are what a point is worth, where the
 	// program says (card kinds); empty and 0 otherwise.
 	Currency   string `json:"currency"`
 	PointValue int64  `json:"point_value"`
+}
+
+type apiTier struct {
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	Threshold  int64  `json:"threshold"`
+	EarnRateBP int    `json:"earn_rate_bp"`
 }
 
 type apiCard struct {

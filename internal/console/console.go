@@ -87,6 +87,11 @@ type Options struct {
 	// says it has no such data yet.
 	Joins       JoinFunnel
 	Automations Automations
+	// SMSProviders are the configured SMS providers a campaign may name
+	// (none: the API's default); ShortURL is the base of the links texts
+	// carry ("" means PublicURL), for the length of a preview.
+	SMSProviders []string
+	ShortURL     string
 	// API is the merchant API's handler (api.Server.Handler): the console
 	// sends it its changes and most of its reads, in-process.
 	API http.Handler

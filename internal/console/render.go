@@ -15,15 +15,16 @@ import (
 // (and may define "scripts") and is executed through "layout".
 type pages map[string]*template.Template
 
-// pageNames lists the page files under assets/console.
+// pageNames lists the page files under assets/console; each is parsed
+// with layout.html and parts.html (the charts' and previews' markup).
 var pageNames = []string{"login", "message", "customers", "customer", "programs", "program", "cashier",
-	"reports", "keys", "webhooks", "dashboard"}
+	"reports", "keys", "webhooks", "dashboard", "campaigns", "campaign"}
 
 // mustParsePages parses the embedded templates. missingkey=error turns a
 // mistyped catalogue key into an execution error instead of an empty text.
 func mustParsePages() pages {
 	base := template.Must(template.New("layout.html").Option("missingkey=error").Funcs(templateFuncs).
-		ParseFS(assets.Console, "console/layout.html"))
+		ParseFS(assets.Console, "console/layout.html", "console/parts.html"))
 	ps := make(pages, len(pageNames))
 	for _, name := range pageNames {
 		ps[name] = template.Must(template.Must(base.Clone()).ParseFS(assets.Console, "console/"+name+".html"))

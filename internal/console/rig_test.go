@@ -75,9 +75,10 @@ func newRigAt(t *testing.T, url string, opts ...rigOption) *rig {
 	r := &rig{t: t, st: st, emails: map[Role]string{}, passwords: map[Role]string{}, clock: clk}
 	r.merchant, r.program = r.newMerchant("Кофейня", "coffee")
 	srv := httptest.NewUnstartedServer(nil)
-	apiHandler := api.New(api.Options{Stores: api.StoresOf(st), PublicURL: "http://" + srv.Listener.Addr().String()}).Handler()
+	apiHandler := api.New(api.Options{Stores: api.StoresOf(st), PublicURL: "http://" + srv.Listener.Addr().String(),
+		SMS: api.SMSOptions{Providers: []string{"log"}, DefaultProvider: "log"}}).Handler()
 	o := Options{Users: st.Users(), Sessions: st.Sessions(), Audit: st.Audit(), Keys: st.APIKeys(),
-		Customers: st.Customers(), Merchants: st.Merchants(), Dashboard: st.Dashboard(), API: apiHandler,
+		Customers: st.Customers(), Merchants: st.Merchants(), Dashboard: st.Dashboard(), API: apiHandler, SMSProviders: []string{"log"},
 		PublicURL: "http://" + srv.Listener.Addr().String(), Now: clk.Now, Passwords: cheap}
 	for _, f := range opts {
 		f(&o)

@@ -28,6 +28,11 @@ var matrix = []struct {
 	{"POST", "/console/programs", true, true, false},
 	{"GET", "/console/programs/:id", true, true, false},
 	{"POST", "/console/programs/:id", true, true, false},
+	{"GET", "/console/campaigns", true, true, false},
+	{"POST", "/console/campaigns", true, true, false},
+	{"GET", "/console/campaigns/preview", true, true, false},
+	{"GET", "/console/campaigns/:id", true, true, false},
+	{"POST", "/console/campaigns/:id/:action", true, true, false},
 	{"GET", "/console/cashier", true, true, true},
 	{"POST", "/console/cashier", true, true, true},
 	{"GET", "/console/reports", true, true, false},
@@ -54,7 +59,14 @@ func TestRoleMatrix(t *testing.T) {
 	if err := r.st.Webhooks().CreateWebhookEndpoint(ctx, &ep); err != nil {
 		t.Fatal(err)
 	}
-	fill := strings.NewReplacer("/customers/:id", "/customers/"+card.CustomerID, "/programs/:id", "/programs/"+r.program.ID,
+	camp := store.Campaign{MerchantID: r.merchant.ID, ProgramID: r.program.ID, Name: "Win-back", LapsedDays: 90, Installed: "any",
+		BonusOn: "open", Template: "{link}", HoldoutBP: 1000, QuietStart: 21, QuietEnd: 9, Timezone: "Europe/Moscow",
+		SendRate: 60, FrequencyCapDays: 30, PurchaseWindowDays: 30, Provider: "log"}
+	if err := r.st.Campaigns().CreateCampaign(ctx, &camp); err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.NewReplacer("/campaigns/:id/:action", "/campaigns/"+camp.ID+"/pause", "/campaigns/:id", "/campaigns/"+camp.ID,
+		"/customers/:id", "/customers/"+card.CustomerID, "/programs/:id", "/programs/"+r.program.ID,
 		"/keys/:id", "/keys/"+k.ID, "/webhooks/:id", "/webhooks/"+ep.ID)
 
 	listed := map[string]bool{}
@@ -126,9 +138,10 @@ func TestRoleMatrix(t *testing.T) {
 func TestNavigationShowsWhatTheRoleMayUse(t *testing.T) {
 	r := newRig(t)
 	want := map[Role][]string{
-		Owner: {"/console/dashboard", "/console/customers", "/console/programs", "/console/cashier", "/console/reports",
-			"/console/keys", "/console/webhooks"},
-		Manager: {"/console/dashboard", "/console/customers", "/console/programs", "/console/cashier", "/console/reports"},
+		Owner: {"/console/dashboard", "/console/customers", "/console/programs", "/console/campaigns", "/console/cashier",
+			"/console/reports", "/console/keys", "/console/webhooks"},
+		Manager: {"/console/dashboard", "/console/customers", "/console/programs", "/console/campaigns", "/console/cashier",
+			"/console/reports"},
 		Cashier: {"/console/cashier"},
 	}
 	all := want[Owner]

@@ -38,6 +38,12 @@ func (con *Console) table() []route {
 		{method: get, path: "/console/programs/:id", allow: staff, handle: con.programShow},
 		{method: post, path: "/console/programs/:id", allow: staff, handle: con.programSave},
 
+		{method: get, path: "/console/campaigns", allow: staff, nav: "con_nav_campaigns", handle: con.campaignsShow},
+		{method: post, path: "/console/campaigns", allow: staff, handle: con.campaignsCreate},
+		{method: get, path: "/console/campaigns/preview", allow: staff, handle: con.campaignPreviewJSON},
+		{method: get, path: "/console/campaigns/:id", allow: staff, handle: con.campaignShow},
+		{method: post, path: "/console/campaigns/:id/:action", allow: staff, handle: con.campaignAct},
+
 		{method: get, path: "/console/cashier", allow: everyone, nav: "con_nav_cashier", handle: con.cashierShow},
 		{method: post, path: "/console/cashier", allow: everyone, handle: con.cashierPost},
 

@@ -276,8 +276,9 @@ func (c Chart) hbars(b *strings.Builder) {
 	room := float64(width-padRight-hbarLabels) - 70 // space for the value after the bar
 	for i, l := range c.Labels {
 		y0 := float64(top + rowH*i)
+		// The label sits level with the row's first bar.
 		fmt.Fprintf(b, `<text class="tick" x="%d" y="%.1f" text-anchor="end">%s</text>`, hbarLabels-8,
-			y0+float64(rowH)/2+4, html.EscapeString(l))
+			y0+4+float64(hbarRow-4)/2+4, html.EscapeString(l))
 		for si, s := range c.Series {
 			if i >= len(s.Values) || math.IsNaN(s.Values[i]) {
 				continue
