@@ -36,21 +36,35 @@ const maxAPIAnswer = 4 << 20
 // *apiError; anything else is an error of the console's own.
 // idempotencyKey, when set, goes in the Idempotency-Key header.
 func (a apiClient) call(ctx context.Context, merchantID, method, path string, body any, idempotencyKey string, out any) error {
-	var rd io.Reader = http.NoBody
+	var data []byte
+	ctype := ""
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return fmt.Errorf("encode %s %s: %w", method, path, err)
 		}
-		rd = bytes.NewReader(b)
+		data, ctype = b, "application/json"
+	}
+	return a.do(ctx, merchantID, method, path, ctype, data, idempotencyKey, out)
+}
+
+// send is call with a body of its own type (an image), sent as it is.
+func (a apiClient) send(ctx context.Context, merchantID, method, path, ctype string, body []byte, out any) error {
+	return a.do(ctx, merchantID, method, path, ctype, body, "", out)
+}
+
+func (a apiClient) do(ctx context.Context, merchantID, method, path, ctype string, body []byte, idempotencyKey string, out any) error {
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(api.AsMerchant(ctx, merchantID), method, path, rd)
 	if err != nil {
 		return fmt.Errorf("request %s %s: %w", method, path, err)
 	}
 	req.RemoteAddr = "127.0.0.1:0"
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	if idempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", idempotencyKey)

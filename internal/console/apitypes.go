@@ -20,6 +20,8 @@ type apiProgram struct {
 		ForegroundColor string `json:"foreground_color"`
 		LabelColor      string `json:"label_color"`
 		LogoText        string `json:"logo_text"`
+		// Images maps an image kind to "default" or "custom".
+		Images map[string]string `json:"images"`
 	} `json:"design"`
 	Tiers              []apiTier `json:"tiers"`
 	TierBasis          string    `json:"tier_basis"`

@@ -80,6 +80,8 @@ type Options struct {
 	Keys      Keys
 	Customers Customers
 	Merchants Merchants
+	// Images reads a program's images, for the card designer.
+	Images ProgramImages
 	// Dashboard reads the dashboard's figures.
 	Dashboard Dashboard
 	// Joins counts the join page's funnel, and Automations reports the

@@ -12,8 +12,13 @@ import (
 // terms) is a few kilobytes.
 const maxForm = 64 << 10
 
-// parseForm reads the posted form once, capped at maxForm.
+// parseForm reads the posted form once, capped at maxForm; a multipart
+// form (an image upload) may carry a file of maxUpload besides.
 func parseForm(c *gin.Context) bool {
+	if c.ContentType() == "multipart/form-data" {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxUpload+maxForm)
+		return c.Request.ParseMultipartForm(maxUpload+maxForm) == nil
+	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxForm)
 	return c.Request.ParseForm() == nil
 }

@@ -28,6 +28,9 @@ var matrix = []struct {
 	{"POST", "/console/programs", true, true, false},
 	{"GET", "/console/programs/:id", true, true, false},
 	{"POST", "/console/programs/:id", true, true, false},
+	{"GET", "/console/programs/:id/preview", true, true, false},
+	{"GET", "/console/programs/:id/image/:name", true, true, false},
+	{"POST", "/console/programs/:id/images", true, true, false},
 	{"GET", "/console/campaigns", true, true, false},
 	{"POST", "/console/campaigns", true, true, false},
 	{"GET", "/console/campaigns/preview", true, true, false},
@@ -66,7 +69,8 @@ func TestRoleMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	fill := strings.NewReplacer("/campaigns/:id/:action", "/campaigns/"+camp.ID+"/pause", "/campaigns/:id", "/campaigns/"+camp.ID,
-		"/customers/:id", "/customers/"+card.CustomerID, "/programs/:id", "/programs/"+r.program.ID,
+		"/customers/:id", "/customers/"+card.CustomerID, "/programs/:id/image/:name", "/programs/"+r.program.ID+"/image/logo@2x.png",
+		"/programs/:id", "/programs/"+r.program.ID,
 		"/keys/:id", "/keys/"+k.ID, "/webhooks/:id", "/webhooks/"+ep.ID)
 
 	listed := map[string]bool{}

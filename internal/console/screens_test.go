@@ -187,7 +187,7 @@ func TestProgramSettings(t *testing.T) {
 	if p := c.postForm(path, bad); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "design.background_color must be a colour") {
 		t.Fatalf("bad colour: %d\n%s", p.status, p.body)
 	}
-	if p := c.postForm(path, form); p.status != http.StatusSeeOther || p.location != path+"?saved=1" {
+	if p := c.postForm(path, form); p.status != http.StatusSeeOther || p.location != path+"?saved=settings" {
 		t.Fatalf("save: %d → %q\n%s", p.status, p.location, p.body)
 	}
 	got, _ := r.st.Programs().Program(context.Background(), r.merchant.ID, r.program.ID)

@@ -1,0 +1,383 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/locale"
+	"github.com/loyalpass/loyalpass/internal/store"
+)
+
+// A program's page: every setting (texts, earning, expiry, barcode,
+// language, colours, tiers) saved as one PATCH, the card designer with
+// the Apple and the Google card beside the form (designer.go), and the
+// images, uploaded through the API's image route.
+
+// programForm is the settings form, as typed.
+type programForm struct {
+	Name, CurrencyLabel, EarnRate, WelcomeBonus, Terms, BarcodeFormat, Locale string
+	LifetimeDays, Background, Foreground, Label, LogoText                     string
+	TierBasis                                                                 string
+	TierDowngrade                                                             bool
+	Tiers                                                                     []tierRow
+}
+
+// tierRow is one tier as typed; the rate is a percentage, blank for the
+// program's own.
+type tierRow struct {
+	Code, Name, Threshold, EarnRate string
+	Index                           int
+}
+
+type programView struct {
+	layout
+	ID, Kind       string
+	Form           programForm
+	Errors         formErrors
+	Saved          string
+	BarcodeFormats []option
+	Locales        []option
+	TierBases      []option
+	Images         []imageRow
+	Design         designerView
+}
+
+// imageRow is an image kind of the program: its own, or the default.
+type imageRow struct {
+	Kind, Text string
+	Custom     bool
+}
+
+// formOf is the settings form filled from p; rates are written with a
+// point, which parsePercent reads as well as a comma.
+func formOf(p apiProgram, lang *locale.Lang) programForm {
+	pct := func(bp int) string { return strings.ReplaceAll(lang.Percent(bp), ",", ".") }
+	f := programForm{Name: p.Name, CurrencyLabel: p.CurrencyLabel, EarnRate: pct(p.EarnRateBP),
+		WelcomeBonus: strconv.FormatInt(p.WelcomeBonus, 10), Terms: p.Terms, BarcodeFormat: p.BarcodeFormat,
+		Locale: p.Locale, LifetimeDays: strconv.Itoa(p.PointsLifetimeDays), Background: p.Design.BackgroundColor,
+		Foreground: p.Design.ForegroundColor, Label: p.Design.LabelColor, LogoText: p.Design.LogoText,
+		TierBasis: p.TierBasis, TierDowngrade: p.TierDowngrade}
+	for _, t := range p.Tiers {
+		rate := ""
+		if t.EarnRateBP > 0 {
+			rate = pct(t.EarnRateBP)
+		}
+		f.Tiers = append(f.Tiers, tierRow{Code: t.Code, Name: t.Name, Threshold: strconv.FormatInt(t.Threshold, 10), EarnRate: rate})
+	}
+	return f
+}
+
+// readProgramForm reads the settings form from posted values or, for a
+// preview, from a query.
+func readProgramForm(vs url.Values) programForm {
+	get := func(name string) string { return strings.TrimSpace(vs.Get(name)) }
+	f := programForm{Name: get("name"), CurrencyLabel: get("currency_label"), EarnRate: get("earn_rate"),
+		WelcomeBonus: get("welcome_bonus"), Terms: get("terms"), BarcodeFormat: get("barcode_format"),
+		Locale: get("locale"), LifetimeDays: get("points_lifetime_days"), Background: get("background_color"),
+		Foreground: get("foreground_color"), Label: get("label_color"), LogoText: get("logo_text"),
+		TierBasis: get("tier_basis"), TierDowngrade: get("tier_downgrade") == "yes"}
+	codes, names, thresholds, rates := vs["tier_code"], vs["tier_name"], vs["tier_threshold"], vs["tier_rate"]
+	at := func(xs []string, i int) string {
+		if i < len(xs) {
+			return strings.TrimSpace(xs[i])
+		}
+		return ""
+	}
+	for i := range min(len(codes), 20) {
+		t := tierRow{Code: at(codes, i), Name: at(names, i), Threshold: at(thresholds, i), EarnRate: at(rates, i)}
+		if t != (tierRow{}) {
+			f.Tiers = append(f.Tiers, t)
+		}
+	}
+	return f
+}
+
+// tierInput is a tier as the API takes it.
+type tierInput struct {
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	Threshold  int64  `json:"threshold"`
+	EarnRateBP int    `json:"earn_rate_bp"`
+}
+
+// tiersOf reads the tier rows; ok is false if a number does not read.
+func (f programForm) tiersOf() ([]tierInput, bool) {
+	out := []tierInput{}
+	for _, t := range f.Tiers {
+		threshold, ok := parseInt(t.Threshold)
+		if t.Threshold == "" {
+			threshold, ok = 0, true
+		}
+		rate := 0
+		if t.EarnRate != "" {
+			var okRate bool
+			rate, okRate = parsePercent(t.EarnRate)
+			ok = ok && okRate
+		}
+		if !ok {
+			return nil, false
+		}
+		out = append(out, tierInput{Code: t.Code, Name: t.Name, Threshold: threshold, EarnRateBP: rate})
+	}
+	return out, true
+}
+
+func (con *Console) program(c *gin.Context, v *viewer) (apiProgram, error) {
+	var p apiProgram
+	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodGet,
+		"/api/v1/programs/"+url.PathEscape(c.Param("id")), nil, "", &p)
+	return p, err
+}
+
+// loadProgram reads the program named in the path, answering for one
+// that is not the viewer's merchant's; ok is false when it has answered.
+func (con *Console) loadProgram(c *gin.Context, v *viewer) (apiProgram, bool) {
+	p, err := con.program(c, v)
+	if ae, ok := asAPIError(err); ok && ae.Status == http.StatusNotFound {
+		con.notFound(c)
+		return p, false
+	}
+	if err != nil {
+		con.fail(c, err)
+		return p, false
+	}
+	return p, true
+}
+
+func (con *Console) programShow(c *gin.Context, v *viewer) {
+	p, ok := con.loadProgram(c, v)
+	if !ok {
+		return
+	}
+	con.renderProgram(c, v, http.StatusOK, p, formOf(p, v.lang), formErrors{}, c.Query("saved"))
+}
+
+func (con *Console) renderProgram(c *gin.Context, v *viewer, status int, p apiProgram, f programForm, errs formErrors, saved string) {
+	pv := &programView{layout: con.newLayout(c, v, p.Name), ID: p.ID, Kind: v.lang.Text("con_kind_" + p.Kind),
+		Form: f, Errors: errs, Saved: saved}
+	pv.Scripts = []string{"designer.js"}
+	for _, b := range []string{"qr", "pdf417", "aztec", "code128"} {
+		pv.BarcodeFormats = append(pv.BarcodeFormats, option{Value: b, Text: strings.ToUpper(b), Selected: b == f.BarcodeFormat})
+	}
+	for _, tag := range con.texts.Tags() {
+		pv.Locales = append(pv.Locales, option{Value: tag, Text: con.texts.Lang(tag).Name(), Selected: tag == f.Locale})
+	}
+	for _, b := range []string{"points", "spend"} {
+		pv.TierBases = append(pv.TierBases, option{Value: b, Text: v.lang.Text("con_tier_basis_" + b), Selected: b == f.TierBasis})
+	}
+	// One blank row to add a tier; the rows are numbered for their labels.
+	pv.Form.Tiers = append(slices.Clone(f.Tiers), tierRow{})
+	for i := range pv.Form.Tiers {
+		pv.Form.Tiers[i].Index = i
+	}
+	kinds := make([]string, 0, len(p.Design.Images))
+	for k := range p.Design.Images {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		pv.Images = append(pv.Images, imageRow{Kind: k, Text: v.lang.Text("con_image_" + k), Custom: p.Design.Images[k] == "custom"})
+	}
+	design, err := con.design(c.Request.Context(), v, f.asTyped(loyaltyProgram(p, v.user.MerchantID), con.texts.Has))
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	pv.Design = design
+	con.render(c, status, "program", pv)
+}
+
+// programFields maps the API's field names to the form's.
+var programFields = map[string]string{"currency_label": "CurrencyLabel", "earn_rate_bp": "EarnRate",
+	"welcome_bonus": "WelcomeBonus", "terms": "Terms", "barcode_format": "BarcodeFormat", "locale": "Locale",
+	"points_lifetime_days": "LifetimeDays", "design.background_color": "Background",
+	"design.foreground_color": "Foreground", "design.label_color": "Label", "design.logo_text": "LogoText",
+	"name": "Name", "tier_basis": "Tiers"}
+
+// programSave sends the settings to the API as one PATCH and records
+// which settings changed.
+func (con *Console) programSave(c *gin.Context, v *viewer) {
+	before, ok := con.loadProgram(c, v)
+	if !ok {
+		return
+	}
+	f := readProgramForm(c.Request.PostForm)
+	errs := formErrors{}
+	rate, ok := parsePercent(f.EarnRate)
+	if !ok {
+		errs["EarnRate"] = v.lang.Text("con_err_percent")
+	}
+	welcome, ok := parseInt(f.WelcomeBonus)
+	if !ok {
+		errs["WelcomeBonus"] = v.lang.Text("con_err_whole")
+	}
+	days, ok := parseInt(f.LifetimeDays)
+	if !ok {
+		errs["LifetimeDays"] = v.lang.Text("con_err_whole")
+	}
+	tiers, ok := f.tiersOf()
+	if !ok {
+		errs["Tiers"] = v.lang.Text("con_err_tiers")
+	}
+	if len(errs) > 0 {
+		con.renderProgram(c, v, http.StatusUnprocessableEntity, before, f, errs, "")
+		return
+	}
+	basis := f.TierBasis
+	if basis == "" {
+		basis = before.TierBasis
+	}
+	body := map[string]any{"name": f.Name, "currency_label": f.CurrencyLabel, "earn_rate_bp": rate,
+		"welcome_bonus": welcome, "terms": f.Terms, "barcode_format": f.BarcodeFormat, "locale": f.Locale,
+		"points_lifetime_days": days, "tiers": tiers, "tier_basis": basis, "tier_downgrade": f.TierDowngrade,
+		"design": map[string]any{"background_color": f.Background, "foreground_color": f.Foreground,
+			"label_color": f.Label, "logo_text": f.LogoText}}
+	var after apiProgram
+	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPatch,
+		"/api/v1/programs/"+url.PathEscape(before.ID), body, "", &after)
+	if ae, ok := asAPIError(err); ok {
+		if strings.HasPrefix(ae.Field, "tiers") {
+			ae.Field = "Tiers"
+		}
+		errs.fromAPI(ae, v.lang, programFields)
+		con.renderProgram(c, v, http.StatusUnprocessableEntity, before, f, errs, "")
+		return
+	}
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	if changed := programChanges(before, after); changed != "" {
+		con.audit(c, v, store.AuditEntry{Action: "program.update", Subject: after.ID, Detail: changed})
+	}
+	c.Redirect(http.StatusSeeOther, "/console/programs/"+url.PathEscape(after.ID)+"?saved=settings")
+}
+
+// programChanges names the settings that differ, with their new values.
+func programChanges(a, b apiProgram) string {
+	var out []string
+	add := func(name string, x, y any) {
+		if x != y {
+			out = append(out, fmt.Sprintf("%s=%v", name, y))
+		}
+	}
+	add("name", a.Name, b.Name)
+	add("currency_label", a.CurrencyLabel, b.CurrencyLabel)
+	add("earn_rate_bp", a.EarnRateBP, b.EarnRateBP)
+	add("welcome_bonus", a.WelcomeBonus, b.WelcomeBonus)
+	if a.Terms != b.Terms {
+		out = append(out, "terms")
+	}
+	add("barcode_format", a.BarcodeFormat, b.BarcodeFormat)
+	add("locale", a.Locale, b.Locale)
+	add("points_lifetime_days", a.PointsLifetimeDays, b.PointsLifetimeDays)
+	add("background_color", a.Design.BackgroundColor, b.Design.BackgroundColor)
+	add("foreground_color", a.Design.ForegroundColor, b.Design.ForegroundColor)
+	add("label_color", a.Design.LabelColor, b.Design.LabelColor)
+	add("logo_text", a.Design.LogoText, b.Design.LogoText)
+	if !slices.Equal(a.Tiers, b.Tiers) {
+		var codes []string
+		for _, t := range b.Tiers {
+			codes = append(codes, t.Code)
+		}
+		out = append(out, "tiers="+strings.Join(codes, "/"))
+	}
+	add("tier_basis", a.TierBasis, b.TierBasis)
+	add("tier_downgrade", a.TierDowngrade, b.TierDowngrade)
+	return strings.Join(out, ", ")
+}
+
+// parsePercent reads a percentage ("5", "2.5", "2,5") into basis points.
+func parsePercent(s string) (int, bool) {
+	minor, ok := parseMoney(s)
+	if !ok || minor > 1<<30 {
+		return 0, false
+	}
+	return int(minor), true
+}
+
+// maxUpload bounds an uploaded image: the API takes up to 1 MiB.
+const maxUpload = 1 << 20
+
+// programImageUpload puts an uploaded PNG on the program through the
+// API's image route (which scales it to the pass's sizes), or, with
+// "remove", goes back to the default image.
+func (con *Console) programImageUpload(c *gin.Context, v *viewer) {
+	p, ok := con.loadProgram(c, v)
+	if !ok {
+		return
+	}
+	kind := postForm(c, "kind")
+	if _, known := p.Design.Images[kind]; !known {
+		con.renderProgram(c, v, http.StatusUnprocessableEntity, p, formOf(p, v.lang),
+			formErrors{"Image": v.lang.Text("con_image_kind_unknown")}, "")
+		return
+	}
+	path := "/api/v1/programs/" + url.PathEscape(p.ID) + "/images/" + url.PathEscape(kind)
+	var after apiProgram
+	var err error
+	action := "program.image"
+	if c.Request.PostForm.Get("remove") != "" {
+		action = "program.image_removed"
+		err = con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodDelete, path, nil, "", &after)
+	} else {
+		data, problem := uploadedPNG(c)
+		if problem != "" {
+			con.renderProgram(c, v, http.StatusUnprocessableEntity, p, formOf(p, v.lang), formErrors{"Image": v.lang.Text(problem)}, "")
+			return
+		}
+		err = con.api.send(c.Request.Context(), v.user.MerchantID, http.MethodPut, path, "image/png", data, &after)
+	}
+	if ae, ok := asAPIError(err); ok {
+		errs := formErrors{}
+		ae.Field = "Image"
+		errs.fromAPI(ae, v.lang, nil)
+		con.renderProgram(c, v, ae.Status, p, formOf(p, v.lang), errs, "")
+		return
+	}
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	con.audit(c, v, store.AuditEntry{Action: action, Subject: p.ID, Detail: kind})
+	c.Redirect(http.StatusSeeOther, "/console/programs/"+url.PathEscape(p.ID)+"?saved=image#images")
+}
+
+// uploadedPNG reads the form's "image" file; problem is the text key of
+// what is wrong with it.
+func uploadedPNG(c *gin.Context) (data []byte, problem string) {
+	if c.Request.MultipartForm == nil {
+		return nil, "con_image_missing"
+	}
+	fh, err := c.FormFile("image")
+	if errors.Is(err, http.ErrMissingFile) || err == nil && fh.Size == 0 {
+		return nil, "con_image_missing"
+	}
+	if err != nil {
+		return nil, "con_image_unreadable"
+	}
+	if fh.Size > maxUpload {
+		return nil, "con_image_too_big"
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, "con_image_unreadable"
+	}
+	defer f.Close()
+	data, err = io.ReadAll(io.LimitReader(f, maxUpload+1))
+	if err != nil {
+		return nil, "con_image_unreadable"
+	}
+	if len(data) > maxUpload {
+		return nil, "con_image_too_big"
+	}
+	return data, ""
+}

@@ -1,0 +1,43 @@
+package passes
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+)
+
+func TestPassLayoutShowsWhatPassJSONCarries(t *testing.T) {
+	p := Program{ID: "prg_1", OrganizationName: "Кофейня", Name: "Баллы", CurrencyLabel: "баллы", EarnRateBP: 500,
+		Terms: "1 балл = 1 ₽", BarcodeFormat: BarcodeCode128, Locale: LocaleRU,
+		Design: Design{BackgroundColor: "#3b2416", ForegroundColor: "#ffffff", LabelColor: "#f5d7b5", LogoText: "Кофе"}}
+	c := Card{SerialNumber: "s1", Number: "2718281828459", HolderName: "Анна", Balance: 1250, Tier: "Золото"}
+	l, err := PassLayout(p, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%s|%s|%s|%s|%s|%v|%v|%v|%v", l.Style, l.OrganizationName, l.LogoText, l.BackgroundColor,
+		l.LabelColor, l.Primary, l.Secondary, l.Auxiliary, l.Barcode)
+	want := "storeCard|Кофейня|Кофе|rgb(59, 36, 22)|rgb(245, 215, 181)|[{balance Баланс 1250}]|" +
+		"[{holder Владелец Анна} {tier Уровень Золото}]|[{number Номер карты 2718281828459}]|" +
+		"{PKBarcodeFormatCode128 2718281828459 2718281828459}"
+	if got != want {
+		t.Errorf("layout\n got %s\nwant %s", got, want)
+	}
+	if len(l.Back) != 3 || l.Back[0].Label != "Условия программы" || l.Back[0].Value != p.Terms {
+		t.Errorf("back fields %v", l.Back)
+	}
+}
+
+func TestPreviewImageIsTheProgramsOrTheDefault(t *testing.T) {
+	own := []byte("\x89PNG own logo")
+	p := Program{Design: Design{Images: map[string][]byte{"logo@2x.png": own}}}
+	if got, ok := PreviewImage(p, "logo@2x.png"); !ok || !bytes.Equal(got, own) {
+		t.Error("the program's own logo is not used")
+	}
+	if got, ok := PreviewImage(p, "strip@2x.png"); !ok || !bytes.HasPrefix(got, pngSignature) {
+		t.Error("no default strip")
+	}
+	if _, ok := PreviewImage(p, "../secret"); ok {
+		t.Error("a name no pass carries was served")
+	}
+}
