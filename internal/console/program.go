@@ -340,6 +340,9 @@ func (con *Console) programImageUpload(c *gin.Context, v *viewer) {
 		errs := formErrors{}
 		ae.Field = "Image"
 		errs.fromAPI(ae, v.lang, nil)
+		if ae.Code == "invalid_field" { // the API says what is wrong, in English
+			errs["Image"] = v.lang.Text("con_image_invalid") + " (" + ae.Message + ")"
+		}
 		con.renderProgram(c, v, ae.Status, p, formOf(p, v.lang), errs, "")
 		return
 	}

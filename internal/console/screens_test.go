@@ -319,7 +319,8 @@ func TestMerchantsSeeOnlyTheirOwn(t *testing.T) {
 	c := r.client()
 	c.login("owner@bakery.example", pw)
 	for _, path := range []string{"/console/customers/" + card.CustomerID, "/console/programs/" + r.program.ID,
-		"/console/webhooks?deliveries=" + ep.ID} {
+		"/console/webhooks?deliveries=" + ep.ID, "/console/dashboard?program=" + r.program.ID,
+		"/console/programs/" + r.program.ID + "/preview", "/console/programs/" + r.program.ID + "/image/logo@2x.png"} {
 		if p := c.get(path); p.status != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", path, p.status)
 		}
