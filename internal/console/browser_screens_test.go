@@ -51,6 +51,20 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Fatalf("52 weeks: %d", st)
 	}
 	b.shoot(t, c, "dashboard-52")
+	b.narrow(t, c, "/console/dashboard", "dashboard-360")
+}
+
+// narrow opens path on a 360-pixel-wide screen, checks that nothing
+// makes the page scroll sideways, and saves a screenshot as name.
+func (b *browser) narrow(t *testing.T, c context.Context, path, name string) {
+	t.Helper()
+	b.do(t, c, chromedp.EmulateViewport(360, 780))
+	b.open(t, c, path)
+	if got := b.eval(t, c, `String(document.documentElement.scrollWidth)`); got != "360" {
+		t.Errorf("%s at 360 px is %s px wide", path, got)
+	}
+	b.shoot(t, c, name)
+	b.do(t, c, chromedp.EmulateViewport(1280, 900))
 }
 
 // TestBrowserCampaigns: the live preview follows the text as it is
@@ -105,7 +119,10 @@ func TestBrowserCampaigns(t *testing.T) {
 		t.Errorf("funnel marks %s, want 6 texted and 2 holdout", got)
 	}
 	b.shoot(t, c, "campaign")
-	b.weigh(t, c, b.location(t, c))
+	here := b.location(t, c)
+	b.weigh(t, c, here)
+	b.narrow(t, c, here, "campaign-360")
+	b.narrow(t, c, "/console/campaigns", "campaigns-360")
 }
 
 // TestBrowserDesigner creates a program, changes its background colour
@@ -175,6 +192,7 @@ func TestBrowserDesigner(t *testing.T) {
 	}
 	b.shoot(t, c, "program-designer-strip")
 	b.weigh(t, c, "/console/programs/"+id)
+	b.narrow(t, c, "/console/programs/"+id, "program-360")
 }
 
 // redraw runs js, which changes the form, and waits for the preview to

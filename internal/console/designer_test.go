@@ -32,7 +32,7 @@ func TestPreviewDrawsTheFormAsTyped(t *testing.T) {
 	c := r.as(Manager)
 	q := settings(r)
 	q.Set("background_color", "#0b7a3e")
-	q.Set("label_color", "#12")                 // half typed: the saved colour stays
+	q.Set("label_color", "#12")                  // half typed: the saved colour stays
 	q.Set("terms", "Новые условия <b>сразу</b>") // shown, escaped
 	q.Set("barcode_format", "code128")
 	q["tier_code"] = []string{"base", "gold", ""}

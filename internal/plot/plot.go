@@ -215,6 +215,7 @@ func (c Chart) grid(b *strings.Builder) {
 }
 
 func (c Chart) lines(b *strings.Builder, sc scale, band float64) {
+	r := math.Min(3, band/2.5) // dots do not run into each other
 	for si, s := range c.Series {
 		var path strings.Builder
 		pen := "M"
@@ -234,8 +235,8 @@ func (c Chart) lines(b *strings.Builder, sc scale, band float64) {
 			if i >= len(c.Labels) || math.IsNaN(v) {
 				continue
 			}
-			fmt.Fprintf(b, `<circle class="mark s%d" data-series="%s" data-value="%s" cx="%.1f" cy="%.1f" r="3"><title>%s</title></circle>`,
-				si+1, html.EscapeString(s.Name), number(v), padLeft+band*(float64(i)+0.5), sc.y(v), c.tip(i, s, v))
+			fmt.Fprintf(b, `<circle class="mark s%d" data-series="%s" data-value="%s" cx="%.1f" cy="%.1f" r="%.1f"><title>%s</title></circle>`,
+				si+1, html.EscapeString(s.Name), number(v), padLeft+band*(float64(i)+0.5), sc.y(v), r, c.tip(i, s, v))
 		}
 	}
 }
