@@ -24,6 +24,8 @@ type joinStore interface {
 	Cancel(ctx context.Context, id string) error
 	Verify(ctx context.Context, in store.JoinVerify) (store.Joined, error)
 	Link(ctx context.Context, code string) (store.JoinProgram, error)
+	// CountJoinStep counts a step of the join funnel for the dashboard.
+	CountJoinStep(ctx context.Context, joinCode, step string) error
 }
 
 // JoinOptions configures the join page.
@@ -130,6 +132,7 @@ func (h *joinHandlers) SendCode(ctx context.Context, code string, r landing.Join
 	text := h.texts.Lang(r.Lang).Text("join_sms", "code", sent.Code, "program", jp.Program.Name)
 	_, err = h.sms.Send(ctx, sms.Message{ID: sent.ID, To: e164, Text: text})
 	if err == nil {
+		h.countStep(ctx, code, store.JoinStepCode)
 		return e164, nil
 	}
 	// Nothing was texted: the code counts against no limit.
@@ -171,5 +174,20 @@ func (h *joinHandlers) Verify(ctx context.Context, code, phoneNumber, smsCode st
 	}
 	h.log.LogAttrs(ctx, slog.LevelInfo, "customer joined", slog.String("program", jp.Program.ID),
 		slog.Bool("new_card", joined.Created))
+	h.countStep(ctx, code, store.JoinStepVerified)
 	return h.shortURL + "/c/" + joined.Card.LinkToken, nil
+}
+
+// JoinViewed counts a showing of the join page (landing.JoinViews).
+func (h *joinHandlers) JoinViewed(ctx context.Context, code string) {
+	h.countStep(ctx, code, store.JoinStepView)
+}
+
+// countStep counts a step of the join funnel; a failure is logged, and
+// the customer's join goes on.
+func (h *joinHandlers) countStep(ctx context.Context, code, step string) {
+	if err := h.store.CountJoinStep(context.WithoutCancel(ctx), code, step); err != nil {
+		h.log.LogAttrs(ctx, slog.LevelError, "join funnel not counted", slog.String("step", step),
+			slog.String("err", err.Error()))
+	}
 }

@@ -68,7 +68,7 @@ func StoresOf(st *store.Store) Stores {
 		Coupons:     st.CouponIssues(),
 		Schema:      st,
 
-		Joins:         joinAggregates{st.Joins(), st.Referrals()},
+		Joins:         joinAggregates{st.Joins(), st.Referrals(), st.JoinFunnel()},
 		Customers:     customerAggregates{st.Customers(), st.Merchants(), st.Referrals()},
 		Referrals:     st.Referrals(),
 		Posters:       posterAggregates{st.Programs(), st.Merchants()},
@@ -82,11 +82,13 @@ func StoresOf(st *store.Store) Stores {
 	}
 }
 
-// joinAggregates is the join page's store: the codes and joins, and the
-// program a referral link invites to.
+// joinAggregates is the join page's store: the codes and joins, the
+// program a referral link invites to, and the counts of the dashboard's
+// join funnel.
 type joinAggregates struct {
 	*store.JoinStore
 	*store.ReferralStore
+	*store.JoinFunnelStore
 }
 
 // customerAggregates is the customer group's store: customers, the

@@ -53,6 +53,20 @@ func (a apiClient) send(ctx context.Context, merchantID, method, path, ctype str
 	return a.do(ctx, merchantID, method, path, ctype, body, "", out)
 }
 
+// fetch GETs path as merchantID and returns the answer as it is (a PDF,
+// an image) with its content type; a 4xx is *apiError.
+func (a apiClient) fetch(ctx context.Context, merchantID, path string) ([]byte, string, error) {
+	var raw rawAnswer
+	err := a.do(ctx, merchantID, http.MethodGet, path, "", nil, "", &raw)
+	return raw.data, raw.ctype, err
+}
+
+// rawAnswer takes a 2xx answer as it is, for fetch.
+type rawAnswer struct {
+	data  []byte
+	ctype string
+}
+
 func (a apiClient) do(ctx context.Context, merchantID, method, path, ctype string, body []byte, idempotencyKey string, out any) error {
 	var rd io.Reader = http.NoBody
 	if body != nil {
@@ -73,6 +87,10 @@ func (a apiClient) do(ctx context.Context, merchantID, method, path, ctype strin
 	a.h.ServeHTTP(w, req)
 	switch {
 	case w.status >= 200 && w.status < 300:
+		if raw, ok := out.(*rawAnswer); ok {
+			raw.data, raw.ctype = w.body.Bytes(), w.header.Get("Content-Type")
+			return nil
+		}
 		if out == nil || w.body.Len() == 0 {
 			return nil
 		}

@@ -28,6 +28,22 @@ type apiProgram struct {
 	TierDowngrade      bool      `json:"tier_downgrade"`
 	PointsLifetimeDays int       `json:"points_lifetime_days"`
 	Version            int64     `json:"version"`
+	// JoinURL is the program's join page; Join its settings and
+	// Referral what a referral pays.
+	JoinURL string `json:"join_url"`
+	Join    struct {
+		AskName          bool   `json:"ask_name"`
+		AskBirthday      bool   `json:"ask_birthday"`
+		PersonalDataText string `json:"personal_data_text"`
+		AdsText          string `json:"ads_text"`
+		SMSDailyBudget   int    `json:"sms_daily_budget"`
+	} `json:"join"`
+	Referral struct {
+		ReferrerPoints    int64 `json:"referrer_points"`
+		FriendPoints      int64 `json:"friend_points"`
+		MinPurchaseAmount int64 `json:"min_purchase_amount"`
+		MonthlyLimit      int   `json:"monthly_limit"`
+	} `json:"referral"`
 	// Currency and PointValue are what a point is worth, where the
 	// program says (card kinds); empty and 0 otherwise.
 	Currency   string `json:"currency"`

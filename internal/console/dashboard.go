@@ -33,16 +33,13 @@ type Dashboard interface {
 	Figures(ctx context.Context, merchantID, programID string, from time.Time) (store.DashboardFigures, error)
 }
 
-// JoinFunnel counts a program's join page: visits, codes texted, codes
-// entered right, and the cards of those who joined that were installed,
-// since from. The join page fills it; without one the dashboard says
+// JoinFunnel counts a program's join page (store.JoinFunnelStore):
+// visits, codes texted, codes entered right, and the cards of those who
+// joined that were installed, since from. Without one the dashboard says
 // there is no join page data yet.
 type JoinFunnel interface {
-	JoinFunnel(ctx context.Context, merchantID, programID string, from time.Time) (JoinCounts, error)
+	Funnel(ctx context.Context, merchantID, programID string, from time.Time) (store.JoinFunnelCounts, error)
 }
-
-// JoinCounts are the steps of the join funnel.
-type JoinCounts struct{ Views, CodesSent, Verified, Installed int64 }
 
 // Automations reports a program's automations (win-back, birthday, …) as
 // funnels beside their holdouts; without it the dashboard says there are
@@ -180,10 +177,10 @@ func (con *Console) dashboardShow(c *gin.Context, v *viewer) {
 
 // joinBlock draws the join funnel, or says there is no join page data.
 func (con *Console) joinBlock(ctx context.Context, v *viewer, d dashDraw, programID string, from time.Time) (figureBlock, error) {
-	var counts JoinCounts
+	var counts store.JoinFunnelCounts
 	if con.opts.Joins != nil {
 		var err error
-		if counts, err = con.opts.Joins.JoinFunnel(ctx, v.user.MerchantID, programID, from); err != nil {
+		if counts, err = con.opts.Joins.Funnel(ctx, v.user.MerchantID, programID, from); err != nil {
 			return figureBlock{}, err
 		}
 	}
@@ -372,13 +369,13 @@ func (d dashDraw) channel(ch string) string {
 	return ch
 }
 
-func (d dashDraw) join(jc JoinCounts, wired bool) figureBlock {
+func (d dashDraw) join(jc store.JoinFunnelCounts, wired bool) figureBlock {
 	steps := []string{d.t("con_dash_join_views"), d.t("con_dash_join_codes"), d.t("con_dash_join_verified"),
 		d.t("con_dash_join_installed")}
 	values := []int64{jc.Views, jc.CodesSent, jc.Verified, jc.Installed}
 	b := figureBlock{ID: "join", Title: d.t("con_dash_join_title"), Note: d.t("con_dash_join_note"),
 		Head: []string{d.t("con_dash_step"), d.t("con_dash_count")}}
-	empty := !wired || jc == (JoinCounts{})
+	empty := !wired || jc == (store.JoinFunnelCounts{})
 	if empty {
 		b.Chart = plot.Chart{ID: "plot-join", Empty: d.t("con_dash_join_none")}.SVG()
 	} else {

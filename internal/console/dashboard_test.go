@@ -45,10 +45,10 @@ func plotMarks(t *testing.T, page, id string) map[string][]string {
 
 func joined(vs []string) string { return strings.Join(vs, ",") }
 
-type fakeJoins JoinCounts
+type fakeJoins store.JoinFunnelCounts
 
-func (f fakeJoins) JoinFunnel(context.Context, string, string, time.Time) (JoinCounts, error) {
-	return JoinCounts(f), nil
+func (f fakeJoins) Funnel(context.Context, string, string, time.Time) (store.JoinFunnelCounts, error) {
+	return store.JoinFunnelCounts(f), nil
 }
 
 // seedHistory gives the rig's program a history over the twelve weeks

@@ -21,7 +21,9 @@ func settings(r *rig) url.Values {
 	return url.Values{"name": {r.program.Name}, "currency_label": {"баллы"}, "earn_rate": {"5"}, "welcome_bonus": {"100"},
 		"terms": {"1 балл = 1 ₽"}, "barcode_format": {"qr"}, "locale": {"ru"}, "points_lifetime_days": {"0"},
 		"background_color": {"#3b2416"}, "foreground_color": {"#ffffff"}, "label_color": {"#f5d7b5"}, "logo_text": {"coffee"},
-		"tier_basis": {"points"}, "tier_code": {""}, "tier_name": {""}, "tier_threshold": {""}, "tier_rate": {""}}
+		"tier_basis": {"points"}, "tier_code": {""}, "tier_name": {""}, "tier_threshold": {""}, "tier_rate": {""},
+		"ask_name": {"yes"}, "personal_data_text": {""}, "ads_text": {""}, "sms_daily_budget": {"200"},
+		"referrer_points": {"0"}, "friend_points": {"0"}, "min_purchase_amount": {"0"}, "monthly_limit": {"0"}}
 }
 
 // TestPreviewDrawsTheFormAsTyped: the preview shows the values of the
@@ -237,5 +239,59 @@ func TestImagesUploadThroughTheAPI(t *testing.T) {
 	}
 	if images, _ := r.st.Programs().ProgramImages(ctx, r.program.ID); len(images) != 0 {
 		t.Error("another merchant's upload landed")
+	}
+}
+
+// TestJoinAndReferralSettings: the join page's settings and the referral
+// terms are saved from the form, and the join poster is handed out.
+func TestJoinAndReferralSettings(t *testing.T) {
+	r := newRig(t)
+	c := r.as(Owner)
+	path := "/console/programs/" + r.program.ID
+	c.get(path)
+	f := settings(r)
+	f.Del("ask_name")
+	f.Set("ask_birthday", "yes")
+	f.Set("sms_daily_budget", "50")
+	f.Set("personal_data_text", "Согласен на обработку данных кофейней.")
+	f.Set("referrer_points", "100")
+	f.Set("friend_points", "50")
+	f.Set("min_purchase_amount", "500,50")
+	f.Set("monthly_limit", "3")
+	bad := clone(f)
+	bad.Set("min_purchase_amount", "много")
+	if p := c.postForm(path, bad); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "Укажите сумму покупки") {
+		t.Fatalf("a bad amount: %d", p.status)
+	}
+	if p := c.postForm(path, f); p.status != http.StatusSeeOther {
+		t.Fatalf("save: %d\n%s", p.status, p.body)
+	}
+	got, _ := r.st.Programs().Program(context.Background(), r.merchant.ID, r.program.ID)
+	if got.Join.AskName || !got.Join.AskBirthday || got.Join.SMSDailyBudget != 50 || got.Join.PersonalDataText == "" ||
+		got.Referral.ReferrerPoints != 100 || got.Referral.FriendPoints != 50 || got.Referral.MinPurchaseAmount != 50050 ||
+		got.Referral.MonthlyLimit != 3 {
+		t.Fatalf("join %+v, referral %+v", got.Join, got.Referral)
+	}
+	log, _ := r.st.Audit().List(context.Background(), r.merchant.ID, 0, 1)
+	if len(log) != 1 || !strings.Contains(log[0].Detail, "join") || !strings.Contains(log[0].Detail, "referral=100/50") {
+		t.Errorf("audit %+v", log)
+	}
+	p := c.get(path)
+	for _, want := range []string{`id="min_purchase_amount" name="min_purchase_amount" inputmode="decimal" required value="500.50"`,
+		`id="ask_birthday" name="ask_birthday" type="checkbox" value="yes" checked`, `/j/`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if p := c.get(path + "/poster/png"); p.status != http.StatusOK || p.header.Get("Content-Type") != "image/png" {
+		t.Errorf("PNG poster: %d %s", p.status, p.header.Get("Content-Type"))
+	} else if _, err := png.Decode(strings.NewReader(p.body)); err != nil {
+		t.Errorf("PNG poster: %v", err)
+	}
+	if p := c.get(path + "/poster/pdf"); p.status != http.StatusOK || !strings.HasPrefix(p.body, "%PDF") {
+		t.Errorf("PDF poster: %d", p.status)
+	}
+	if p := c.get(path + "/poster/gif"); p.status != http.StatusNotFound {
+		t.Errorf("GIF poster: %d", p.status)
 	}
 }

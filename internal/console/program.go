@@ -28,6 +28,10 @@ type programForm struct {
 	TierBasis                                                                 string
 	TierDowngrade                                                             bool
 	Tiers                                                                     []tierRow
+	// The join page and referrals.
+	AskName, AskBirthday                               bool
+	PersonalDataText, AdsText, SMSBudget               string
+	RefReferrer, RefFriend, RefMinPurchase, RefMonthly string
 }
 
 // tierRow is one tier as typed; the rate is a percentage, blank for the
@@ -40,6 +44,7 @@ type tierRow struct {
 type programView struct {
 	layout
 	ID, Kind       string
+	JoinURL        string
 	Form           programForm
 	Errors         formErrors
 	Saved          string
@@ -64,7 +69,18 @@ func formOf(p apiProgram, lang *locale.Lang) programForm {
 		WelcomeBonus: strconv.FormatInt(p.WelcomeBonus, 10), Terms: p.Terms, BarcodeFormat: p.BarcodeFormat,
 		Locale: p.Locale, LifetimeDays: strconv.Itoa(p.PointsLifetimeDays), Background: p.Design.BackgroundColor,
 		Foreground: p.Design.ForegroundColor, Label: p.Design.LabelColor, LogoText: p.Design.LogoText,
-		TierBasis: p.TierBasis, TierDowngrade: p.TierDowngrade}
+		TierBasis: p.TierBasis, TierDowngrade: p.TierDowngrade,
+		AskName: p.Join.AskName, AskBirthday: p.Join.AskBirthday, PersonalDataText: p.Join.PersonalDataText,
+		AdsText: p.Join.AdsText, SMSBudget: strconv.Itoa(p.Join.SMSDailyBudget),
+		RefReferrer: strconv.FormatInt(p.Referral.ReferrerPoints, 10), RefFriend: strconv.FormatInt(p.Referral.FriendPoints, 10),
+		RefMinPurchase: strings.ReplaceAll(lang.Money(p.Referral.MinPurchaseAmount), ",", "."),
+		RefMonthly:     strconv.Itoa(p.Referral.MonthlyLimit)}
+	f.RefMinPurchase = strings.Map(func(r rune) rune { // "1 000.00" reads back; keep it plain
+		if r == ' ' || r == '\u00a0' || r == '\u202f' {
+			return -1
+		}
+		return r
+	}, f.RefMinPurchase)
 	for _, t := range p.Tiers {
 		rate := ""
 		if t.EarnRateBP > 0 {
@@ -83,7 +99,11 @@ func readProgramForm(vs url.Values) programForm {
 		WelcomeBonus: get("welcome_bonus"), Terms: get("terms"), BarcodeFormat: get("barcode_format"),
 		Locale: get("locale"), LifetimeDays: get("points_lifetime_days"), Background: get("background_color"),
 		Foreground: get("foreground_color"), Label: get("label_color"), LogoText: get("logo_text"),
-		TierBasis: get("tier_basis"), TierDowngrade: get("tier_downgrade") == "yes"}
+		TierBasis: get("tier_basis"), TierDowngrade: get("tier_downgrade") == "yes",
+		AskName: get("ask_name") == "yes", AskBirthday: get("ask_birthday") == "yes",
+		PersonalDataText: get("personal_data_text"), AdsText: get("ads_text"), SMSBudget: get("sms_daily_budget"),
+		RefReferrer: get("referrer_points"), RefFriend: get("friend_points"), RefMinPurchase: get("min_purchase_amount"),
+		RefMonthly: get("monthly_limit")}
 	codes, names, thresholds, rates := vs["tier_code"], vs["tier_name"], vs["tier_threshold"], vs["tier_rate"]
 	at := func(xs []string, i int) string {
 		if i < len(xs) {
@@ -161,7 +181,7 @@ func (con *Console) programShow(c *gin.Context, v *viewer) {
 }
 
 func (con *Console) renderProgram(c *gin.Context, v *viewer, status int, p apiProgram, f programForm, errs formErrors, saved string) {
-	pv := &programView{layout: con.newLayout(c, v, p.Name), ID: p.ID, Kind: v.lang.Text("con_kind_" + p.Kind),
+	pv := &programView{layout: con.newLayout(c, v, p.Name), ID: p.ID, Kind: v.lang.Text("con_kind_" + p.Kind), JoinURL: p.JoinURL,
 		Form: f, Errors: errs, Saved: saved}
 	pv.Scripts = []string{"designer.js"}
 	for _, b := range []string{"qr", "pdf417", "aztec", "code128"} {
@@ -200,7 +220,9 @@ var programFields = map[string]string{"currency_label": "CurrencyLabel", "earn_r
 	"welcome_bonus": "WelcomeBonus", "terms": "Terms", "barcode_format": "BarcodeFormat", "locale": "Locale",
 	"points_lifetime_days": "LifetimeDays", "design.background_color": "Background",
 	"design.foreground_color": "Foreground", "design.label_color": "Label", "design.logo_text": "LogoText",
-	"name": "Name", "tier_basis": "Tiers"}
+	"name": "Name", "tier_basis": "Tiers", "join.personal_data_text": "PersonalDataText", "join.ads_text": "AdsText",
+	"join.sms_daily_budget": "SMSBudget", "referral.referrer_points": "RefReferrer", "referral.friend_points": "RefFriend",
+	"referral.min_purchase_amount": "RefMinPurchase", "referral.monthly_limit": "RefMonthly"}
 
 // programSave sends the settings to the API as one PATCH and records
 // which settings changed.
@@ -227,6 +249,19 @@ func (con *Console) programSave(c *gin.Context, v *viewer) {
 	if !ok {
 		errs["Tiers"] = v.lang.Text("con_err_tiers")
 	}
+	whole := map[string]int64{}
+	for field, typed := range map[string]string{"SMSBudget": f.SMSBudget, "RefReferrer": f.RefReferrer,
+		"RefFriend": f.RefFriend, "RefMonthly": f.RefMonthly} {
+		n, ok := parseInt(typed)
+		if !ok || n < -1<<31 || n > 1<<31 {
+			errs[field] = v.lang.Text("con_err_whole")
+		}
+		whole[field] = n
+	}
+	minPurchase, ok := parseMoney(f.RefMinPurchase)
+	if !ok {
+		errs["RefMinPurchase"] = v.lang.Text("con_err_amount")
+	}
 	if len(errs) > 0 {
 		con.renderProgram(c, v, http.StatusUnprocessableEntity, before, f, errs, "")
 		return
@@ -239,7 +274,11 @@ func (con *Console) programSave(c *gin.Context, v *viewer) {
 		"welcome_bonus": welcome, "terms": f.Terms, "barcode_format": f.BarcodeFormat, "locale": f.Locale,
 		"points_lifetime_days": days, "tiers": tiers, "tier_basis": basis, "tier_downgrade": f.TierDowngrade,
 		"design": map[string]any{"background_color": f.Background, "foreground_color": f.Foreground,
-			"label_color": f.Label, "logo_text": f.LogoText}}
+			"label_color": f.Label, "logo_text": f.LogoText},
+		"join": map[string]any{"ask_name": f.AskName, "ask_birthday": f.AskBirthday,
+			"personal_data_text": f.PersonalDataText, "ads_text": f.AdsText, "sms_daily_budget": whole["SMSBudget"]},
+		"referral": map[string]any{"referrer_points": whole["RefReferrer"], "friend_points": whole["RefFriend"],
+			"min_purchase_amount": minPurchase, "monthly_limit": whole["RefMonthly"]}}
 	var after apiProgram
 	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPatch,
 		"/api/v1/programs/"+url.PathEscape(before.ID), body, "", &after)
@@ -292,6 +331,12 @@ func programChanges(a, b apiProgram) string {
 	}
 	add("tier_basis", a.TierBasis, b.TierBasis)
 	add("tier_downgrade", a.TierDowngrade, b.TierDowngrade)
+	if a.Join != b.Join {
+		out = append(out, "join")
+	}
+	if a.Referral != b.Referral {
+		out = append(out, fmt.Sprintf("referral=%d/%d", b.Referral.ReferrerPoints, b.Referral.FriendPoints))
+	}
 	return strings.Join(out, ", ")
 }
 
@@ -383,4 +428,26 @@ func uploadedPNG(c *gin.Context) (data []byte, problem string) {
 		return nil, "con_image_too_big"
 	}
 	return data, ""
+}
+
+// programPoster hands out the program's join poster, drawn by the API
+// (PDF to print, PNG to post) in the program's language.
+func (con *Console) programPoster(c *gin.Context, v *viewer) {
+	format := c.Param("format")
+	if format != "pdf" && format != "png" {
+		con.notFound(c)
+		return
+	}
+	path := "/api/v1/programs/" + url.PathEscape(c.Param("id")) + "/poster." + format
+	data, ctype, err := con.api.fetch(c.Request.Context(), v.user.MerchantID, path)
+	if ae, ok := asAPIError(err); ok && ae.Status == http.StatusNotFound {
+		con.notFound(c)
+		return
+	}
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `inline; filename="poster-`+url.PathEscape(c.Param("id"))+"."+format+`"`)
+	c.Data(http.StatusOK, ctype, data)
 }

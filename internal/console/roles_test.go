@@ -31,6 +31,7 @@ var matrix = []struct {
 	{"GET", "/console/programs/:id/preview", true, true, false},
 	{"GET", "/console/programs/:id/image/:name", true, true, false},
 	{"POST", "/console/programs/:id/images", true, true, false},
+	{"GET", "/console/programs/:id/poster/:format", true, true, false},
 	{"GET", "/console/campaigns", true, true, false},
 	{"POST", "/console/campaigns", true, true, false},
 	{"GET", "/console/campaigns/preview", true, true, false},
@@ -70,6 +71,7 @@ func TestRoleMatrix(t *testing.T) {
 	}
 	fill := strings.NewReplacer("/campaigns/:id/:action", "/campaigns/"+camp.ID+"/pause", "/campaigns/:id", "/campaigns/"+camp.ID,
 		"/customers/:id", "/customers/"+card.CustomerID, "/programs/:id/image/:name", "/programs/"+r.program.ID+"/image/logo@2x.png",
+		"/programs/:id/poster/:format", "/programs/"+r.program.ID+"/poster/png",
 		"/programs/:id", "/programs/"+r.program.ID,
 		"/keys/:id", "/keys/"+k.ID, "/webhooks/:id", "/webhooks/"+ep.ID)
 

@@ -40,6 +40,7 @@ func (con *Console) table() []route {
 		{method: get, path: "/console/programs/:id/preview", allow: staff, handle: con.programPreview},
 		{method: get, path: "/console/programs/:id/image/:name", allow: staff, handle: con.programImage},
 		{method: post, path: "/console/programs/:id/images", allow: staff, handle: con.programImageUpload},
+		{method: get, path: "/console/programs/:id/poster/:format", allow: staff, handle: con.programPoster},
 
 		{method: get, path: "/console/campaigns", allow: staff, nav: "con_nav_campaigns", handle: con.campaignsShow},
 		{method: post, path: "/console/campaigns", allow: staff, handle: con.campaignsCreate},

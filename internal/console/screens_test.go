@@ -181,7 +181,9 @@ func TestProgramSettings(t *testing.T) {
 	c.get(path)
 	form := url.Values{"name": {"Кофейные баллы"}, "currency_label": {"баллы"}, "earn_rate": {"7,5"}, "welcome_bonus": {"50"},
 		"terms": {"1 балл = 1 ₽"}, "barcode_format": {"code128"}, "locale": {"en"}, "points_lifetime_days": {"365"},
-		"background_color": {"#112233"}, "foreground_color": {"#ffffff"}, "label_color": {"#eeeeee"}, "logo_text": {"Кофе"}}
+		"background_color": {"#112233"}, "foreground_color": {"#ffffff"}, "label_color": {"#eeeeee"}, "logo_text": {"Кофе"},
+		"ask_name": {"yes"}, "sms_daily_budget": {"200"}, "referrer_points": {"0"}, "friend_points": {"0"},
+		"min_purchase_amount": {"0"}, "monthly_limit": {"0"}}
 	bad := clone(form)
 	bad.Set("background_color", "red")
 	if p := c.postForm(path, bad); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "design.background_color must be a colour") {
@@ -320,7 +322,8 @@ func TestMerchantsSeeOnlyTheirOwn(t *testing.T) {
 	c.login("owner@bakery.example", pw)
 	for _, path := range []string{"/console/customers/" + card.CustomerID, "/console/programs/" + r.program.ID,
 		"/console/webhooks?deliveries=" + ep.ID, "/console/dashboard?program=" + r.program.ID,
-		"/console/programs/" + r.program.ID + "/preview", "/console/programs/" + r.program.ID + "/image/logo@2x.png"} {
+		"/console/programs/" + r.program.ID + "/preview", "/console/programs/" + r.program.ID + "/image/logo@2x.png",
+		"/console/programs/" + r.program.ID + "/poster/pdf"} {
 		if p := c.get(path); p.status != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", path, p.status)
 		}
@@ -336,8 +339,9 @@ func TestMerchantsSeeOnlyTheirOwn(t *testing.T) {
 	c.get("/console/cashier")
 	posts := map[string]url.Values{
 		"/console/customers/" + card.CustomerID + "/adjust": {"serial": {card.SerialNumber}, "key": {newToken()}, "points": {"5"}, "reason": {"x"}},
-		"/console/cashier":                       {"action": {"earn"}, "serial": {card.SerialNumber}, "number": {card.Number}, "key": {newToken()}, "value": {"100"}},
-		"/console/programs/" + r.program.ID:      {"name": {"Взлом"}, "earn_rate": {"50"}, "welcome_bonus": {"0"}, "points_lifetime_days": {"0"}},
+		"/console/cashier": {"action": {"earn"}, "serial": {card.SerialNumber}, "number": {card.Number}, "key": {newToken()}, "value": {"100"}},
+		"/console/programs/" + r.program.ID: {"name": {"Взлом"}, "earn_rate": {"50"}, "welcome_bonus": {"0"}, "points_lifetime_days": {"0"},
+			"sms_daily_budget": {"0"}, "referrer_points": {"0"}, "friend_points": {"0"}, "min_purchase_amount": {"0"}, "monthly_limit": {"0"}},
 		"/console/keys/key_coffee/revoke":        {},
 		"/console/webhooks/" + ep.ID + "/delete": {},
 	}

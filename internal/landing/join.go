@@ -66,6 +66,12 @@ type JoinSource interface {
 	Verify(ctx context.Context, code, phone, smsCode string) (string, error)
 }
 
+// JoinViews is what a JoinSource may do besides: count each showing of
+// the join page (for the dashboard's join funnel).
+type JoinViews interface {
+	JoinViewed(ctx context.Context, code string)
+}
+
 // Refusals of a JoinSource.
 var (
 	// ErrBadPhone is a number no text can go to.
@@ -157,6 +163,7 @@ func (j *Join) showForm(c *gin.Context) {
 	if !ok {
 		return
 	}
+	j.viewed(c, p)
 	lang := j.lang(c, p.Locale)
 	j.render(c, http.StatusOK, "join", newJoinView(p, lang, joinForm{}, nil))
 }
@@ -166,8 +173,16 @@ func (j *Join) showReferral(c *gin.Context) {
 	if !ok {
 		return
 	}
+	j.viewed(c, p)
 	lang := j.lang(c, p.Locale)
 	j.render(c, http.StatusOK, "join", newJoinView(p, lang, joinForm{Ref: p.Referral}, nil))
+}
+
+// viewed counts a showing of p's join page, where the source counts them.
+func (j *Join) viewed(c *gin.Context, p JoinProgram) {
+	if v, ok := j.join.(JoinViews); ok {
+		v.JoinViewed(c.Request.Context(), p.Code)
+	}
 }
 
 // submitForm checks the form and asks for a code; the code page follows,

@@ -29,3 +29,16 @@ CREATE INDEX transactions_program_created ON transactions(program_id, created_at
 CREATE INDEX registrations_unregistered ON registrations(unregistered_at) WHERE unregistered_at IS NOT NULL;
 -- A campaign report asks, for each recipient, whether they bought.
 CREATE INDEX transactions_customer ON transactions(customer_id, program_id, kind, created_at);
+
+-- join_steps counts the join page's funnel by program, day (UTC) and
+-- step: "view" (the page shown), "code" (a code texted), "verified" (a
+-- code entered right). Join codes themselves are kept two days only.
+CREATE TABLE join_steps (
+    program_id  TEXT NOT NULL REFERENCES programs(id),
+    day         TEXT NOT NULL,
+    step        TEXT NOT NULL,
+    count       INTEGER NOT NULL,
+    PRIMARY KEY (program_id, step, day)
+);
+-- The join funnel's last step starts from the join page's consents.
+CREATE INDEX consents_source ON consents(merchant_id, source, created_at);
