@@ -23,9 +23,11 @@ type Layout struct {
 	Voided                                       bool
 }
 
-// LayoutField is a field of a pass as shown: its label and its value as
-// text.
-type LayoutField struct{ Key, Label, Value string }
+// LayoutField is a field of a pass: its label and its value as text.
+// Wallet writes a date (DateStyle set; Value is RFC 3339) and an amount
+// (CurrencyCode set; Value in major units) the device's way, so the one
+// who draws the field formats them.
+type LayoutField struct{ Key, Label, Value, DateStyle, CurrencyCode string }
 
 // LayoutBarcode is the pass's barcode: Wallet's format name
 // ("PKBarcodeFormatQR", …), what it encodes and the text under it.
@@ -55,9 +57,11 @@ type previewFields struct {
 }
 
 type previewField struct {
-	Key   string          `json:"key"`
-	Label string          `json:"label"`
-	Value json.RawMessage `json:"value"`
+	Key          string          `json:"key"`
+	Label        string          `json:"label"`
+	Value        json.RawMessage `json:"value"`
+	DateStyle    string          `json:"dateStyle"`
+	CurrencyCode string          `json:"currencyCode"`
 }
 
 // PassLayout builds pass.json for card c of program p, as Render does,
@@ -96,7 +100,8 @@ func PassLayout(p Program, c Card, texts *locale.Catalogue) (Layout, error) {
 	}{{fields.HeaderFields, &l.Header}, {fields.PrimaryFields, &l.Primary}, {fields.SecondaryFields, &l.Secondary},
 		{fields.AuxiliaryFields, &l.Auxiliary}, {fields.BackFields, &l.Back}} {
 		for _, f := range g.from {
-			*g.to = append(*g.to, LayoutField{Key: f.Key, Label: f.Label, Value: fieldText(f.Value)})
+			*g.to = append(*g.to, LayoutField{Key: f.Key, Label: f.Label, Value: fieldText(f.Value), DateStyle: f.DateStyle,
+				CurrencyCode: f.CurrencyCode})
 		}
 	}
 	if len(pj.Barcodes) > 0 {
@@ -130,4 +135,25 @@ func PreviewImage(p Program, name string) (data []byte, ok bool) {
 		return data, true
 	}
 	return assets.DefaultImage(name)
+}
+
+// PreviewStrip returns the strip a pass of card c in program p shows, at
+// twice the size of a point: a stamp card's is drawn for its stamps, as
+// Render draws it; any other is the program's own or the default.
+func PreviewStrip(p Program, c Card) ([]byte, error) {
+	if p.kind() != KindStamps {
+		data, _ := PreviewImage(p, imageFileName(ImageStrip, 2))
+		return data, nil
+	}
+	total := p.StampsRequired
+	files, err := stampStripFiles(p, int(max(0, min(c.Balance, int64(total)))), total)
+	if err != nil {
+		return nil, fmt.Errorf("preview strip: %w", err)
+	}
+	for _, f := range files {
+		if f.name == imageFileName(ImageStrip, 2) {
+			return f.data, nil
+		}
+	}
+	return nil, fmt.Errorf("preview strip: no @2x file")
 }

@@ -44,10 +44,18 @@ type apiProgram struct {
 		MinPurchaseAmount int64 `json:"min_purchase_amount"`
 		MonthlyLimit      int   `json:"monthly_limit"`
 	} `json:"referral"`
-	// Currency and PointValue are what a point is worth, where the
-	// program says (card kinds); empty and 0 otherwise.
-	Currency   string `json:"currency"`
-	PointValue int64  `json:"point_value"`
+	// Each kind's own settings (a stamp card's goal and reward, a
+	// discount, a coupon's offer and validity, a gift card's currency, a
+	// point's value); absent for the other kinds.
+	StampsRequired   int        `json:"stamps_required"`
+	Reward           string     `json:"reward"`
+	StampMinPurchase int64      `json:"stamp_min_purchase"`
+	DiscountPercent  *int       `json:"discount_percent"`
+	Offer            string     `json:"offer"`
+	ValidDays        int        `json:"valid_days"`
+	ValidUntil       *time.Time `json:"valid_until"`
+	Currency         string     `json:"currency"`
+	PointValue       int64      `json:"point_value"`
 }
 
 type apiTier struct {

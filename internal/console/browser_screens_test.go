@@ -270,3 +270,22 @@ func writeStrip(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestBrowserDesignerKinds draws a program of every kind in Chromium, at
+// desktop width and at 360 px, for the screenshots.
+func TestBrowserDesignerKinds(t *testing.T) {
+	r := newRig(t)
+	b := newBrowser(t, r)
+	maker := r.as(Owner)
+	c := b.session(t)
+	b.signIn(t, c, Owner)
+	for _, kind := range []string{"stamps", "discount", "coupon", "gift"} {
+		path := newKindProgram(t, maker, "Кофейня: "+kind, kind)
+		b.open(t, c, path)
+		b.do(t, c, chromedp.WaitVisible(chromedp.ID("apple-card")), chromedp.WaitVisible(chromedp.ID("google-card")))
+		b.eval(t, c, `Promise.all([...document.querySelectorAll("#designer-preview image")].map(i =>
+			new Promise(ok => { const img = new Image(); img.onload = img.onerror = () => ok(1); img.src = i.getAttribute("href"); }))).then(() => "ok")`)
+		b.shootNode(t, c, "designer-preview", "designer-"+kind)
+		b.narrow(t, c, path, "program-"+kind+"-360")
+	}
+}

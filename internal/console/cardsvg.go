@@ -53,6 +53,15 @@ func svgText(b *strings.Builder, x, y float64, size int, fill, anchor, weight, t
 	fmt.Fprintf(b, `>%s</text>`, html.EscapeString(text))
 }
 
+// svgFitted writes text at size, smaller (down to least) where it would
+// not fit width, and shortened only if even least does not.
+func svgFitted(b *strings.Builder, x, y float64, size, least int, width float64, fill, anchor, weight, text string) {
+	for size > least && textWidthAt(text, size) > width {
+		size--
+	}
+	svgText(b, x, y, size, fill, anchor, weight, fit(text, width, size))
+}
+
 // fit shortens s to about width units at size, with an ellipsis.
 func fit(s string, width float64, size int) string {
 	r := []rune(s)
@@ -96,7 +105,7 @@ func appleCardSVG(l passes.Layout, art cardArt, title string) template.HTML {
 	for i, f := range l.Primary {
 		x := 16 + float64(i)*160
 		svgText(&b, x, appleTop+32, 12, l.ForegroundColor, "", "", fit(f.Label, 150, 12))
-		svgText(&b, x, appleTop+76, 38, l.ForegroundColor, "", "300", fit(f.Value, 150, 38))
+		svgFitted(&b, x, appleTop+76, 38, 14, float64(cardW-32)/float64(len(l.Primary)), l.ForegroundColor, "", "300", f.Value)
 	}
 	row := append(append([]passes.LayoutField{}, l.Secondary...), l.Auxiliary...)
 	if len(row) > 4 {
@@ -106,7 +115,7 @@ func appleCardSVG(l passes.Layout, art cardArt, title string) template.HTML {
 	for i, f := range row {
 		x := 14 + float64(i)*col
 		svgText(&b, x, fieldsY+12, 10, l.LabelColor, "", "", strings.ToUpper(fit(f.Label, col-8, 10)))
-		svgText(&b, x, fieldsY+32, 15, l.ForegroundColor, "", "", fit(f.Value, col-8, 15))
+		svgFitted(&b, x, fieldsY+32, 15, 11, col-8, l.ForegroundColor, "", "", f.Value)
 	}
 	// The barcode on its white card, the number under it.
 	boxW := codeW + 24
@@ -122,7 +131,7 @@ func appleCardSVG(l passes.Layout, art cardArt, title string) template.HTML {
 }
 
 // textWidthAt estimates the width of s at size.
-func textWidthAt(s string, size int) float64 { return float64(len([]rune(s))) * float64(size) * 0.58 }
+func textWidthAt(s string, size int) float64 { return float64(len([]rune(s))) * float64(size) * 0.6 }
 
 // codeBox is the size a barcode format takes on a card.
 func codeBox(format string) (w, h float64) {
@@ -133,11 +142,21 @@ func codeBox(format string) (w, h float64) {
 	return 132, 140
 }
 
-// googleCardSVG draws a Google Wallet loyalty card from its class and
-// object: logo and issuer, program name, points and secondary points,
-// barcode, on the class's colour.
-func googleCardSVG(class *walletobjects.LoyaltyClass, obj *walletobjects.LoyaltyObject, art cardArt, title string) template.HTML {
-	bg := class.HexBackgroundColor
+// googleFace is what the front of a Google Wallet pass shows, of any
+// vertical: the issuer with the logo, the title, one or two labelled
+// values, the barcode and, for a stamp card, its hero image.
+type googleFace struct {
+	Bg, Issuer, Title     string
+	Label1, Value1        string
+	Label2, Value2        string
+	Hero                  string // an image's URL, "" for none
+	Format, Code, AltText string
+	Inactive              bool
+}
+
+// googleCardSVG draws the front of a Google Wallet pass.
+func googleCardSVG(g googleFace, art cardArt, title string) template.HTML {
+	bg := g.Bg
 	if bg == "" {
 		bg = "#4285f4"
 	}
@@ -145,38 +164,47 @@ func googleCardSVG(class *walletobjects.LoyaltyClass, obj *walletobjects.Loyalty
 	if luminance(bg) > 0.55 {
 		ink = "#202124"
 	}
-	format, value, alt := "QR_CODE", "", ""
-	if obj.Barcode != nil {
-		format, value, alt = obj.Barcode.Type, obj.Barcode.Value, obj.Barcode.AlternateText
+	if g.Format == "" {
+		g.Format = "QR_CODE"
 	}
-	codeW, codeH := codeBox(format)
+	codeW, codeH := codeBox(g.Format)
 	codeY := float64(googleTopH)
 	height := codeY + codeH + 30 + 20
+	heroH := 0.0
+	if g.Hero != "" {
+		heroH = cardW * 336.0 / 1032.0 // Google's hero image is 1032 × 336
+		height += heroH
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="card-art" id="google-card" viewBox="0 0 %d %.0f" role="img" aria-label="%s" data-bg="%s">`,
 		cardW, height, html.EscapeString(title), html.EscapeString(bg))
-	fmt.Fprintf(&b, `<defs><clipPath id="google-logo-clip"><circle cx="34" cy="34" r="18"/></clipPath></defs>`)
+	fmt.Fprintf(&b, `<defs><clipPath id="google-logo-clip"><circle cx="34" cy="34" r="18"/></clipPath>`+
+		`<clipPath id="google-hero-clip"><rect y="%.1f" width="%d" height="%.1f" rx="0"/></clipPath></defs>`, height-heroH, cardW, heroH)
 	fmt.Fprintf(&b, `<rect class="card-bg" width="%d" height="%.0f" rx="24" fill="%s"/>`, cardW, height, html.EscapeString(bg))
 	fmt.Fprintf(&b, `<circle cx="34" cy="34" r="19" fill="#ffffff"/>`)
 	fmt.Fprintf(&b, `<image href="%s" x="16" y="16" width="36" height="36" preserveAspectRatio="xMidYMid meet" clip-path="url(#google-logo-clip)"/>`,
 		html.EscapeString(art.Icon))
-	svgText(&b, 62, 39, 14, ink, "", "", fit(class.IssuerName, cardW-80, 14))
+	svgText(&b, 62, 39, 14, ink, "", "", fit(g.Issuer, cardW-80, 14))
 	fmt.Fprintf(&b, `<line x1="0" y1="66" x2="%d" y2="66" stroke="%s" stroke-opacity="0.25"/>`, cardW, ink)
-	svgText(&b, 18, 100, 22, ink, "", "", fit(class.ProgramName, cardW-36, 22))
-	if p := obj.LoyaltyPoints; p != nil {
-		svgText(&b, 18, 136, 12, ink, "", "", fit(p.Label, 150, 12))
-		svgText(&b, 18, 162, 22, ink, "", "", fit(balanceText(p.Balance), 150, 22))
+	svgFitted(&b, 18, 100, 22, 15, cardW-36, ink, "", "", g.Title)
+	if g.Label1 != "" || g.Value1 != "" {
+		svgText(&b, 18, 136, 12, ink, "", "", fit(g.Label1, 150, 12))
+		svgFitted(&b, 18, 162, 22, 14, 150, ink, "", "", g.Value1)
 	}
-	if p := obj.SecondaryLoyaltyPoints; p != nil {
-		svgText(&b, 180, 136, 12, ink, "", "", fit(p.Label, 140, 12))
-		svgText(&b, 180, 162, 22, ink, "", "", fit(balanceText(p.Balance), 140, 22))
+	if g.Label2 != "" || g.Value2 != "" {
+		svgText(&b, 180, 136, 12, ink, "", "", fit(g.Label2, 140, 12))
+		svgFitted(&b, 180, 162, 22, 14, 140, ink, "", "", g.Value2)
 	}
 	boxW := codeW + 24
 	bx := (cardW - boxW) / 2
 	fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="10" fill="#ffffff"/>`, bx, codeY, boxW, codeH+30)
-	drawCode(&b, format, value, bx+12, codeY+10, codeW, codeH-8)
-	svgText(&b, cardW/2, codeY+codeH+18, 12, "#202124", "middle", "", alt)
-	if obj.State == "INACTIVE" {
+	drawCode(&b, g.Format, g.Code, bx+12, codeY+10, codeW, codeH-8)
+	svgText(&b, cardW/2, codeY+codeH+18, 12, "#202124", "middle", "", g.AltText)
+	if g.Hero != "" {
+		fmt.Fprintf(&b, `<image href="%s" x="0" y="%.1f" width="%d" height="%.1f" preserveAspectRatio="xMidYMid slice" clip-path="url(#google-hero-clip)"/>`,
+			html.EscapeString(g.Hero), height-heroH, cardW, heroH)
+	}
+	if g.Inactive {
 		fmt.Fprintf(&b, `<rect width="%d" height="%.0f" rx="24" fill="#ffffff" fill-opacity="0.55"/>`, cardW, height)
 	}
 	b.WriteString(`</svg>`)

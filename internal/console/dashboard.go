@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/internal/locale"
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/plot"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
@@ -287,6 +288,32 @@ func (d dashDraw) money(v int64) string {
 func (d dashDraw) day(t time.Time) string   { return t.Format(d.t("con_layout_day")) }
 func (d dashDraw) month(t time.Time) string { return t.Format(d.t("con_layout_month")) }
 func (d dashDraw) whole(v float64) string   { return d.n(int64(math.Round(v))) }
+
+// unit names what the program's ledger counts: its points' name, stamps,
+// coupons, or a gift card's currency.
+func (d dashDraw) unit() string {
+	switch kindOf(d.p) {
+	case loyalty.KindStamps:
+		return d.t("con_unit_stamps")
+	case loyalty.KindCoupon:
+		return d.t("con_unit_coupons")
+	case loyalty.KindGift:
+		return d.p.Currency
+	}
+	return d.p.CurrencyLabel
+}
+
+// amount writes a figure of the ledger: money for a gift card, else a
+// count.
+func (d dashDraw) amount(v int64) string {
+	if kindOf(d.p) == loyalty.KindGift {
+		digits, _ := loyalty.CurrencyDigits(d.p.Currency)
+		return d.l.MoneyIn(v, d.p.Currency, digits)
+	}
+	return d.n(v)
+}
+
+func (d dashDraw) amountF(v float64) string { return d.amount(int64(math.Round(v))) }
 func (d dashDraw) pct(bp int) string        { return d.l.Percent(bp) + "%" }
 
 func floats(xs []int64) []float64 {
@@ -322,19 +349,20 @@ func (d dashDraw) tiles(w weekly, cohorts []cohortCurve) []tile {
 	out := []tile{
 		{ID: "tile-active", Label: d.t("con_dash_active"), Value: d.n(w.Active[last])},
 		{ID: "tile-installed", Label: d.t("con_dash_installed"), Value: d.n(installed)},
-		{ID: "tile-outstanding", Label: d.t("con_dash_outstanding"), Value: d.n(w.Outstanding[last]), Note: d.p.CurrencyLabel},
+		{ID: "tile-outstanding", Label: d.t("con_dash_outstanding"), Value: d.amount(w.Outstanding[last]), Note: d.unit()},
 		{ID: "tile-repeat", Label: d.t("con_dash_repeat_rate"), Value: d.pct(rate),
 			Note: d.l.Text("con_dash_cohorts_note", "n", strconv.Itoa(len(cohorts)))},
 		{ID: "tile-ltv", Label: d.t("con_dash_revenue_per_card"), Value: d.money(perCard),
 			Note: d.l.Text("con_dash_cohorts_note", "n", strconv.Itoa(len(cohorts)))},
 	}
-	// A program that names what its points are worth shows the money.
-	if d.p.Currency != "" {
-		value := d.p.PointValue
-		if value == 0 {
-			value = 100
+	// A points program's points are worth money too: its point value in
+	// its currency (a major unit each when it names none).
+	if kindOf(d.p) == loyalty.KindPoints {
+		lp := loyalty.Program{Kind: loyalty.KindPoints, Currency: d.p.Currency, PointValue: d.p.PointValue}
+		if l, err := loyalty.ProgramLiability(lp, w.Outstanding[last]); err == nil {
+			digits, _ := loyalty.CurrencyDigits(l.Currency)
+			out[2].Note = d.unit() + " ≈ " + d.l.MoneyIn(l.Amount, l.Currency, digits)
 		}
-		out[2].Note = d.p.CurrencyLabel + " ≈ " + d.money(w.Outstanding[last]*value) + " " + d.p.Currency
 	}
 	return out
 }
@@ -391,26 +419,27 @@ func (d dashDraw) join(jc store.JoinFunnelCounts, wired bool) figureBlock {
 func (d dashDraw) points(w weekly) figureBlock {
 	labels := d.weekLabels(w)
 	names := []string{d.t("con_dash_issued"), d.t("con_dash_redeemed"), d.t("con_dash_expired")}
-	b := figureBlock{ID: "points", Title: d.l.Text("con_dash_points_title", "unit", d.p.CurrencyLabel),
+	b := figureBlock{ID: "points", Title: d.l.Text("con_dash_points_title", "unit", d.unit()),
 		Note: d.t("con_dash_points_note"),
 		Head: []string{d.t("con_dash_week"), names[0], names[1], names[2], d.t("con_dash_other")}}
-	b.Chart = plot.Chart{ID: "plot-points", Title: b.Title, Kind: plot.Bars, Labels: labels, Format: d.whole,
+	b.Chart = plot.Chart{ID: "plot-points", Title: b.Title, Kind: plot.Bars, Labels: labels, Format: d.amountF,
 		Empty: d.t("con_dash_empty"), Series: []plot.Series{{Name: names[0], Values: floats(w.Issued)},
 			{Name: names[1], Values: floats(w.Redeemed)}, {Name: names[2], Values: floats(w.Expired)}}}.SVG()
 	for i := range labels {
-		b.Rows = append(b.Rows, []string{labels[i], d.n(w.Issued[i]), d.n(w.Redeemed[i]), d.n(w.Expired[i]), d.n(w.Other[i])})
+		b.Rows = append(b.Rows, []string{labels[i], d.amount(w.Issued[i]), d.amount(w.Redeemed[i]), d.amount(w.Expired[i]),
+			d.amount(w.Other[i])})
 	}
 	return b
 }
 
 func (d dashDraw) outstanding(w weekly) figureBlock {
 	labels := d.weekLabels(w)
-	b := figureBlock{ID: "outstanding", Title: d.l.Text("con_dash_outstanding_title", "unit", d.p.CurrencyLabel),
+	b := figureBlock{ID: "outstanding", Title: d.l.Text("con_dash_outstanding_title", "unit", d.unit()),
 		Note: d.t("con_dash_outstanding_note"), Head: []string{d.t("con_dash_week"), d.t("con_dash_outstanding")}}
-	b.Chart = plot.Chart{ID: "plot-outstanding", Title: b.Title, Kind: plot.Lines, Labels: labels, Format: d.whole,
+	b.Chart = plot.Chart{ID: "plot-outstanding", Title: b.Title, Kind: plot.Lines, Labels: labels, Format: d.amountF,
 		Empty: d.t("con_dash_empty"), Series: []plot.Series{{Name: d.t("con_dash_outstanding"), Values: floats(w.Outstanding)}}}.SVG()
 	for i := range labels {
-		b.Rows = append(b.Rows, []string{labels[i], d.n(w.Outstanding[i])})
+		b.Rows = append(b.Rows, []string{labels[i], d.amount(w.Outstanding[i])})
 	}
 	return b
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/passes"
@@ -71,7 +72,7 @@ func TestPreviewIsThePassesOwnLayout(t *testing.T) {
 	r := newRig(t)
 	m, _ := r.st.Merchants().Merchant(context.Background(), r.merchant.ID)
 	pp := cardpass.ProgramFor(m, r.program, nil)
-	pc := cardpass.CardFor(previewCard(r.program, "Анна Петрова"), r.program)
+	pc := cardpass.CardFor(previewCard(r.program, "Анна Петрова", time.Now()), r.program)
 	l, err := passes.PassLayout(pp, pc, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -32,6 +33,10 @@ type programForm struct {
 	AskName, AskBirthday                               bool
 	PersonalDataText, AdsText, SMSBudget               string
 	RefReferrer, RefFriend, RefMinPurchase, RefMonthly string
+	// Each kind's own settings; ValidUntil is a date, StampMinPurchase
+	// and PointValue amounts of money.
+	StampsRequired, Reward, StampMinPurchase, DiscountPercent string
+	Offer, ValidDays, ValidUntil, Currency, PointValue        string
 }
 
 // tierRow is one tier as typed; the rate is a percentage, blank for the
@@ -44,6 +49,7 @@ type tierRow struct {
 type programView struct {
 	layout
 	ID, Kind       string
+	KindCode       string // points, stamps, discount, coupon or gift: which settings show
 	JoinURL        string
 	Form           programForm
 	Errors         formErrors
@@ -75,12 +81,23 @@ func formOf(p apiProgram, lang *locale.Lang) programForm {
 		RefReferrer: strconv.FormatInt(p.Referral.ReferrerPoints, 10), RefFriend: strconv.FormatInt(p.Referral.FriendPoints, 10),
 		RefMinPurchase: strings.ReplaceAll(lang.Money(p.Referral.MinPurchaseAmount), ",", "."),
 		RefMonthly:     strconv.Itoa(p.Referral.MonthlyLimit)}
-	f.RefMinPurchase = strings.Map(func(r rune) rune { // "1 000.00" reads back; keep it plain
-		if r == ' ' || r == '\u00a0' || r == '\u202f' {
-			return -1
-		}
-		return r
-	}, f.RefMinPurchase)
+	money := func(minor int64) string { // "1000.00": reads back, whatever the language
+		return strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\u00a0' || r == '\u202f' {
+				return -1
+			}
+			return r
+		}, strings.ReplaceAll(lang.Money(minor), ",", "."))
+	}
+	f.RefMinPurchase = money(p.Referral.MinPurchaseAmount)
+	f.StampsRequired, f.Reward, f.StampMinPurchase = strconv.Itoa(p.StampsRequired), p.Reward, money(p.StampMinPurchase)
+	if p.DiscountPercent != nil {
+		f.DiscountPercent = strconv.Itoa(*p.DiscountPercent)
+	}
+	f.Offer, f.ValidDays, f.Currency, f.PointValue = p.Offer, strconv.Itoa(p.ValidDays), p.Currency, money(p.PointValue)
+	if p.ValidUntil != nil {
+		f.ValidUntil = p.ValidUntil.UTC().Format(time.DateOnly)
+	}
 	for _, t := range p.Tiers {
 		rate := ""
 		if t.EarnRateBP > 0 {
@@ -103,7 +120,10 @@ func readProgramForm(vs url.Values) programForm {
 		AskName: get("ask_name") == "yes", AskBirthday: get("ask_birthday") == "yes",
 		PersonalDataText: get("personal_data_text"), AdsText: get("ads_text"), SMSBudget: get("sms_daily_budget"),
 		RefReferrer: get("referrer_points"), RefFriend: get("friend_points"), RefMinPurchase: get("min_purchase_amount"),
-		RefMonthly: get("monthly_limit")}
+		RefMonthly: get("monthly_limit"), StampsRequired: get("stamps_required"), Reward: get("reward"),
+		StampMinPurchase: get("stamp_min_purchase"), DiscountPercent: get("discount_percent"), Offer: get("offer"),
+		ValidDays: get("valid_days"), ValidUntil: get("valid_until"), Currency: strings.ToUpper(get("currency")),
+		PointValue: get("point_value")}
 	codes, names, thresholds, rates := vs["tier_code"], vs["tier_name"], vs["tier_threshold"], vs["tier_rate"]
 	at := func(xs []string, i int) string {
 		if i < len(xs) {
@@ -182,7 +202,8 @@ func (con *Console) programShow(c *gin.Context, v *viewer) {
 
 func (con *Console) renderProgram(c *gin.Context, v *viewer, status int, p apiProgram, f programForm, errs formErrors, saved string) {
 	pv := &programView{layout: con.newLayout(c, v, p.Name), ID: p.ID, Kind: v.lang.Text("con_kind_" + p.Kind), JoinURL: p.JoinURL,
-		Form: f, Errors: errs, Saved: saved}
+		KindCode: kindOf(p),
+		Form:     f, Errors: errs, Saved: saved}
 	pv.Scripts = []string{"designer.js"}
 	for _, b := range []string{"qr", "pdf417", "aztec", "code128"} {
 		pv.BarcodeFormats = append(pv.BarcodeFormats, option{Value: b, Text: strings.ToUpper(b), Selected: b == f.BarcodeFormat})
@@ -222,7 +243,18 @@ var programFields = map[string]string{"currency_label": "CurrencyLabel", "earn_r
 	"design.foreground_color": "Foreground", "design.label_color": "Label", "design.logo_text": "LogoText",
 	"name": "Name", "tier_basis": "Tiers", "join.personal_data_text": "PersonalDataText", "join.ads_text": "AdsText",
 	"join.sms_daily_budget": "SMSBudget", "referral.referrer_points": "RefReferrer", "referral.friend_points": "RefFriend",
-	"referral.min_purchase_amount": "RefMinPurchase", "referral.monthly_limit": "RefMonthly"}
+	"referral.min_purchase_amount": "RefMinPurchase", "referral.monthly_limit": "RefMonthly",
+	"stamps_required": "StampsRequired", "reward": "Reward", "stamp_min_purchase": "StampMinPurchase",
+	"discount_percent": "DiscountPercent", "offer": "Offer", "valid_days": "ValidDays", "valid_until": "ValidUntil",
+	"currency": "Currency", "point_value": "PointValue"}
+
+// kindOf is p's kind, points when the API names none.
+func kindOf(p apiProgram) string {
+	if p.Kind == "" {
+		return "points"
+	}
+	return p.Kind
+}
 
 // programSave sends the settings to the API as one PATCH and records
 // which settings changed.
@@ -232,53 +264,11 @@ func (con *Console) programSave(c *gin.Context, v *viewer) {
 		return
 	}
 	f := readProgramForm(c.Request.PostForm)
-	errs := formErrors{}
-	rate, ok := parsePercent(f.EarnRate)
-	if !ok {
-		errs["EarnRate"] = v.lang.Text("con_err_percent")
-	}
-	welcome, ok := parseInt(f.WelcomeBonus)
-	if !ok {
-		errs["WelcomeBonus"] = v.lang.Text("con_err_whole")
-	}
-	days, ok := parseInt(f.LifetimeDays)
-	if !ok {
-		errs["LifetimeDays"] = v.lang.Text("con_err_whole")
-	}
-	tiers, ok := f.tiersOf()
-	if !ok {
-		errs["Tiers"] = v.lang.Text("con_err_tiers")
-	}
-	whole := map[string]int64{}
-	for field, typed := range map[string]string{"SMSBudget": f.SMSBudget, "RefReferrer": f.RefReferrer,
-		"RefFriend": f.RefFriend, "RefMonthly": f.RefMonthly} {
-		n, ok := parseInt(typed)
-		if !ok || n < -1<<31 || n > 1<<31 {
-			errs[field] = v.lang.Text("con_err_whole")
-		}
-		whole[field] = n
-	}
-	minPurchase, ok := parseMoney(f.RefMinPurchase)
-	if !ok {
-		errs["RefMinPurchase"] = v.lang.Text("con_err_amount")
-	}
+	body, errs := f.body(kindOf(before), before.TierBasis, v.lang)
 	if len(errs) > 0 {
 		con.renderProgram(c, v, http.StatusUnprocessableEntity, before, f, errs, "")
 		return
 	}
-	basis := f.TierBasis
-	if basis == "" {
-		basis = before.TierBasis
-	}
-	body := map[string]any{"name": f.Name, "currency_label": f.CurrencyLabel, "earn_rate_bp": rate,
-		"welcome_bonus": welcome, "terms": f.Terms, "barcode_format": f.BarcodeFormat, "locale": f.Locale,
-		"points_lifetime_days": days, "tiers": tiers, "tier_basis": basis, "tier_downgrade": f.TierDowngrade,
-		"design": map[string]any{"background_color": f.Background, "foreground_color": f.Foreground,
-			"label_color": f.Label, "logo_text": f.LogoText},
-		"join": map[string]any{"ask_name": f.AskName, "ask_birthday": f.AskBirthday,
-			"personal_data_text": f.PersonalDataText, "ads_text": f.AdsText, "sms_daily_budget": whole["SMSBudget"]},
-		"referral": map[string]any{"referrer_points": whole["RefReferrer"], "friend_points": whole["RefFriend"],
-			"min_purchase_amount": minPurchase, "monthly_limit": whole["RefMonthly"]}}
 	var after apiProgram
 	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPatch,
 		"/api/v1/programs/"+url.PathEscape(before.ID), body, "", &after)
@@ -298,6 +288,88 @@ func (con *Console) programSave(c *gin.Context, v *viewer) {
 		con.audit(c, v, store.AuditEntry{Action: "program.update", Subject: after.ID, Detail: changed})
 	}
 	c.Redirect(http.StatusSeeOther, "/console/programs/"+url.PathEscape(after.ID)+"?saved=settings")
+}
+
+// body is the PATCH of the settings a program of kind has, read from the
+// form; what does not read is in errs, by the form's field.
+func (f programForm) body(kind, basis string, lang *locale.Lang) (map[string]any, formErrors) {
+	errs := formErrors{}
+	whole := func(field, typed string) int64 {
+		n, ok := parseInt(typed)
+		if !ok || n < -1<<31 || n > 1<<31 {
+			errs[field] = lang.Text("con_err_whole")
+		}
+		return n
+	}
+	money := func(field, typed string) int64 {
+		n, ok := parseMoney(typed)
+		if !ok {
+			errs[field] = lang.Text("con_err_amount")
+		}
+		return n
+	}
+	body := map[string]any{"name": f.Name, "currency_label": f.CurrencyLabel, "terms": f.Terms,
+		"barcode_format": f.BarcodeFormat, "locale": f.Locale,
+		"design": map[string]any{"background_color": f.Background, "foreground_color": f.Foreground,
+			"label_color": f.Label, "logo_text": f.LogoText},
+		"join": map[string]any{"ask_name": f.AskName, "ask_birthday": f.AskBirthday,
+			"personal_data_text": f.PersonalDataText, "ads_text": f.AdsText,
+			"sms_daily_budget": whole("SMSBudget", f.SMSBudget)},
+		"referral": map[string]any{"referrer_points": whole("RefReferrer", f.RefReferrer),
+			"friend_points": whole("RefFriend", f.RefFriend), "min_purchase_amount": money("RefMinPurchase", f.RefMinPurchase),
+			"monthly_limit": whole("RefMonthly", f.RefMonthly)}}
+	if kind == "points" {
+		rate, ok := parsePercent(f.EarnRate)
+		if !ok {
+			errs["EarnRate"] = lang.Text("con_err_percent")
+		}
+		body["earn_rate_bp"], body["welcome_bonus"] = rate, whole("WelcomeBonus", f.WelcomeBonus)
+		body["currency"], body["point_value"] = f.Currency, int64(0) // blank: a major unit a point
+		if f.PointValue != "" {
+			body["point_value"] = money("PointValue", f.PointValue)
+		}
+	}
+	if kind == "points" || kind == "stamps" {
+		body["points_lifetime_days"] = whole("LifetimeDays", f.LifetimeDays)
+	}
+	if kind == "points" || kind == "discount" {
+		tiers, ok := f.tiersOf()
+		if !ok {
+			errs["Tiers"] = lang.Text("con_err_tiers")
+		}
+		if f.TierBasis != "" {
+			basis = f.TierBasis
+		}
+		body["tiers"], body["tier_basis"], body["tier_downgrade"] = tiers, basis, f.TierDowngrade
+	}
+	switch kind {
+	case "stamps":
+		body["stamps_required"], body["reward"] = whole("StampsRequired", f.StampsRequired), f.Reward
+		body["stamp_min_purchase"] = money("StampMinPurchase", f.StampMinPurchase)
+	case "discount":
+		body["discount_percent"] = whole("DiscountPercent", f.DiscountPercent)
+	case "coupon":
+		// Days from the issue, or (days 0) a fixed last day: the coupon
+		// lasts through its end, UTC; the API takes a time with an offset.
+		body["offer"] = f.Offer
+		days := int64(0)
+		if f.ValidDays != "" {
+			days = whole("ValidDays", f.ValidDays)
+		}
+		switch _, err := time.Parse(time.DateOnly, f.ValidUntil); {
+		case days != 0:
+			body["valid_days"] = days
+		case f.ValidUntil == "":
+			errs["ValidDays"] = lang.Text("con_err_coupon_validity")
+		case err != nil:
+			errs["ValidUntil"] = lang.Text("con_err_date")
+		default:
+			body["valid_until"] = f.ValidUntil + "T23:59:59Z"
+		}
+	case "gift":
+		body["currency"] = f.Currency
+	}
+	return body, errs
 }
 
 // programChanges names the settings that differ, with their new values.
@@ -337,6 +409,19 @@ func programChanges(a, b apiProgram) string {
 	if a.Referral != b.Referral {
 		out = append(out, fmt.Sprintf("referral=%d/%d", b.Referral.ReferrerPoints, b.Referral.FriendPoints))
 	}
+	add("stamps_required", a.StampsRequired, b.StampsRequired)
+	add("reward", a.Reward, b.Reward)
+	add("stamp_min_purchase", a.StampMinPurchase, b.StampMinPurchase)
+	if a.DiscountPercent != nil && b.DiscountPercent != nil {
+		add("discount_percent", *a.DiscountPercent, *b.DiscountPercent)
+	}
+	add("offer", a.Offer, b.Offer)
+	add("valid_days", a.ValidDays, b.ValidDays)
+	if (a.ValidUntil == nil) != (b.ValidUntil == nil) || a.ValidUntil != nil && !a.ValidUntil.Equal(*b.ValidUntil) {
+		out = append(out, "valid_until")
+	}
+	add("currency", a.Currency, b.Currency)
+	add("point_value", a.PointValue, b.PointValue)
 	return strings.Join(out, ", ")
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
@@ -17,6 +18,7 @@ type programsView struct {
 	layout
 	Programs []programRow
 	Name     string
+	Kinds    []option
 	Errors   formErrors
 }
 
@@ -36,6 +38,9 @@ func (con *Console) renderPrograms(c *gin.Context, v *viewer, status int, name s
 		return
 	}
 	pv := &programsView{layout: con.newLayout(c, v, v.lang.Text("con_nav_programs")), Name: name, Errors: errs}
+	for _, k := range loyalty.Kinds {
+		pv.Kinds = append(pv.Kinds, option{Value: k, Text: v.lang.Text("con_kind_" + k), Selected: k == loyalty.KindPoints})
+	}
 	for _, p := range ps {
 		pv.Programs = append(pv.Programs, programRow{ID: p.ID, Name: p.Name, Kind: v.lang.Text("con_kind_" + p.Kind),
 			EarnRate: v.lang.EarnRate(p.EarnRateBP), Welcome: v.lang.Points(p.WelcomeBonus),
@@ -56,10 +61,21 @@ func (con *Console) programs(c *gin.Context, v *viewer) ([]apiProgram, error) {
 // programsCreate makes a program with the API's defaults and opens its
 // settings.
 func (con *Console) programsCreate(c *gin.Context, v *viewer) {
-	name := postForm(c, "name")
+	name, kind := postForm(c, "name"), postForm(c, "kind")
+	body := map[string]any{"name": name}
+	// A kind's settings that have no default start with a sample, changed
+	// on the program's page.
+	switch kind {
+	case "":
+	case loyalty.KindStamps:
+		body["kind"], body["stamps_required"], body["reward"] = kind, 6, v.lang.Text("con_sample_reward")
+	case loyalty.KindCoupon:
+		body["kind"], body["offer"], body["valid_days"] = kind, v.lang.Text("con_sample_offer"), 30
+	default:
+		body["kind"] = kind
+	}
 	var p apiProgram
-	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPost, "/api/v1/programs",
-		map[string]any{"name": name}, "", &p)
+	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPost, "/api/v1/programs", body, "", &p)
 	if ae, ok := asAPIError(err); ok {
 		errs := formErrors{}
 		errs.fromAPI(ae, v.lang, nil)
