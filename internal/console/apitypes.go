@@ -168,7 +168,56 @@ type apiReport struct {
 	Lift    struct {
 		AbsolutePoints float64  `json:"absolute_points"`
 		Relative       *float64 `json:"relative"`
+		CI95Low        *float64 `json:"ci95_low_points"`
+		CI95High       *float64 `json:"ci95_high_points"`
+		PValue         float64  `json:"p_value"`
 	} `json:"lift"`
+}
+
+// funnel is the report as the dashboard draws it.
+func (r apiReport) funnel(name string) funnelReport {
+	f := funnelReport{Name: name, Recipients: r.Texted.Recipients, Sent: r.Texted.Sent, Delivered: r.Texted.Delivered,
+		Clicked: r.Texted.Clicked, Installed: r.Texted.Installed, Purchasers: r.Texted.Purchasers,
+		HoldoutRecipients: r.Holdout.Recipients, HoldoutPurchasers: r.Holdout.Purchasers}
+	if r.Lift.CI95Low != nil && r.Lift.CI95High != nil {
+		f.CI, f.P = &[2]float64{*r.Lift.CI95Low, *r.Lift.CI95High}, r.Lift.PValue
+	}
+	return f
+}
+
+type apiAutomation struct {
+	ID        string `json:"id"`
+	ProgramID string `json:"program_id"`
+	Name      string `json:"name"`
+	Status    string `json:"status"`
+}
+
+// apiAutomationReport is an automation's report: who was messaged (and
+// sent to), who was held out, who bought, and the lift.
+type apiAutomationReport struct {
+	Messaged struct {
+		Assigned, Sent, Purchasers int64
+	} `json:"messaged"`
+	Holdout struct {
+		Assigned, Purchasers int64
+	} `json:"holdout"`
+	Lift *struct {
+		Points   float64 `json:"points"`
+		CI95Low  float64 `json:"ci95_low_points"`
+		CI95High float64 `json:"ci95_high_points"`
+		PValue   float64 `json:"p_value"`
+	} `json:"lift"`
+}
+
+// asReport puts an automation's report in a campaign report's shape.
+func (r apiAutomationReport) asReport() apiReport {
+	var out apiReport
+	out.Texted = apiFunnel{Recipients: r.Messaged.Assigned, Sent: r.Messaged.Sent, Purchasers: r.Messaged.Purchasers}
+	out.Holdout = apiFunnel{Recipients: r.Holdout.Assigned, Purchasers: r.Holdout.Purchasers}
+	if r.Lift != nil {
+		out.Lift.CI95Low, out.Lift.CI95High, out.Lift.PValue = &r.Lift.CI95Low, &r.Lift.CI95High, r.Lift.PValue
+	}
+	return out
 }
 
 type apiFunnel struct {

@@ -106,7 +106,7 @@ func (con *Console) renderCampaign(c *gin.Context, v *viewer, status int, proble
 			return
 		}
 		d := dashDraw{l: l, p: p}
-		r := FunnelReport{Name: camp.Name, Recipients: rep.Texted.Recipients, Sent: rep.Texted.Sent,
+		r := funnelReport{Name: camp.Name, Recipients: rep.Texted.Recipients, Sent: rep.Texted.Sent,
 			Delivered: rep.Texted.Delivered, Clicked: rep.Texted.Clicked, Installed: rep.Texted.Installed,
 			Purchasers: rep.Texted.Purchasers, HoldoutRecipients: rep.Holdout.Recipients, HoldoutPurchasers: rep.Holdout.Purchasers}
 		cv.Funnel = d.funnel("campaign", r)
@@ -120,7 +120,7 @@ func (con *Console) renderCampaign(c *gin.Context, v *viewer, status int, proble
 
 // conversion draws the purchase conversions of the texted group and the
 // holdout side by side.
-func (d dashDraw) conversion(r FunnelReport, rep apiReport) figureBlock {
+func (d dashDraw) conversion(r funnelReport, rep apiReport) figureBlock {
 	rate := func(f apiFunnel) float64 { return math.Round(f.Conversion*10000) / 100 }
 	names := []string{d.t("con_dash_texted"), d.t("con_dash_holdout")}
 	b := figureBlock{ID: "conversion", Title: d.t("con_camp_conversion"), Note: d.t("con_camp_conversion_note"),

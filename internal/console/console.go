@@ -84,11 +84,9 @@ type Options struct {
 	Images ProgramImages
 	// Dashboard reads the dashboard's figures.
 	Dashboard Dashboard
-	// Joins counts the join page's funnel, and Automations reports the
-	// automations' funnels; either may be nil, and the dashboard then
-	// says it has no such data yet.
-	Joins       JoinFunnel
-	Automations Automations
+	// Joins counts the join page's funnel; nil, and the dashboard says
+	// it has no join page data yet.
+	Joins JoinFunnel
 	// SMSProviders are the configured SMS providers a campaign may name
 	// (none: the API's default); ShortURL is the base of the links texts
 	// carry ("" means PublicURL), for the length of a preview.

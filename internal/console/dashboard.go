@@ -42,19 +42,19 @@ type JoinFunnel interface {
 	Funnel(ctx context.Context, merchantID, programID string, from time.Time) (store.JoinFunnelCounts, error)
 }
 
-// Automations reports a program's automations (win-back, birthday, …) as
-// funnels beside their holdouts; without it the dashboard says there are
-// none yet.
-type Automations interface {
-	AutomationReports(ctx context.Context, merchantID, programID string) ([]FunnelReport, error)
-}
-
-// FunnelReport is one campaign's or automation's funnel: the texted
+// funnelReport is one campaign's or automation's funnel: the texted
 // group step by step, and how many of it and of the holdout bought.
-type FunnelReport struct {
+type funnelReport struct {
 	Name                                                        string
 	Recipients, Sent, Delivered, Clicked, Installed, Purchasers int64
 	HoldoutRecipients, HoldoutPurchasers                        int64
+	// Short: an automation's report has no delivery, click and install
+	// steps, only who was messaged, sent to and bought.
+	Short bool
+	// CI is the 95 % interval of the lift in percentage points and P its
+	// p-value, when the API could work them out.
+	CI *[2]float64
+	P  float64
 }
 
 // dashboardWeeks are the spans a dashboard may show, in weeks.
@@ -154,14 +154,12 @@ func (con *Console) dashboardShow(c *gin.Context, v *viewer) {
 		con.fail(c, err)
 		return
 	}
-	if con.opts.Automations != nil {
-		autos, err := con.opts.Automations.AutomationReports(ctx, v.user.MerchantID, p.ID)
-		if err != nil {
-			con.fail(c, err)
-			return
-		}
-		funnels = append(funnels, autos...)
+	autos, err := con.automationFunnels(ctx, v, p.ID)
+	if err != nil {
+		con.fail(c, err)
+		return
 	}
+	funnels = append(funnels, autos...)
 	for i, r := range funnels {
 		dv.Funnels = append(dv.Funnels, d.funnel(fmt.Sprintf("funnel-%d", i+1), r))
 	}
@@ -190,14 +188,14 @@ func (con *Console) joinBlock(ctx context.Context, v *viewer, d dashDraw, progra
 
 // campaignFunnels reports the program's newest started campaigns through
 // the API.
-func (con *Console) campaignFunnels(ctx context.Context, v *viewer, programID string) ([]FunnelReport, error) {
+func (con *Console) campaignFunnels(ctx context.Context, v *viewer, programID string) ([]funnelReport, error) {
 	var list struct {
 		Campaigns []apiCampaign `json:"campaigns"`
 	}
 	if err := con.api.call(ctx, v.user.MerchantID, http.MethodGet, "/api/v1/campaigns?limit=200", nil, "", &list); err != nil {
 		return nil, err
 	}
-	var out []FunnelReport
+	var out []funnelReport
 	for i := len(list.Campaigns) - 1; i >= 0 && len(out) < dashboardCampaigns; i-- {
 		camp := list.Campaigns[i]
 		if camp.ProgramID != programID || camp.StartedAt == nil {
@@ -209,10 +207,7 @@ func (con *Console) campaignFunnels(ctx context.Context, v *viewer, programID st
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, FunnelReport{Name: camp.Name, Recipients: rep.Texted.Recipients, Sent: rep.Texted.Sent,
-			Delivered: rep.Texted.Delivered, Clicked: rep.Texted.Clicked, Installed: rep.Texted.Installed,
-			Purchasers: rep.Texted.Purchasers, HoldoutRecipients: rep.Holdout.Recipients,
-			HoldoutPurchasers: rep.Holdout.Purchasers})
+		out = append(out, rep.funnel(camp.Name))
 	}
 	return out, nil
 }
@@ -266,6 +261,41 @@ func (rc *reportCache) get(now time.Time, key string, load func() (apiReport, er
 	}
 	rc.m[key] = cachedReport{rep: rep, at: now}
 	return rep, nil
+}
+
+// automationFunnels reports the program's newest automations that have
+// started through the API, each through the same minute's cache.
+func (con *Console) automationFunnels(ctx context.Context, v *viewer, programID string) ([]funnelReport, error) {
+	var list struct {
+		Automations []apiAutomation `json:"automations"`
+	}
+	err := con.api.call(ctx, v.user.MerchantID, http.MethodGet, "/api/v1/automations?limit=200", nil, "", &list)
+	if ae, ok := asAPIError(err); ok && ae.Status == http.StatusNotFound {
+		return nil, nil // a server without automations
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []funnelReport
+	for i := len(list.Automations) - 1; i >= 0 && len(out) < dashboardCampaigns; i-- {
+		a := list.Automations[i]
+		if a.ProgramID != programID {
+			continue
+		}
+		var rep apiAutomationReport
+		cached, err := con.reports.get(con.now(), v.user.MerchantID+"/"+a.ID, func() (apiReport, error) {
+			err := con.api.call(ctx, v.user.MerchantID, http.MethodGet, "/api/v1/automations/"+url.PathEscape(a.ID)+"/report",
+				nil, "", &rep)
+			return rep.asReport(), err
+		})
+		if err != nil {
+			return nil, err
+		}
+		f := cached.funnel(a.Name)
+		f.Short = true
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 func (con *Console) campaignReport(ctx context.Context, v *viewer, id string) (apiReport, error) {
@@ -495,12 +525,17 @@ func (d dashDraw) repeat(cs []cohortCurve) figureBlock {
 
 // funnel draws a campaign's or automation's funnel beside its holdout,
 // and says the lift: the difference of their purchase conversions.
-func (d dashDraw) funnel(id string, r FunnelReport) figureBlock {
+func (d dashDraw) funnel(id string, r funnelReport) figureBlock {
 	steps := []string{d.t("con_dash_f_recipients"), d.t("con_dash_f_sent"), d.t("con_dash_f_delivered"),
 		d.t("con_dash_f_clicked"), d.t("con_dash_f_installed"), d.t("con_dash_f_purchasers")}
 	texted := []int64{r.Recipients, r.Sent, r.Delivered, r.Clicked, r.Installed, r.Purchasers}
 	nan := math.NaN()
 	holdout := []float64{float64(r.HoldoutRecipients), nan, nan, nan, nan, float64(r.HoldoutPurchasers)}
+	if r.Short {
+		steps = []string{steps[0], steps[1], steps[5]}
+		texted = []int64{r.Recipients, r.Sent, r.Purchasers}
+		holdout = []float64{holdout[0], nan, holdout[5]}
+	}
 	b := figureBlock{ID: id, Title: r.Name, Note: d.lift(r),
 		Head: []string{d.t("con_dash_step"), d.t("con_dash_texted"), d.t("con_dash_holdout")}}
 	b.Chart = plot.Chart{ID: "plot-" + id, Title: r.Name, Kind: plot.HBars, Labels: steps, Format: d.whole,
@@ -517,7 +552,7 @@ func (d dashDraw) funnel(id string, r FunnelReport) figureBlock {
 }
 
 // lift says how the texted group's conversion compares with the holdout's.
-func (d dashDraw) lift(r FunnelReport) string {
+func (d dashDraw) lift(r funnelReport) string {
 	conv := func(buyers, of int64) int {
 		if of == 0 {
 			return 0
@@ -525,5 +560,11 @@ func (d dashDraw) lift(r FunnelReport) string {
 		return int(buyers * 10000 / of)
 	}
 	ct, ch := conv(r.Purchasers, r.Recipients), conv(r.HoldoutPurchasers, r.HoldoutRecipients)
-	return d.l.Text("con_dash_lift", "texted", d.pct(ct), "holdout", d.pct(ch), "lift", d.l.Percent(ct-ch))
+	out := d.l.Text("con_dash_lift", "texted", d.pct(ct), "holdout", d.pct(ch), "lift", d.l.Percent(ct-ch))
+	if r.CI != nil {
+		bp := func(points float64) string { return d.l.Percent(int(math.Round(points * 100))) }
+		out += " " + d.l.Text("con_dash_lift_ci", "low", bp(r.CI[0]), "high", bp(r.CI[1]),
+			"p", strconv.FormatFloat(r.P, 'f', 3, 64))
+	}
+	return out
 }

@@ -198,3 +198,28 @@ func TestDashboardWithoutJoinPageOrCampaigns(t *testing.T) {
 		t.Errorf("an unknown program: %d, want 404", p.status)
 	}
 }
+
+// TestDashboardShowsAutomations: an automation of the program shows its
+// funnel (messaged, sent, bought beside the holdout) from the API's
+// report, next to the campaigns.
+func TestDashboardShowsAutomations(t *testing.T) {
+	r := newRig(t)
+	var a struct {
+		ID string `json:"id"`
+	}
+	err := r.con.api.call(context.Background(), r.merchant.ID, http.MethodPost, "/api/v1/automations", map[string]any{
+		"program_id": r.program.ID, "name": "День рождения", "trigger": map[string]any{"type": "birthday", "days_before": 7},
+		"variants": []any{map[string]any{"text": "{name}, с днём рождения! Дарим {points}: {link}", "bonus_points": 100}}},
+		"", &a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.as(Manager).get("/console/dashboard")
+	if !strings.Contains(p.body, `id="fig-funnel-1-h">День рождения<`) {
+		t.Fatalf("no automation funnel:\n%s", p.body[strings.Index(p.body, `id="funnels-heading"`):])
+	}
+	marks := plotMarks(t, p.body, "plot-funnel-1")
+	if len(marks["Получили SMS"]) != 3 || len(marks["Контрольная группа"]) != 2 {
+		t.Errorf("automation funnel marks %v", marks)
+	}
+}
