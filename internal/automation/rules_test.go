@@ -33,11 +33,15 @@ func TestWinnerTakesAllAndAutoPause(t *testing.T) {
 		t.Fatalf("%d messages, want 600", ev.Messages)
 	}
 	// Within the window, variant B's customers buy, A's and the holdout's
-	// do not.
+	// do not. The two automations split the same customers independently,
+	// so only those in flat's holdout buy: flat's messaged customers then
+	// never buy more than its holdout, whatever the random split.
 	w.clock.Advance(24 * time.Hour)
 	split := lift.Split{HoldoutBP: 2000, Variants: 2, Winner: -1}
+	flatSplit := lift.Split{HoldoutBP: 3000, Variants: 1, Winner: -1}
 	for i, c := range people {
-		if as := lift.Assign(ab.ID, c.id, split); !as.Holdout && as.Variant == 1 {
+		as := lift.Assign(ab.ID, c.id, split)
+		if !as.Holdout && as.Variant == 1 && lift.Assign(flat.ID, c.id, flatSplit).Holdout {
 			if _, _, err := w.st.Cards().Post(ctx, loyalty.Posting{MerchantID: w.merchant.ID, Serial: c.serial, Kind: loyalty.Earn,
 				PurchaseAmount: 50000, IdempotencyKey: fmt.Sprint("buy", i), RequestHash: []byte("x")},
 				func(p store.Posted) (store.Answer, error) { return store.Answer{Status: 201, Body: []byte("{}")}, nil }); err != nil {
