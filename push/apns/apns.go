@@ -37,7 +37,9 @@ const (
 	// the real APNs throughput is about in-flight requests / round trip
 	// (500 at 50 ms: 10,000 pushes/s), so it is sized for latency, not
 	// CPU, and kept within the per-connection stream limit APNs
-	// advertises (500 to 1,500 observed), so one connection carries it.
+	// advertises (500 to 1,500 observed), so one connection carries it
+	// (x/net forgets a finished stream a moment after its caller returns,
+	// so at a 500 limit a second connection may briefly open: harmless).
 	DefaultConcurrency = 500
 	// DefaultTimeout bounds one push, from dial to reading the answer.
 	DefaultTimeout = 15 * time.Second

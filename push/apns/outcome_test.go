@@ -181,10 +181,13 @@ func TestManyTokensKeepOrder(t *testing.T) {
 
 // TestStaysOnOneConnection pushes with fewer requests in flight than the
 // server allows streams: one connection must carry them all (APNs treats
-// connection bursts as abuse). The margin covers streams the transport
-// still counts for a moment after their response was read.
+// connection bursts as abuse). The margin is half the limit: x/net's
+// transport forgets a stream in a goroutine of its own after the caller
+// has its response, so on a loaded machine it counted 100 streams with
+// 80 callers (1 run in 14 at load 3 opened a second connection; with 50
+// callers, none in 60 at load 15).
 func TestStaysOnOneConnection(t *testing.T) {
-	c, srv, _ := newCertServer(t, apns.Options{Concurrency: 80}, apnstest.WithMaxStreams(100))
+	c, srv, _ := newCertServer(t, apns.Options{Concurrency: 50}, apnstest.WithMaxStreams(100))
 	tokens := hexTokens(3000)
 	for i, r := range c.Push(t.Context(), tokens) {
 		if r.Outcome != push.Delivered {
