@@ -15,10 +15,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/loyalpass/loyalpass/internal/api"
+	"github.com/loyalpass/loyalpass/internal/browsertest"
 )
 
-// chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = browsertest.ChromiumPath
 
 func artifactsDir(t *testing.T) string {
 	dir := os.Getenv("LOYALPASS_ARTIFACTS")
@@ -86,9 +86,13 @@ func TestJoinInChromium(t *testing.T) {
 			defer cancel()
 			shot := func(name string) chromedp.Action[chromedp.Void] {
 				return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-					png, err := chromedp.FullScreenshot(100)(ctx, tg)
+					png, err := browsertest.Screenshot(ctx, tg)
 					if err != nil {
-						return err
+						// An artifact, not the test's finding: a loaded
+						// machine's headless Chromium sometimes never
+						// paints the frame a capture waits for.
+						t.Logf("no screenshot %s: %v", name, err)
+						return nil
 					}
 					path := filepath.Join(dir, "join-"+tt.name+"-"+name+".png")
 					t.Logf("screenshot: %s", path)
@@ -114,7 +118,7 @@ func TestJoinInChromium(t *testing.T) {
 			if strings.TrimSpace(button) != wantButton {
 				t.Errorf("the form's button says %q, want %q (the language of Accept-Language)", button, wantButton)
 			}
-			err = chromedp.Do(ctx,
+			err = browsertest.Steps(ctx, t,
 				chromedp.SendKeys(chromedp.ID("phone"), tt.phone),
 				chromedp.Click(chromedp.ID("consent_personal_data")),
 				shot("form"),
@@ -126,7 +130,7 @@ func TestJoinInChromium(t *testing.T) {
 				t.Fatalf("fill the join form: %v", err)
 			}
 			code := r.lastCode(tt.phone)
-			err = chromedp.Do(ctx,
+			err = browsertest.Steps(ctx, t,
 				chromedp.SendKeys(chromedp.ID("code"), code),
 				chromedp.Click(chromedp.ID("code-submit")),
 				chromedp.WaitVisible(chromedp.ID("card")),
