@@ -96,12 +96,9 @@ func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, gc
 // passwords, making the default one on the first start.
 func newKoshelekBox(cfg config.Config, log *slog.Logger) (*credential.Box, error) {
 	path, create := cfg.KoshelekKeyFile()
-	key, created, err := credential.LoadKey(path, create)
+	key, err := serverKey(cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("koshelek.key_file: %w", err)
-	}
-	if created {
-		log.Info("created the key that seals «Кошелёк» Push API passwords: back it up with the database", "file", path)
+		return nil, err
 	}
 	if create && store.IsPostgresURL(cfg.Database()) {
 		log.Warn("koshelek.key_file is not set: every instance on this database must share one key, or one cannot "+

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loyalpass/loyalpass/internal/config"
+	"github.com/loyalpass/loyalpass/internal/credential"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
@@ -65,12 +66,33 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+// serverKey loads the server's key, koshelek.key_file (made in the data
+// directory on the first start): it seals the «Кошелёк» Push API
+// passwords and keys the join page's hashes of phone numbers and codes.
+func serverKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
+	path, create := cfg.KoshelekKeyFile()
+	key, created, err := credential.LoadKey(path, create)
+	if err != nil {
+		return nil, fmt.Errorf("koshelek.key_file: %w", err)
+	}
+	if created {
+		log.Info("created the server's key (it seals «Кошелёк» Push API passwords and keys the join page's hashes): "+
+			"back it up with the database", "file", path)
+	}
+	return key, nil
+}
+
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	key, err := serverKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, store.Options{URL: cfg.Database(), DeviceLogs: store.DeviceLogLimits{
-		Retention: time.Duration(cfg.Wallet.LogRetentionDays) * 24 * time.Hour, MaxRows: int(cfg.Wallet.LogMaxRows)}})
+		Retention: time.Duration(cfg.Wallet.LogRetentionDays) * 24 * time.Hour, MaxRows: int(cfg.Wallet.LogMaxRows)},
+		HashKey: credential.Derive(key, "join hashes")})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

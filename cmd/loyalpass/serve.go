@@ -55,7 +55,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.PublicURL = config.ListenURL(cfg.Addr, ln.Addr().(*net.TCPAddr).Port)
 	}
 
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,9 @@ package credential
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -83,6 +85,15 @@ func (b *Box) Open(sealed, owner string) (string, error) {
 		return "", ErrOpen
 	}
 	return string(plain), nil
+}
+
+// Derive returns a key of its own for one purpose, made from the server's
+// key (HMAC-SHA256 of the purpose), so one key file serves several uses
+// without one use's output revealing another's.
+func Derive(key []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("loyalpass " + purpose))
+	return m.Sum(nil)
 }
 
 // LoadKey reads a key file: KeySize raw bytes, or their base64 or hex on

@@ -179,7 +179,7 @@ func (cs *CustomerStore) Erase(ctx context.Context, merchantID, id string) error
 		if _, err := tx.ExecContext(ctx, eraseOrphanDevices); err != nil {
 			return fmt.Errorf("erase devices: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, eraseJoinCodes, phoneHash(c.Phone)); err != nil {
+		if _, err := tx.ExecContext(ctx, eraseJoinCodes, s.phoneHash(c.Phone)); err != nil {
 			return fmt.Errorf("erase join codes: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, scrubReasons, c.Phone, id); err != nil {

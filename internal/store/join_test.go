@@ -3,6 +3,9 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -438,6 +441,55 @@ func TestDialectOnlyQueriesPrepare(t *testing.T) {
 				continue
 			}
 			stmt.Close()
+		}
+	})
+}
+
+// TestJoinHashesAreKeyed: with a hash key, what the join codes table
+// keeps of a phone and a code is an HMAC under it, not a hash anyone can
+// recompute by trying every number; codes still verify, and erasing the
+// customer still finds and deletes the codes of their phone.
+func TestJoinHashesAreKeyed(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		key := bytes.Repeat([]byte{7}, 32)
+		s := openTestStore(t, url, func(o *Options) { o.HashKey = key })
+		m, p := joinProgram(t, s, "shop")
+		const phone = "+79161234567"
+		sent, err := s.Joins().Start(ctx, startJoin(JoinStart{ProgramID: p.ID, Phone: phone, IP: "203.0.113.7",
+			Form: joinForm("Анна")}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var phoneHash string
+		var code []byte
+		if err := s.read.QueryRowContext(ctx, `SELECT phone_hash, code_hash FROM join_codes WHERE id = ?`, sent.ID).
+			Scan(&phoneHash, &code); err != nil {
+			t.Fatal(err)
+		}
+		plainPhone := sha256.Sum256([]byte("loyalpass join phone:" + phone))
+		plainCode := sha256.Sum256([]byte(sent.ID + ":" + sent.Code))
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte("loyalpass join phone:" + phone))
+		switch {
+		case phoneHash == hex.EncodeToString(plainPhone[:]) || bytes.Equal(code, plainCode[:]):
+			t.Fatal("the join codes table keeps unkeyed SHA-256 hashes")
+		case phoneHash != hex.EncodeToString(mac.Sum(nil)):
+			t.Fatalf("phone hash %s is not the HMAC under the key", phoneHash)
+		}
+		j, err := s.Joins().Verify(ctx, verifyJoin(JoinVerify{ProgramID: p.ID, Phone: phone, Code: sent.Code}))
+		if err != nil {
+			t.Fatalf("the right code under a keyed hash: %v", err)
+		}
+		if err := s.Customers().Erase(ctx, m.ID, j.Card.CustomerID); err != nil {
+			t.Fatal(err)
+		}
+		var left int
+		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM join_codes WHERE program_id = ?`, p.ID).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left != 0 {
+			t.Fatalf("%d join codes of an erased customer's phone left", left)
 		}
 	})
 }

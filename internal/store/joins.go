@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -135,7 +136,7 @@ func (j *JoinStore) Start(ctx context.Context, in JoinStart) (JoinCodeSent, erro
 		if _, err := tx.ExecContext(ctx, pruneJoinCodes, now.Add(-2*loyalty.Day)); err != nil {
 			return fmt.Errorf("prune join codes: %w", err)
 		}
-		hash := phoneHash(in.Phone)
+		hash := j.s.phoneHash(in.Phone)
 		counts, err := joinCounts(ctx, tx, in.ProgramID, hash, in.IP, now)
 		if err != nil {
 			return err
@@ -148,7 +149,7 @@ func (j *JoinStore) Start(ctx context.Context, in JoinStart) (JoinCodeSent, erro
 			return err
 		}
 		sent = JoinCodeSent{ID: newID("jc"), Code: newSMSCode(), ExpiresAt: now.Add(in.Limits.CodeTTL)}
-		_, err = tx.ExecContext(ctx, insertJoinCode, sent.ID, in.ProgramID, hash, codeHash(sent.ID, sent.Code),
+		_, err = tx.ExecContext(ctx, insertJoinCode, sent.ID, in.ProgramID, hash, j.s.codeHash(sent.ID, sent.Code),
 			in.IP, string(form), now, sent.ExpiresAt)
 		if err != nil {
 			return fmt.Errorf("insert join code: %w", err)
@@ -181,7 +182,7 @@ func (j *JoinStore) Verify(ctx context.Context, in JoinVerify) (Joined, error) {
 		var id, formJSON string
 		var stored []byte
 		var c loyalty.JoinCode
-		err := tx.QueryRowContext(ctx, selectJoinCode, in.ProgramID, phoneHash(in.Phone)).Scan(&id, &stored,
+		err := tx.QueryRowContext(ctx, selectJoinCode, in.ProgramID, j.s.phoneHash(in.Phone)).Scan(&id, &stored,
 			&formJSON, &c.Tries, &c.ExpiresAt, &c.Used, &c.Dead)
 		if errors.Is(err, sql.ErrNoRows) {
 			refused = loyalty.ErrCodeGone
@@ -190,7 +191,7 @@ func (j *JoinStore) Verify(ctx context.Context, in JoinVerify) (Joined, error) {
 		if err != nil {
 			return fmt.Errorf("load join code: %w", err)
 		}
-		match := subtle.ConstantTimeCompare(stored, codeHash(id, in.Code)) == 1
+		match := subtle.ConstantTimeCompare(stored, j.s.codeHash(id, in.Code)) == 1
 		check := loyalty.CheckCode(in.Limits, c, match, now)
 		if check.Err != nil {
 			refused = check.Err
@@ -360,17 +361,29 @@ func joinCounts(ctx context.Context, tx *writeTx, programID, hash, ip string, no
 	return c, nil
 }
 
-// phoneHash keys the codes of a phone without keeping the number.
-func phoneHash(phone string) string {
-	sum := sha256.Sum256([]byte("loyalpass join phone:" + phone))
-	return hex.EncodeToString(sum[:])
+// phoneHash keys the codes of a phone without keeping the number: keyed
+// with the server's key, since every phone number can be tried.
+func (s *Store) phoneHash(phone string) string {
+	return hex.EncodeToString(s.keyedHash("loyalpass join phone:" + phone))
 }
 
 // codeHash is what is stored of a code: salted by the code's random id,
-// so equal codes never hash alike.
-func codeHash(id, code string) []byte {
-	sum := sha256.Sum256([]byte(id + ":" + code))
-	return sum[:]
+// so equal codes never hash alike, and keyed, since a million codes are
+// quickly tried.
+func (s *Store) codeHash(id, code string) []byte {
+	return s.keyedHash(id + ":" + code)
+}
+
+// keyedHash is HMAC-SHA256 under the store's hash key, or SHA-256 when
+// it has none.
+func (s *Store) keyedHash(text string) []byte {
+	if s.hashKey == nil {
+		sum := sha256.Sum256([]byte(text))
+		return sum[:]
+	}
+	m := hmac.New(sha256.New, s.hashKey)
+	m.Write([]byte(text))
+	return m.Sum(nil)
 }
 
 // newSMSCode returns six random digits.

@@ -31,6 +31,8 @@ type Store struct {
 	read    *sql.DB
 	dialect dialect
 	now     func() time.Time
+	// hashKey keys the hashes of join phone numbers and codes (joins.go).
+	hashKey []byte
 	// logPruner bounds the device logs (devicelogs.go).
 	logPruner *deviceLogPruner
 
@@ -52,6 +54,11 @@ type Options struct {
 	Now func() time.Time
 	// DeviceLogs bounds the messages the wallet log endpoint stores.
 	DeviceLogs DeviceLogLimits
+	// HashKey keys the hashes the join page keeps of phone numbers and
+	// codes (HMAC-SHA256), so a copy of the database alone cannot give
+	// them back by trying every number. Every instance on one database
+	// needs the same key. Nil hashes with SHA-256 alone (tests).
+	HashKey []byte
 }
 
 // Open connects to the database named by opts.URL and brings its schema up
@@ -61,7 +68,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{now: now, logPruner: newDeviceLogPruner(opts.DeviceLogs)}
+	s := &Store{now: now, hashKey: opts.HashKey, logPruner: newDeviceLogPruner(opts.DeviceLogs)}
 	for q := range s.queued {
 		s.queued[q] = make(chan struct{}, 1)
 	}
