@@ -86,6 +86,10 @@ type Field struct {
 	Key   string
 	Label string
 	Value string
+	// URL, when set, is a link the field carries (also written in Value):
+	// Google shows it as a tappable link module; Apple Wallet links URLs
+	// in back fields' values by itself.
+	URL string
 }
 
 // Card is one customer's card as the pass shows it.

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/loyalpass/loyalpass/internal/api"
+	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/config"
 	"github.com/loyalpass/loyalpass/internal/delivery"
 	"github.com/loyalpass/loyalpass/internal/googlewallet"
@@ -49,7 +50,8 @@ func newGoogleChannels(ctx context.Context, cfg config.Config, st *store.Store, 
 			return gc, err
 		}
 		gc.wallet, err = googlewallet.New(googlewallet.Options{Store: googlewallet.StoreOf(st), Client: client, Key: key,
-			PublicURL: cfg.PublicURL, Origins: g.OriginList(), Log: log})
+			PublicURL: cfg.PublicURL, Origins: g.OriginList(), Log: log,
+			Referrals: cardpass.NewReferrals(st.Referrals(), shortLinkBase(cfg))})
 		if err != nil {
 			return gc, err
 		}

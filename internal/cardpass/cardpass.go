@@ -58,17 +58,50 @@ type Service struct {
 	inflight singleflight.Group
 	// observe, when set, is told of every package rendered and signed.
 	observe func(time.Duration)
-	// referrals and referralBase put the referral link on the back.
-	referrals    ReferralCodes
-	referralBase string
-	texts        *locale.Catalogue
+	// referrals, when set, puts the referral link on the back.
+	referrals *Referrals
 }
 
 // WithReferralLinks puts the card's referral link (<shortURL>/r/{code})
 // on the back of the passes of programs that pay for referrals.
 func (s *Service) WithReferralLinks(codes ReferralCodes, shortURL string) *Service {
-	s.referrals, s.referralBase = codes, strings.TrimRight(shortURL, "/")
+	s.referrals = NewReferrals(codes, shortURL)
 	return s
+}
+
+// Referrals makes the field that carries a card's referral link, the same
+// on the Apple pass's back and in the Google object's modules.
+type Referrals struct {
+	codes ReferralCodes
+	base  string
+	texts *locale.Catalogue
+}
+
+// NewReferrals returns the Referrals of links <shortURL>/r/{code}.
+func NewReferrals(codes ReferralCodes, shortURL string) *Referrals {
+	return &Referrals{codes: codes, base: strings.TrimRight(shortURL, "/"), texts: locale.Shipped()}
+}
+
+// Field is the back field with the card's referral link, in the
+// program's language, when the program pays for referrals; ok is false
+// when the card shows none. The code never changes, so the cached
+// package of a card version stays right.
+func (r *Referrals) Field(ctx context.Context, card loyalty.Card, prog loyalty.Program) (f passes.Field, ok bool, err error) {
+	if r == nil || !prog.Referral.Enabled() || card.Status != loyalty.CardActive {
+		return f, false, nil
+	}
+	code, err := r.codes.Code(ctx, card.SerialNumber)
+	if errors.Is(err, store.ErrNotFound) {
+		return f, false, nil
+	}
+	if err != nil {
+		return f, false, fmt.Errorf("referral code of %s: %w", card.SerialNumber, err)
+	}
+	lang := r.texts.Lang(prog.Locale)
+	text := lang.Text("referral_body", "friend", lang.Points(prog.Referral.FriendPoints),
+		"you", lang.Points(prog.Referral.ReferrerPoints))
+	link := r.base + "/r/" + code
+	return passes.Field{Key: "referral", Label: lang.Text("referral_label"), Value: text + "\n" + link, URL: link}, true, nil
 }
 
 // New returns a Service.
@@ -76,7 +109,7 @@ func New(st Store, r Renderer, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, renderer: r, log: log.With("component", "cardpass"), texts: locale.Shipped()}
+	return &Service{store: st, renderer: r, log: log.With("component", "cardpass")}
 }
 
 // NewWithObserver is New with observe called after each package is
@@ -132,8 +165,10 @@ func (s *Service) render(ctx context.Context, card loyalty.Card, prog loyalty.Pr
 	// The expiry depends only on the ledger, so it changes only with the
 	// card version.
 	pc.Expiring = passes.Expiry{Points: points, At: at}
-	if err := s.addReferral(ctx, &pc, card, prog); err != nil {
+	if f, ok, err := s.referrals.Field(ctx, card, prog); err != nil {
 		return nil, err
+	} else if ok {
+		pc.BackFields = append(pc.BackFields, f)
 	}
 	start := time.Now()
 	data, err := s.renderer.Render(ProgramFor(m, prog, images), pc)
@@ -194,26 +229,4 @@ func CardFor(c loyalty.Card, p loyalty.Program) passes.Card {
 		Voided: c.Status == loyalty.CardVoided, Version: c.Version, UpdatedAt: c.UpdatedAt, Message: c.Message,
 		Rewards: c.Rewards, DiscountPercent: p.DiscountFor(c.Tier), ValidUntil: c.ValidUntil, Redeemed: c.RedeemedAt != nil,
 	}
-}
-
-// addReferral adds the back field with the card's referral link, in the
-// program's language, when the program pays for referrals. The code never
-// changes, so the cached package of a card version stays right.
-func (s *Service) addReferral(ctx context.Context, pc *passes.Card, card loyalty.Card, prog loyalty.Program) error {
-	if s.referrals == nil || !prog.Referral.Enabled() || card.Status != loyalty.CardActive {
-		return nil
-	}
-	code, err := s.referrals.Code(ctx, card.SerialNumber)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("referral code of %s: %w", card.SerialNumber, err)
-	}
-	lang := s.texts.Lang(prog.Locale)
-	text := lang.Text("referral_body", "friend", lang.Points(prog.Referral.FriendPoints),
-		"you", lang.Points(prog.Referral.ReferrerPoints))
-	pc.BackFields = append(pc.BackFields, passes.Field{Key: "referral", Label: lang.Text("referral_label"),
-		Value: text + "\n" + s.referralBase + "/r/" + code})
-	return nil
 }

@@ -52,7 +52,8 @@ func TestPassCarriesTheReferralLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := passes.Field{Key: "referral", Label: "Пригласите друга",
-		Value: "Поделитесь ссылкой: друг получит 50\u00a0баллов, а вы — 100\u00a0баллов после его первой покупки.\nhttps://k.example.ru/r/Fr1end"}
+		Value: "Поделитесь ссылкой: друг получит 50\u00a0баллов, а вы — 100\u00a0баллов после его первой покупки.\nhttps://k.example.ru/r/Fr1end",
+		URL:   "https://k.example.ru/r/Fr1end"}
 	if len(r.card.BackFields) != 1 || r.card.BackFields[0] != want {
 		t.Errorf("BackFields = %+v, want %+v", r.card.BackFields, want)
 	}

@@ -95,20 +95,24 @@ type Options struct {
 	// NotifyLimit and NotifyWindow override Google's 3 per 24 hours.
 	NotifyLimit  int
 	NotifyWindow time.Duration
-	Now          func() time.Time
-	Log          *slog.Logger
+	// Referrals, when set, puts the card's referral link in its object,
+	// as on the Apple pass's back.
+	Referrals *cardpass.Referrals
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Service inserts, patches and links the Google objects of cards.
 type Service struct {
-	store   Store
-	client  Client
-	key     *google.ServiceAccount
-	issuer  google.Issuer
-	origins []string
-	quota   gwallet.NotifyQuota
-	now     func() time.Time
-	log     *slog.Logger
+	store     Store
+	client    Client
+	key       *google.ServiceAccount
+	issuer    google.Issuer
+	origins   []string
+	quota     gwallet.NotifyQuota
+	referrals *cardpass.Referrals
+	now       func() time.Time
+	log       *slog.Logger
 }
 
 // New returns a Service.
@@ -127,9 +131,10 @@ func New(opts Options) (*Service, error) {
 	}
 	public := strings.TrimRight(opts.PublicURL, "/")
 	return &Service{store: opts.Store, client: opts.Client, key: opts.Key, origins: opts.Origins, now: opts.Now,
-		issuer: google.Issuer{ID: opts.Key.IssuerID, PublicURL: public, CallbackURL: public + CallbackPath},
-		quota:  gwallet.NotifyQuota{Limit: opts.NotifyLimit, Window: opts.NotifyWindow, Now: opts.Now},
-		log:    opts.Log.With("component", "googlewallet")}, nil
+		referrals: opts.Referrals,
+		issuer:    google.Issuer{ID: opts.Key.IssuerID, PublicURL: public, CallbackURL: public + CallbackPath},
+		quota:     gwallet.NotifyQuota{Limit: opts.NotifyLimit, Window: opts.NotifyWindow, Now: opts.Now},
+		log:       opts.Log.With("component", "googlewallet")}, nil
 }
 
 // IssuerID is the issuer every class and object belongs to.
@@ -227,8 +232,14 @@ func (s *Service) view(ctx context.Context, card loyalty.Card) (view, error) {
 	if err != nil {
 		return view{}, err
 	}
-	return view{stored: card, prog: prog, program: cardpass.ProgramFor(m, prog, nil),
-		card: cardpass.CardFor(card, prog), classID: classID}, nil
+	v := view{stored: card, prog: prog, program: cardpass.ProgramFor(m, prog, nil),
+		card: cardpass.CardFor(card, prog), classID: classID}
+	if f, ok, err := s.referrals.Field(ctx, card, prog); err != nil {
+		return view{}, err
+	} else if ok {
+		v.card.BackFields = append(v.card.BackFields, f)
+	}
+	return v, nil
 }
 
 // state is what Google shows once the object is as v's card is now and

@@ -6,11 +6,13 @@ import (
 	"crypto/rsa"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/api/option"
 
+	"github.com/loyalpass/loyalpass/internal/cardpass"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 	"github.com/loyalpass/loyalpass/internal/store/storetest"
@@ -151,5 +153,47 @@ func TestMessageRetriedAlone(t *testing.T) {
 	sent, _ := f.store.Devices().GoogleNotifications(ctx, f.card.SerialNumber, time.Now().Add(-time.Hour))
 	if len(sent) != 1 {
 		t.Fatalf("%d notifications recorded, want the message's 1", len(sent))
+	}
+}
+
+// TestObjectCarriesTheReferralLink: a card of a program that pays for
+// referrals gets its referral link in its Google object, as a text
+// module and as a tappable link, the same link its Apple pass shows.
+func TestObjectCarriesTheReferralLink(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p := loyalty.Program{MerchantID: f.card.MerchantID, Name: "Друзья", CurrencyLabel: "баллы", EarnRateBP: 500,
+		BarcodeFormat: "qr", Locale: "ru", Referral: loyalty.ReferralTerms{ReferrerPoints: 100, FriendPoints: 50}}
+	if err := f.store.Programs().CreateProgram(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	card, _, err := f.store.Cards().IssueCard(ctx, store.IssueCard{MerchantID: p.MerchantID, ProgramID: p.ID, Phone: "+79123456780"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := f.store.Referrals().Code(ctx, card.SerialNumber)
+	if err != nil {
+		t.Fatalf("no referral code: %v", err)
+	}
+	f.svc.referrals = cardpass.NewReferrals(f.store.Referrals(), "https://k.example.ru/")
+	if _, err := f.svc.SaveURL(ctx, card); err != nil {
+		t.Fatal(err)
+	}
+	obj, ok := f.wallet.Object(issuerID + "." + card.SerialNumber)
+	if !ok {
+		t.Fatal("no object inserted")
+	}
+	link := "https://k.example.ru/r/" + code
+	links, _ := obj["linksModuleData"].(map[string]any)
+	uris, _ := links["uris"].([]any)
+	if len(uris) != 1 || uris[0].(map[string]any)["uri"] != link {
+		t.Fatalf("links module %v, want the one link %s", obj["linksModuleData"], link)
+	}
+	found := false
+	for _, m := range obj["textModulesData"].([]any) {
+		found = found || strings.HasSuffix(m.(map[string]any)["body"].(string), link)
+	}
+	if !found {
+		t.Errorf("no text module ends with the link: %v", obj["textModulesData"])
 	}
 }

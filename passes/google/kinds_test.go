@@ -2,6 +2,7 @@ package google
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ func TestStampsLoyaltyObject(t *testing.T) {
 	if o2.HeroImage.SourceUri.Uri == o.Loyalty.HeroImage.SourceUri.Uri {
 		t.Error("the hero image URL did not change with the count")
 	}
-	if len(o.Loyalty.NullFields) != 0 {
+	if slices.Contains(o.Loyalty.NullFields, "SecondaryLoyaltyPoints") {
 		t.Errorf("null fields %v would clear the rewards", o.Loyalty.NullFields)
 	}
 }

@@ -96,10 +96,22 @@ func (is Issuer) LoyaltyObject(p passes.Program, c passes.Card) (*walletobjects.
 	if c.HolderName == "" {
 		o.NullFields = append(o.NullFields, "AccountName")
 	}
+
 	for _, f := range c.BackFields {
 		o.TextModulesData = append(o.TextModulesData, &walletobjects.TextModuleData{
 			Id: moduleID(f.Key), Header: f.Label, Body: f.Value,
 		})
+		if f.URL != "" {
+			if o.LinksModuleData == nil {
+				o.LinksModuleData = &walletobjects.LinksModuleData{}
+			}
+			o.LinksModuleData.Uris = append(o.LinksModuleData.Uris, &walletobjects.Uri{
+				Id: moduleID(f.Key), Uri: f.URL, Description: f.Label,
+			})
+		}
+	}
+	if o.LinksModuleData == nil {
+		o.NullFields = append(o.NullFields, "LinksModuleData")
 	}
 	return o, nil
 }

@@ -2,6 +2,7 @@ package google
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -149,5 +150,39 @@ func TestLoyaltyObjectRejects(t *testing.T) {
 				t.Fatal("no error")
 			}
 		})
+	}
+}
+
+// TestBackFieldLinkIsALinksModule: a back field that carries a link (the
+// referral link) is also a links module, which Google Wallet shows as a
+// tappable row; a card without one nulls the module, so a PATCH removes
+// a link the card no longer has.
+func TestBackFieldLinkIsALinksModule(t *testing.T) {
+	c := testCard()
+	c.BackFields = []passes.Field{{Key: "referral", Label: "Пригласите друга",
+		Value: "Друг получит 50 баллов.\nhttps://k.example.ru/r/Fr1end", URL: "https://k.example.ru/r/Fr1end"}}
+	o, err := testIssuer().LoyaltyObject(testProgram(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := wire(t, o)
+	for path, want := range map[string]any{
+		"linksModuleData.uris.0.uri":         "https://k.example.ru/r/Fr1end",
+		"linksModuleData.uris.0.description": "Пригласите друга",
+	} {
+		if got := at(t, m, path); got != want {
+			t.Errorf("%s = %#v, want %#v", path, got, want)
+		}
+	}
+	if slices.Contains(o.NullFields, "LinksModuleData") {
+		t.Error("a card with a link nulls its links module")
+	}
+	c.BackFields = nil
+	o, err = testIssuer().LoyaltyObject(testProgram(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.LinksModuleData != nil || !slices.Contains(o.NullFields, "LinksModuleData") {
+		t.Errorf("a card without a link: links %+v, null fields %v", o.LinksModuleData, o.NullFields)
 	}
 }
