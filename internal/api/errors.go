@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/store"
 )
 
 // Error is the one error type handlers return. Status, Code and Message are
@@ -77,7 +79,12 @@ func (b base) wrap(h handler) gin.HandlerFunc {
 
 func (b base) writeError(c *gin.Context, err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	switch {
+	case errors.Is(err, store.ErrFormUsed):
+		// Only the console's in-process requests carry a form token.
+		e = &Error{Status: http.StatusConflict, Code: "form_used", Err: err,
+			Message: "this form was sent before; the change it made stands"}
+	case !errors.As(err, &e):
 		e = internal(err)
 	}
 	if e.Status >= 500 {

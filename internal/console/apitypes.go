@@ -89,12 +89,25 @@ type apiCard struct {
 		Points int64     `json:"points"`
 		At     time.Time `json:"at"`
 	} `json:"next_expiry"`
+	// What the card shows by its kind: a stamp card's stamps and
+	// rewards, the discount it gives, a gift card's currency, a coupon's
+	// date and state.
+	Kind             string     `json:"kind"`
+	Stamps           *int64     `json:"stamps"`
+	StampsRequired   int64      `json:"stamps_required"`
+	RewardsAvailable *int64     `json:"rewards_available"`
+	DiscountPercent  int        `json:"discount_percent"`
+	Currency         string     `json:"currency"`
+	ValidUntil       *time.Time `json:"valid_until"`
+	RedeemedAt       *time.Time `json:"redeemed_at"`
+	CouponState      string     `json:"coupon_state"`
 }
 
 type apiTransaction struct {
 	ID             string    `json:"id"`
 	Kind           string    `json:"kind"`
 	Points         int64     `json:"points"`
+	Rewards        int64     `json:"rewards"`
 	PurchaseAmount int64     `json:"purchase_amount"`
 	Reason         string    `json:"reason"`
 	BalanceAfter   int64     `json:"balance_after"`

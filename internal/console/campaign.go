@@ -144,8 +144,8 @@ func (con *Console) campaignAct(c *gin.Context, v *viewer) {
 	}
 	id := c.Param("id")
 	var camp apiCampaign
-	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPost,
-		"/api/v1/campaigns/"+url.PathEscape(id)+"/"+action, nil, "", &camp)
+	err := con.api.call(con.audited(c, v, store.AuditEntry{Action: "campaign." + action}), v.user.MerchantID,
+		http.MethodPost, "/api/v1/campaigns/"+url.PathEscape(id)+"/"+action, nil, "", &camp)
 	if ae, ok := asAPIError(err); ok {
 		if ae.Status == http.StatusNotFound {
 			con.notFound(c)
@@ -160,6 +160,5 @@ func (con *Console) campaignAct(c *gin.Context, v *viewer) {
 		con.fail(c, err)
 		return
 	}
-	con.audit(c, v, store.AuditEntry{Action: "campaign." + action, Subject: camp.ID, Detail: camp.Name})
 	c.Redirect(http.StatusSeeOther, "/console/campaigns/"+url.PathEscape(camp.ID))
 }

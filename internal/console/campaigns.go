@@ -207,8 +207,18 @@ func (con *Console) campaignsCreate(c *gin.Context, v *viewer) {
 		con.renderCampaigns(c, v, http.StatusUnprocessableEntity, f, errs)
 		return
 	}
+	token := formToken(c)
+	if token == "" {
+		con.renderCampaigns(c, v, http.StatusUnprocessableEntity, f, formErrors{"": v.lang.Text("con_err_reload")})
+		return
+	}
 	var created apiCampaign
-	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPost, "/api/v1/campaigns", body, "", &created)
+	ctx := con.audited(c, v, store.AuditEntry{Action: "campaign.create", Ref: "form:" + token})
+	err := con.api.call(ctx, v.user.MerchantID, http.MethodPost, "/api/v1/campaigns", body, "", &created)
+	if formUsed(err) {
+		con.openMade(c, v, token, "/console/campaigns/")
+		return
+	}
 	if ae, ok := asAPIError(err); ok {
 		if !slices.Contains(campaignFields, ae.Field) {
 			ae.Field = ""
@@ -221,6 +231,5 @@ func (con *Console) campaignsCreate(c *gin.Context, v *viewer) {
 		con.fail(c, err)
 		return
 	}
-	con.audit(c, v, store.AuditEntry{Action: "campaign.create", Subject: created.ID, Detail: created.Name})
 	c.Redirect(http.StatusSeeOther, "/console/campaigns/"+url.PathEscape(created.ID))
 }

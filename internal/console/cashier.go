@@ -3,20 +3,20 @@ package console
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
-	"github.com/loyalpass/loyalpass/internal/store"
 )
 
 // The cashier page: find a card by scanning its code with the camera
-// (cashier.js) or typing its number, see the customer and the balance, and
-// earn for a purchase or redeem points. Each form carries an idempotency
-// key made when it was shown, so a double tap or a resent form posts once;
-// the posting is the API's transaction route.
+// (cashier.js) or typing its number, see the customer and what the card
+// holds by its kind, and act on it: earn or redeem points, stamp or
+// redeem a reward, record a purchase on a discount card, redeem a coupon,
+// spend from a gift card. Each form carries an idempotency key made when
+// it was shown, so a double tap or a resent form posts once; the posting
+// is the API's transaction route (cashier_post.go).
 
 type cashierView struct {
 	layout
@@ -25,39 +25,68 @@ type cashierView struct {
 	Card     *cashierCard
 	// Last is the card's newest ledger line, shown after a posting.
 	Last string
-	// Earn and Redeem are the two forms: keys, what was typed, errors.
-	Earn, Redeem cashierForm
-	Decoder      string // the URL of the fallback QR decoder
+	// Forms are the actions the card's kind takes, in the order shown.
+	Forms   []cashierForm
+	Decoder string // the URL of the fallback QR decoder
 }
 
 type cashierCard struct {
-	Serial, Number, Name, Program, Balance, Tier, Status string
-	Active                                               bool
+	Serial, Number, Name, Program, Tier, Status string
+	Active                                      bool
+	// Facts are what the card holds, by its kind; the first is the
+	// headline figure (id "balance").
+	Facts []cashierFact
+	kind  string
+	prog  apiProgram
+	card  apiCard
 }
 
+// cashierFact is one thing the card holds: a label and its value; ID
+// names the element for tests and screen readers.
+type cashierFact struct {
+	ID, Label, Value string
+}
+
+// cashierForm is one action's form: the transaction kind it posts, its
+// idempotency key, its fields (none: a button alone), and its errors.
 type cashierForm struct {
-	Key, Value string
-	Errors     formErrors
+	Action, Key, Button string
+	// Secondary draws the button as the lesser action.
+	Secondary bool
+	Fields    []cashierField
+	Errors    formErrors
+}
+
+// cashierField is one input of an action's form. Name is the posted name
+// ("value" for the action's one figure, "purchase" for a stamp's
+// purchase amount).
+type cashierField struct {
+	ID, Name, Label, Value, Mode string
+	Required                     bool
+}
+
+// cashierActions are the actions the cashier page offers, by card kind;
+// the API decides what each does. Adjustments (which need a reason and a
+// manager) are on the customer's page, not here.
+var cashierActions = map[string][]string{
+	loyalty.KindPoints:   {loyalty.Earn, loyalty.Redeem},
+	loyalty.KindStamps:   {loyalty.Stamp, loyalty.RedeemReward},
+	loyalty.KindDiscount: {loyalty.Purchase},
+	loyalty.KindCoupon:   {loyalty.RedeemCoupon},
+	loyalty.KindGift:     {loyalty.Spend},
 }
 
 func (con *Console) cashierShow(c *gin.Context, v *viewer) {
-	con.renderCashier(c, v, http.StatusOK, c.Query("number"), "", cashierForm{})
+	con.renderCashier(c, v, http.StatusOK, c.Query("number"), nil)
 }
 
-// renderCashier draws the page for number; failed names the form
-// ("earn", "redeem") that comes back with what was typed and its errors.
-func (con *Console) renderCashier(c *gin.Context, v *viewer, status int, number, failed string, form cashierForm) {
+// renderCashier draws the page for number; failed, when set, is the form
+// that comes back with what was typed and its errors.
+func (con *Console) renderCashier(c *gin.Context, v *viewer, status int, number string, failed *cashierForm) {
 	lang := v.lang
 	cv := &cashierView{layout: con.newLayout(c, v, lang.Text("con_nav_cashier")),
-		Number: cardNumber(number), Decoder: con.static.urls["jsQR.js"],
-		Earn: cashierForm{Key: newToken(), Errors: formErrors{}}, Redeem: cashierForm{Key: newToken(), Errors: formErrors{}}}
+		Number: cardNumber(number), Decoder: con.static.urls["jsQR.js"]}
 	cv.Scripts = []string{"cashier.js"}
-	switch failed {
-	case "earn":
-		cv.Earn = form
-	case "redeem":
-		cv.Redeem = form
-	}
 	if cv.Number != "" {
 		card, err := con.findCard(c, v, cv.Number)
 		if err != nil {
@@ -67,8 +96,11 @@ func (con *Console) renderCashier(c *gin.Context, v *viewer, status int, number,
 		cv.NotFound = card == nil
 		if card != nil {
 			cv.Card = card
-			if c.Query("done") == "1" {
-				cv.Last, err = con.lastLine(c, v, card.Serial)
+			if card.Active {
+				cv.Forms = cashierForms(v, card, failed)
+			}
+			if c.Query("done") == "1" && failed == nil {
+				cv.Last, err = con.lastLine(c, v, card)
 				if err != nil {
 					con.fail(c, err)
 					return
@@ -80,6 +112,64 @@ func (con *Console) renderCashier(c *gin.Context, v *viewer, status int, number,
 		status = http.StatusNotFound
 	}
 	con.render(c, status, "cashier", cv)
+}
+
+// cashierForms are the forms of card's actions, each with a fresh key;
+// failed replaces the one it names.
+func cashierForms(v *viewer, card *cashierCard, failed *cashierForm) []cashierForm {
+	var out []cashierForm
+	for i, action := range cashierActions[card.kind] {
+		if failed != nil && failed.Action == action {
+			f := *failed
+			f.Secondary = i > 0
+			out = append(out, f)
+			continue
+		}
+		f, ok := newCashierForm(v, card, action)
+		if !ok {
+			continue
+		}
+		f.Secondary = i > 0
+		out = append(out, f)
+	}
+	return out
+}
+
+// newCashierForm is the empty form of action on card; false when the card
+// cannot take it now (a coupon that is no longer active).
+func newCashierForm(v *viewer, card *cashierCard, action string) (cashierForm, bool) {
+	lang := v.lang
+	f := cashierForm{Action: action, Key: newToken(), Errors: formErrors{}}
+	field := func(id, label, mode, value string) cashierField {
+		return cashierField{ID: id, Name: "value", Label: lang.Text(label), Mode: mode, Value: value, Required: true}
+	}
+	switch action {
+	case loyalty.Earn:
+		f.Button, f.Fields = lang.Text("con_earn"), []cashierField{field("amount", "con_cashier_amount", "decimal", "")}
+	case loyalty.Redeem:
+		f.Button, f.Fields = lang.Text("con_redeem"), []cashierField{field("redeem-points", "con_cashier_redeem_points", "numeric", "")}
+	case loyalty.Stamp:
+		f.Button, f.Fields = lang.Text("con_cashier_stamp"), []cashierField{field("stamp-count", "con_cashier_stamps", "numeric", "1")}
+		if card.prog.StampMinPurchase > 0 {
+			amount := field("stamp-purchase", "con_cashier_amount", "decimal", "")
+			amount.Name = "purchase"
+			f.Fields = append(f.Fields, amount)
+		}
+	case loyalty.RedeemReward:
+		f.Button = lang.Text("con_cashier_redeem_reward", "reward", card.prog.Reward)
+	case loyalty.Purchase:
+		f.Button, f.Fields = lang.Text("con_cashier_purchase"), []cashierField{field("purchase-amount", "con_cashier_amount", "decimal", "")}
+	case loyalty.RedeemCoupon:
+		if card.card.CouponState != loyalty.CouponActive {
+			return f, false
+		}
+		f.Button = lang.Text("con_cashier_redeem_coupon")
+	case loyalty.Spend:
+		f.Button, f.Fields = lang.Text("con_cashier_spend"), []cashierField{field("spend-amount", "con_cashier_spend_amount", "decimal", "")}
+	default:
+		return f, false
+	}
+	return f, true
 }
 
 // cardNumber is a typed or scanned card number without its spaces.
@@ -110,69 +200,83 @@ func (con *Console) findCard(c *gin.Context, v *viewer, number string) (*cashier
 	if err := con.api.call(ctx, mid, http.MethodGet, "/api/v1/programs/"+url.PathEscape(card.ProgramID), nil, "", &p); err != nil {
 		return nil, err
 	}
-	return &cashierCard{Serial: card.SerialNumber, Number: card.Number, Name: card.Customer.Name, Program: p.Name,
-		Balance: v.lang.Points(card.Balance), Tier: card.Tier, Status: card.Status,
-		Active: card.Status == loyalty.CardActive}, nil
+	cc := &cashierCard{Serial: card.SerialNumber, Number: card.Number, Name: card.Customer.Name, Program: p.Name,
+		Tier: card.Tier, Status: card.Status, Active: card.Status == loyalty.CardActive, kind: kindOf(p), prog: p, card: card}
+	cc.Facts = cardFacts(v, cc)
+	return cc, nil
 }
 
-// lastLine describes the card's newest ledger line.
-func (con *Console) lastLine(c *gin.Context, v *viewer, serial string) (string, error) {
+// cardFacts says what card holds, the way its kind counts.
+func cardFacts(v *viewer, card *cashierCard) []cashierFact {
+	lang, c, p := v.lang, card.card, card.prog
+	var out []cashierFact
+	add := func(id, label, value string) {
+		out = append(out, cashierFact{ID: id, Label: lang.Text(label), Value: value})
+	}
+	switch card.kind {
+	case loyalty.KindStamps:
+		var stamps, rewards int64
+		if c.Stamps != nil {
+			stamps = *c.Stamps
+		}
+		if c.RewardsAvailable != nil {
+			rewards = *c.RewardsAvailable
+		}
+		add("balance", "con_cashier_stamps_held", lang.StampsOf(stamps, c.StampsRequired))
+		add("rewards", "con_cashier_rewards", lang.Int(rewards)+" · "+p.Reward)
+	case loyalty.KindDiscount:
+		add("balance", "con_cashier_discount", lang.Int(int64(c.DiscountPercent))+"\u00a0%")
+	case loyalty.KindCoupon:
+		add("balance", "con_cashier_offer", p.Offer)
+		add("coupon-state", "con_cashier_coupon_state", lang.Text("con_coupon_"+c.CouponState))
+		if c.ValidUntil != nil {
+			add("valid-until", "con_cashier_valid_until", lang.Date(*c.ValidUntil))
+		}
+		if c.RedeemedAt != nil {
+			add("redeemed-at", "con_cashier_redeemed_at", when(lang, *c.RedeemedAt))
+		}
+	case loyalty.KindGift:
+		add("balance", "con_balance", giftMoney(v, c.Balance, c.Currency))
+	default:
+		add("balance", "con_balance", lang.Points(c.Balance))
+	}
+	return out
+}
+
+// giftMoney writes minor units of a gift card's currency.
+func giftMoney(v *viewer, minor int64, currency string) string {
+	digits, ok := loyalty.CurrencyDigits(currency)
+	if !ok {
+		digits = 2
+	}
+	return v.lang.MoneyIn(minor, currency, digits)
+}
+
+// lastLine describes the card's newest ledger line in the card's unit.
+func (con *Console) lastLine(c *gin.Context, v *viewer, card *cashierCard) (string, error) {
 	var ledger struct {
 		Transactions []apiTransaction `json:"transactions"`
 	}
 	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodGet,
-		"/api/v1/cards/"+url.PathEscape(serial)+"/transactions?limit=1", nil, "", &ledger)
+		"/api/v1/cards/"+url.PathEscape(card.Serial)+"/transactions?limit=1", nil, "", &ledger)
 	if err != nil || len(ledger.Transactions) == 0 {
 		return "", err
 	}
-	t := ledger.Transactions[0]
-	return v.lang.Text("con_txn_"+t.Kind) + " " + signed(v.lang.Int(t.Points), t.Points), nil
-}
-
-// cashierPost earns or redeems on the card of the form.
-func (con *Console) cashierPost(c *gin.Context, v *viewer) {
-	action, number, serial := postForm(c, "action"), cardNumber(postForm(c, "number")), postForm(c, "serial")
-	f := cashierForm{Key: postForm(c, "key"), Value: postForm(c, "value"), Errors: formErrors{}}
-	body := map[string]any{"kind": action}
-	switch action {
-	case loyalty.Earn:
-		amount, ok := parseMoney(f.Value)
-		if !ok || amount <= 0 {
-			f.Errors["value"] = v.lang.Text("con_err_amount")
+	t, lang := ledger.Transactions[0], v.lang
+	what := lang.Text("con_txn_" + t.Kind)
+	switch card.kind {
+	case loyalty.KindStamps:
+		if t.Rewards != 0 {
+			return what + " " + signed(lang.Int(t.Points), t.Points) + " · " + lang.Text("con_cashier_rewards") + " " +
+				signed(lang.Int(t.Rewards), t.Rewards), nil
 		}
-		body["purchase_amount"] = amount
-	case loyalty.Redeem:
-		points, ok := parseInt(f.Value)
-		if !ok || points <= 0 {
-			f.Errors["value"] = v.lang.Text("con_err_points")
-		}
-		body["points"] = points
-	default: // not a form of ours
-		con.message(c, v, http.StatusBadRequest, "con_refused_title", "con_refused_body")
-		return
+		return what + " " + signed(lang.Int(t.Points), t.Points), nil
+	case loyalty.KindDiscount:
+		return what + " " + lang.Money(t.PurchaseAmount), nil
+	case loyalty.KindCoupon:
+		return what, nil
+	case loyalty.KindGift:
+		return what + " " + signed(giftMoney(v, t.Points, card.card.Currency), t.Points), nil
 	}
-	if len(f.Key) < 16 || len(f.Key) > 64 {
-		f.Errors[""] = v.lang.Text("con_err_reload")
-		f.Key = newToken()
-	}
-	if len(f.Errors) > 0 {
-		con.renderCashier(c, v, http.StatusUnprocessableEntity, number, action, f)
-		return
-	}
-	var posted apiPosted
-	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPost,
-		"/api/v1/cards/"+url.PathEscape(serial)+"/transactions", body, "console-"+f.Key, &posted)
-	if ae, ok := asAPIError(err); ok {
-		f.Errors.fromAPI(ae, v.lang, map[string]string{"purchase_amount": "value", "points": "value", "Idempotency-Key": ""})
-		con.renderCashier(c, v, ae.Status, number, action, f)
-		return
-	}
-	if err != nil {
-		con.fail(c, err)
-		return
-	}
-	t := posted.Transaction
-	con.audit(c, v, store.AuditEntry{Action: "ledger." + action, Subject: posted.Card.Number,
-		Detail: signed(strconv.FormatInt(t.Points, 10), t.Points), Ref: "txn:" + t.ID})
-	c.Redirect(http.StatusSeeOther, "/console/cashier?number="+url.QueryEscape(posted.Card.Number)+"&done=1")
+	return what + " " + signed(lang.Int(t.Points), t.Points), nil
 }

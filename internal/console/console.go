@@ -52,6 +52,8 @@ type Sessions interface {
 type Audit interface {
 	Record(ctx context.Context, e store.AuditEntry) error
 	List(ctx context.Context, merchantID string, beforeID int64, limit int) ([]store.AuditEntry, error)
+	// ByRef finds what a form sent twice made the first time.
+	ByRef(ctx context.Context, merchantID, ref string) (store.AuditEntry, error)
 }
 
 // Keys lists, creates and revokes API keys, each with its audit entry.

@@ -159,7 +159,9 @@ func (con *Console) customerAdjust(c *gin.Context, v *viewer) {
 		return
 	}
 	var posted apiPosted
-	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPost,
+	ctx := con.audited(c, v, store.AuditEntry{Action: "ledger.adjust", Subject: cards[i].Number,
+		Detail: signed(strconv.FormatInt(points, 10), points) + ": " + f.Reason, Ref: "form:" + f.Key})
+	err := con.api.call(ctx, v.user.MerchantID, http.MethodPost,
 		"/api/v1/cards/"+url.PathEscape(serial)+"/transactions",
 		map[string]any{"kind": loyalty.Adjust, "points": points, "reason": f.Reason}, "console-"+f.Key, &posted)
 	if ae, ok := asAPIError(err); ok {
@@ -171,7 +173,5 @@ func (con *Console) customerAdjust(c *gin.Context, v *viewer) {
 		con.fail(c, err)
 		return
 	}
-	con.audit(c, v, store.AuditEntry{Action: "ledger.adjust", Subject: cards[i].Number,
-		Detail: signed(strconv.FormatInt(points, 10), points) + ": " + f.Reason, Ref: "txn:" + posted.Transaction.ID})
 	c.Redirect(http.StatusSeeOther, "/console/customers/"+url.PathEscape(c.Param("id"))+"?adjusted=1#card-"+cards[i].Number)
 }

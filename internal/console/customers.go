@@ -110,8 +110,15 @@ func (con *Console) customersIssue(c *gin.Context, v *viewer) {
 		con.renderCustomers(c, v, http.StatusUnprocessableEntity, f, errs)
 		return
 	}
+	token := formToken(c)
+	if token == "" {
+		con.renderCustomers(c, v, http.StatusUnprocessableEntity, f, formErrors{"": v.lang.Text("con_err_reload")})
+		return
+	}
+	// Issuing to a phone that has the program's card returns that card
+	// and records nothing; the token keeps the entry to one all the same.
 	var card apiCard
-	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPost,
+	err := con.api.call(con.audited(c, v, store.AuditEntry{Action: "card.issue", Ref: "form:" + token}), v.user.MerchantID, http.MethodPost,
 		"/api/v1/programs/"+url.PathEscape(f.Program)+"/cards",
 		map[string]any{"phone": f.Phone, "name": f.Name, "email": f.Email, "sms_consent": f.SMSConsent}, "", &card)
 	if ae, ok := asAPIError(err); ok {
@@ -126,8 +133,6 @@ func (con *Console) customersIssue(c *gin.Context, v *viewer) {
 		con.fail(c, err)
 		return
 	}
-	con.audit(c, v, store.AuditEntry{Action: "card.issue", Subject: card.Number, Detail: f.Program,
-		Ref: "card:" + card.SerialNumber})
 	found, err := con.opts.Customers.Search(c.Request.Context(), v.user.MerchantID,
 		store.CustomerQuery{Number: card.Number}, 1)
 	if err != nil || len(found) == 0 {

@@ -47,13 +47,17 @@ func asAPIError(err error) (*apiError, bool) {
 
 // parseMoney reads an amount in major units as people write it ("1250",
 // "1 250,50", "1250.5") into minor units (kopecks, cents).
-func parseMoney(s string) (int64, bool) {
+func parseMoney(s string) (int64, bool) { return parseMinor(s, 2) }
+
+// parseMinor is parseMoney for a currency whose minor unit has digits
+// digits (0 for yen, 3 for dinars).
+func parseMinor(s string, digits int) (int64, bool) {
 	s = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", ",", ".").Replace(strings.TrimSpace(s))
 	if s == "" || strings.Count(s, ".") > 1 {
 		return 0, false
 	}
 	whole, frac, _ := strings.Cut(s, ".")
-	if len(frac) > 2 || whole == "" && frac == "" {
+	if len(frac) > digits || whole == "" && frac == "" {
 		return 0, false
 	}
 	for _, part := range []string{whole, frac} {
@@ -61,13 +65,17 @@ func parseMoney(s string) (int64, bool) {
 			return 0, false
 		}
 	}
-	frac += strings.Repeat("0", 2-len(frac))
+	scale := int64(1)
+	for range digits {
+		scale *= 10
+	}
+	frac += strings.Repeat("0", digits-len(frac))
 	w, err := strconv.ParseInt("0"+whole, 10, 64)
-	if err != nil || w > math.MaxInt64/100-1 {
+	if err != nil || w > math.MaxInt64/scale-1 {
 		return 0, false
 	}
-	f, _ := strconv.ParseInt(frac, 10, 64)
-	return w*100 + f, true
+	f, _ := strconv.ParseInt("0"+frac, 10, 64)
+	return w*scale + f, true
 }
 
 // parseInt reads a whole number, allowing a sign and spaces.

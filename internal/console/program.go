@@ -1,6 +1,7 @@
 package console
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -269,8 +270,14 @@ func (con *Console) programSave(c *gin.Context, v *viewer) {
 		con.renderProgram(c, v, http.StatusUnprocessableEntity, before, f, errs, "")
 		return
 	}
+	// The entry says what the form changes; a save that changes nothing
+	// records nothing.
+	ctx := c.Request.Context()
+	if changed := programChanges(before, patched(before, body)); changed != "" {
+		ctx = con.audited(c, v, store.AuditEntry{Action: "program.update", Detail: changed})
+	}
 	var after apiProgram
-	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPatch,
+	err := con.api.call(ctx, v.user.MerchantID, http.MethodPatch,
 		"/api/v1/programs/"+url.PathEscape(before.ID), body, "", &after)
 	if ae, ok := asAPIError(err); ok {
 		if strings.HasPrefix(ae.Field, "tiers") {
@@ -283,9 +290,6 @@ func (con *Console) programSave(c *gin.Context, v *viewer) {
 	if err != nil {
 		con.fail(c, err)
 		return
-	}
-	if changed := programChanges(before, after); changed != "" {
-		con.audit(c, v, store.AuditEntry{Action: "program.update", Subject: after.ID, Detail: changed})
 	}
 	c.Redirect(http.StatusSeeOther, "/console/programs/"+url.PathEscape(after.ID)+"?saved=settings")
 }
@@ -454,17 +458,17 @@ func (con *Console) programImageUpload(c *gin.Context, v *viewer) {
 	path := "/api/v1/programs/" + url.PathEscape(p.ID) + "/images/" + url.PathEscape(kind)
 	var after apiProgram
 	var err error
-	action := "program.image"
+	ctx := con.audited(c, v, store.AuditEntry{Action: "program.image", Detail: kind})
 	if c.Request.PostForm.Get("remove") != "" {
-		action = "program.image_removed"
-		err = con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodDelete, path, nil, "", &after)
+		ctx = con.audited(c, v, store.AuditEntry{Action: "program.image_removed", Detail: kind})
+		err = con.api.call(ctx, v.user.MerchantID, http.MethodDelete, path, nil, "", &after)
 	} else {
 		data, problem := uploadedPNG(c)
 		if problem != "" {
 			con.renderProgram(c, v, http.StatusUnprocessableEntity, p, formOf(p, v.lang), formErrors{"Image": v.lang.Text(problem)}, "")
 			return
 		}
-		err = con.api.send(c.Request.Context(), v.user.MerchantID, http.MethodPut, path, "image/png", data, &after)
+		err = con.api.send(ctx, v.user.MerchantID, http.MethodPut, path, "image/png", data, &after)
 	}
 	if ae, ok := asAPIError(err); ok {
 		errs := formErrors{}
@@ -480,7 +484,6 @@ func (con *Console) programImageUpload(c *gin.Context, v *viewer) {
 		con.fail(c, err)
 		return
 	}
-	con.audit(c, v, store.AuditEntry{Action: action, Subject: p.ID, Detail: kind})
 	c.Redirect(http.StatusSeeOther, "/console/programs/"+url.PathEscape(p.ID)+"?saved=image#images")
 }
 
@@ -535,4 +538,36 @@ func (con *Console) programPoster(c *gin.Context, v *viewer) {
 	}
 	c.Header("Content-Disposition", `inline; filename="poster-`+url.PathEscape(c.Param("id"))+"."+format+`"`)
 	c.Data(http.StatusOK, ctype, data)
+}
+
+// patched is p with the PATCH body applied as JSON merges it (objects
+// merged key by key, anything else replaced): the program the form asks
+// for, to say in the audit log what it changes.
+func patched(p apiProgram, body map[string]any) apiProgram {
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return p
+	}
+	var doc map[string]any
+	if json.Unmarshal(raw, &doc) != nil {
+		return p
+	}
+	var merge func(dst, src map[string]any)
+	merge = func(dst, src map[string]any) {
+		for k, v := range src {
+			if sub, ok := v.(map[string]any); ok {
+				if d, ok := dst[k].(map[string]any); ok {
+					merge(d, sub)
+					continue
+				}
+			}
+			dst[k] = v
+		}
+	}
+	merge(doc, body)
+	var out apiProgram
+	if raw, err = json.Marshal(doc); err != nil || json.Unmarshal(raw, &out) != nil {
+		return p
+	}
+	return out
 }

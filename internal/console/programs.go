@@ -74,8 +74,18 @@ func (con *Console) programsCreate(c *gin.Context, v *viewer) {
 	default:
 		body["kind"] = kind
 	}
+	token := formToken(c)
+	if token == "" {
+		con.renderPrograms(c, v, http.StatusUnprocessableEntity, name, formErrors{"": v.lang.Text("con_err_reload")})
+		return
+	}
 	var p apiProgram
-	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPost, "/api/v1/programs", body, "", &p)
+	ctx := con.audited(c, v, store.AuditEntry{Action: "program.create", Ref: "form:" + token})
+	err := con.api.call(ctx, v.user.MerchantID, http.MethodPost, "/api/v1/programs", body, "", &p)
+	if formUsed(err) { // sent twice: open what the first one made
+		con.openMade(c, v, token, "/console/programs/")
+		return
+	}
 	if ae, ok := asAPIError(err); ok {
 		errs := formErrors{}
 		errs.fromAPI(ae, v.lang, nil)
@@ -86,7 +96,6 @@ func (con *Console) programsCreate(c *gin.Context, v *viewer) {
 		con.fail(c, err)
 		return
 	}
-	con.audit(c, v, store.AuditEntry{Action: "program.create", Subject: p.ID, Detail: p.Name})
 	c.Redirect(http.StatusSeeOther, "/console/programs/"+url.PathEscape(p.ID))
 }
 

@@ -43,8 +43,10 @@ type layout struct {
 	// Nav, User and Role are empty on the sign-in page.
 	Nav        []navEntry
 	User, Role string
-	// CSRF goes into every form of the page.
-	CSRF string
+	// CSRF goes into every form of the page; FormToken into a form that
+	// creates something, made fresh for each page, so the same form sent
+	// twice creates once (audited in audit.go).
+	CSRF, FormToken string
 	// Langs are the other languages, for the switch in the footer; Here
 	// is the request path the switch returns to.
 	Langs []langLink
@@ -66,6 +68,7 @@ func (con *Console) newLayout(c *gin.Context, v *viewer, title string) layout {
 		lang = v.lang
 		l.Lang, l.T = lang.Tag(), lang.Texts()
 		l.Nav, l.User, l.Role, l.CSRF = con.nav(v, c.Request.URL.Path), v.user.Email, lang.Text("con_role_"+string(v.role)), v.csrf
+		l.FormToken = newToken()
 	}
 	for _, tag := range con.texts.Tags() {
 		if tag != l.Lang {

@@ -200,6 +200,12 @@ func (c *client) post(path string, form url.Values, header ...string) page {
 // postForm sends form with the CSRF token of the last page fetched.
 func (c *client) postForm(path string, form url.Values) page {
 	form.Set("csrf", csrfOf(c.last))
+	if form.Get("form") == "" {
+		// A create form's one-time token, as the page showed it.
+		if t := fieldOf(c.last, "", "form"); t != "" {
+			form.Set("form", t)
+		}
+	}
 	return c.post(path, form)
 }
 

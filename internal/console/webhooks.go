@@ -87,9 +87,19 @@ func (con *Console) renderWebhooks(c *gin.Context, v *viewer, status int, u stri
 
 func (con *Console) webhooksCreate(c *gin.Context, v *viewer) {
 	u, events := postForm(c, "url"), c.Request.PostForm["events"]
+	token := formToken(c)
+	if token == "" {
+		con.renderWebhooks(c, v, http.StatusUnprocessableEntity, u, events, formErrors{"": v.lang.Text("con_err_reload")}, "")
+		return
+	}
 	var h apiWebhook
-	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodPost, "/api/v1/webhooks",
+	ctx := con.audited(c, v, store.AuditEntry{Action: "webhook.create", Ref: "form:" + token})
+	err := con.api.call(ctx, v.user.MerchantID, http.MethodPost, "/api/v1/webhooks",
 		map[string]any{"url": u, "events": append([]string{}, events...)}, "", &h)
+	if formUsed(err) { // the secret was shown once, to the first answer
+		con.renderWebhooks(c, v, http.StatusConflict, "", nil, formErrors{"": v.lang.Text("con_api_form_used")}, "")
+		return
+	}
 	if ae, ok := asAPIError(err); ok {
 		errs := formErrors{}
 		errs.fromAPI(ae, v.lang, nil)
@@ -100,13 +110,13 @@ func (con *Console) webhooksCreate(c *gin.Context, v *viewer) {
 		con.fail(c, err)
 		return
 	}
-	con.audit(c, v, store.AuditEntry{Action: "webhook.create", Subject: h.ID, Detail: h.URL})
 	con.renderWebhooks(c, v, http.StatusCreated, "", nil, formErrors{}, h.Secret)
 }
 
 func (con *Console) webhooksDelete(c *gin.Context, v *viewer) {
 	id := c.Param("id")
-	err := con.api.call(c.Request.Context(), v.user.MerchantID, http.MethodDelete, "/api/v1/webhooks/"+url.PathEscape(id), nil, "", nil)
+	err := con.api.call(con.audited(c, v, store.AuditEntry{Action: "webhook.delete"}), v.user.MerchantID,
+		http.MethodDelete, "/api/v1/webhooks/"+url.PathEscape(id), nil, "", nil)
 	if _, ok := asAPIError(err); ok {
 		con.notFound(c)
 		return
@@ -115,6 +125,5 @@ func (con *Console) webhooksDelete(c *gin.Context, v *viewer) {
 		con.fail(c, err)
 		return
 	}
-	con.audit(c, v, store.AuditEntry{Action: "webhook.delete", Subject: id})
 	c.Redirect(http.StatusSeeOther, "/console/webhooks")
 }

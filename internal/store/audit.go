@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -35,7 +37,24 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (merchant_id, ref) WHERE ref IS NOT NULL DO NOTHING`
 	selectAudit = `SELECT id, merchant_id, user_id, user_email, action, subject, detail, COALESCE(ref, ''), created_at
 		FROM audit_log WHERE merchant_id = ? AND id < ? ORDER BY id DESC LIMIT ?`
+	selectAuditRef = `SELECT id, merchant_id, user_id, user_email, action, subject, detail, COALESCE(ref, ''), created_at
+		FROM audit_log WHERE merchant_id = ? AND ref = ?`
 )
+
+// ByRef returns the merchant's entry with ref (what a form sent twice
+// made the first time), or ErrNotFound.
+func (as *AuditStore) ByRef(ctx context.Context, merchantID, ref string) (AuditEntry, error) {
+	var e AuditEntry
+	err := as.s.read.QueryRowContext(ctx, selectAuditRef, merchantID, ref).Scan(&e.ID, &e.MerchantID, &e.UserID,
+		&e.UserEmail, &e.Action, &e.Subject, &e.Detail, &e.Ref, &e.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, ErrNotFound
+	}
+	if err != nil {
+		return e, fmt.Errorf("load audit entry %s: %w", ref, err)
+	}
+	return e, nil
+}
 
 // Record writes e. An entry whose Ref is already recorded is left as it
 // is, so recording the outcome of a replayed request is harmless.

@@ -80,13 +80,15 @@ const (
 // CreateCampaign stores a draft; it fills in ID, Salt, Status and CreatedAt.
 func (cp *CampaignStore) CreateCampaign(ctx context.Context, c *Campaign) error {
 	c.ID, c.Salt, c.Status, c.CreatedAt = newID("cmp"), rand.IntN(10000), CampaignDraft, cp.s.nowUTC()
-	_, err := cp.s.write.ExecContext(ctx, insertCampaign, c.ID, c.MerchantID, c.ProgramID, c.Name, c.Status, c.LapsedDays,
-		c.Tier, c.Installed, c.BonusPoints, c.BonusOn, c.Template, c.HoldoutBP, c.Salt, c.QuietStart, c.QuietEnd,
-		c.Timezone, c.SendRate, c.FrequencyCapDays, c.PurchaseWindowDays, c.Provider, c.CreatedAt)
-	if err != nil {
-		return fmt.Errorf("insert campaign: %w", err)
-	}
-	return nil
+	return cp.s.inTx(ctx, func(tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, insertCampaign, c.ID, c.MerchantID, c.ProgramID, c.Name, c.Status, c.LapsedDays,
+			c.Tier, c.Installed, c.BonusPoints, c.BonusOn, c.Template, c.HoldoutBP, c.Salt, c.QuietStart, c.QuietEnd,
+			c.Timezone, c.SendRate, c.FrequencyCapDays, c.PurchaseWindowDays, c.Provider, c.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("insert campaign: %w", err)
+		}
+		return cp.s.auditIn(ctx, tx, c.MerchantID, c.ID, c.Name)
+	})
 }
 
 // Campaign returns the merchant's campaign.
@@ -137,9 +139,11 @@ func (cp *CampaignStore) StartCampaign(ctx context.Context, merchantID, id strin
 		case CampaignRunning:
 			return nil
 		case CampaignPaused:
-			_, err = tx.ExecContext(ctx, changeCampaign, CampaignRunning, nil, merchantID, id, CampaignPaused)
+			if _, err = tx.ExecContext(ctx, changeCampaign, CampaignRunning, nil, merchantID, id, CampaignPaused); err != nil {
+				return err
+			}
 			c.Status = CampaignRunning
-			return err
+			return cp.s.auditIn(ctx, tx, merchantID, id, c.Name)
 		case CampaignDraft:
 		default:
 			return ErrCampaignState
@@ -157,7 +161,7 @@ func (cp *CampaignStore) StartCampaign(ctx context.Context, merchantID, id strin
 			return fmt.Errorf("start campaign: %w", err)
 		}
 		c.Status, c.StartedAt = CampaignRunning, &now
-		return nil
+		return cp.s.auditIn(ctx, tx, merchantID, id, c.Name)
 	})
 	return c, err
 }
@@ -169,18 +173,24 @@ func (cp *CampaignStore) SetCampaignStatus(ctx context.Context, merchantID, id, 
 	if to == CampaignCancelled {
 		finished = cp.s.nowUTC()
 	}
-	res, err := cp.s.write.ExecContext(ctx, changeCampaign, to, finished, merchantID, id, from)
-	if err != nil {
-		return Campaign{}, fmt.Errorf("change campaign: %w", err)
-	}
-	c, err := cp.Campaign(ctx, merchantID, id)
-	if err != nil {
-		return c, err
-	}
-	if n, _ := res.RowsAffected(); n == 0 && c.Status != to {
-		return c, ErrCampaignState
-	}
-	return c, nil
+	var c Campaign
+	err := cp.s.inTx(ctx, func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, changeCampaign, to, finished, merchantID, id, from)
+		if err != nil {
+			return fmt.Errorf("change campaign: %w", err)
+		}
+		if c, err = scanCampaign(tx.QueryRowContext(ctx, selectCampaign, merchantID, id)); err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if c.Status != to {
+				return ErrCampaignState
+			}
+			return nil // already so: nothing changed, nothing to record
+		}
+		return cp.s.auditIn(ctx, tx, merchantID, id, c.Name)
+	})
+	return c, err
 }
 
 // FinishIfDone marks a running campaign finished once nobody is left to text.

@@ -78,7 +78,10 @@ func (cs *CardStore) IssueCard(ctx context.Context, in IssueCard) (card loyalty.
 	// (or a drawn card number that is taken) makes this one start over.
 	err = cs.s.inTxRetry(ctx, func(tx *writeTx) error {
 		card, created, err = cs.s.issueCard(ctx, tx, in)
-		return err
+		if err != nil || !created {
+			return err
+		}
+		return cs.s.auditIn(ctx, tx, in.MerchantID, card.Number, in.ProgramID)
 	})
 	return card, created, err
 }

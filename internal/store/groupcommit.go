@@ -115,7 +115,7 @@ func (s *Store) runBatch(batch []*postRequest) []postResult {
 			return failAll(fmt.Errorf("savepoint: %w", err))
 		}
 		queued := tx.queued
-		ans, replayed, err := s.postIn(ctx, tx, r.p, r.respond)
+		ans, replayed, err := s.postIn(carryAudit(ctx, r.ctx), tx, r.p, r.respond)
 		if err != nil {
 			if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO posting"); rbErr != nil {
 				return failAll(fmt.Errorf("rollback to savepoint: %w", rbErr))

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
@@ -82,6 +83,14 @@ func (s *Store) postIn(ctx context.Context, tx *writeTx, p loyalty.Posting, resp
 		return Answer{}, false, err
 	}
 	if ans, err = respond(posted); err != nil {
+		return Answer{}, false, err
+	}
+	t := posted.Transaction
+	detail := strconv.FormatInt(t.Points, 10)
+	if t.Points > 0 {
+		detail = "+" + detail
+	}
+	if err := s.auditIn(ctx, tx, p.MerchantID, posted.Card.Number, detail); err != nil {
 		return Answer{}, false, err
 	}
 	_, err = tx.ExecContext(ctx, insertIdempotency, p.MerchantID, p.IdempotencyKey, p.RequestHash,

@@ -62,11 +62,12 @@ func (pg *ProgramStore) CreateProgram(ctx context.Context, p *loyalty.Program) e
 		p.ForegroundColor, p.LabelColor, p.LogoText, string(tiers), p.TierBasis, p.TierDowngrade,
 		p.PointsLifetimeDays, p.Version, p.CreatedAt, p.UpdatedAt, p.JoinCode, join, referral, p.Kind},
 		programKindArgs(p)...)
-	_, err = pg.s.write.ExecContext(ctx, insertProgram, args...)
-	if err != nil {
-		return fmt.Errorf("insert program: %w", err)
-	}
-	return nil
+	return pg.s.inTx(ctx, func(tx *writeTx) error {
+		if _, err := tx.ExecContext(ctx, insertProgram, args...); err != nil {
+			return fmt.Errorf("insert program: %w", err)
+		}
+		return pg.s.auditIn(ctx, tx, p.MerchantID, p.ID, p.Name)
+	})
 }
 
 // Program returns the merchant's program with the given id, or ErrNotFound
@@ -122,8 +123,10 @@ func (pg *ProgramStore) UpdateProgram(ctx context.Context, merchantID, id string
 	var p loyalty.Program
 	err := pg.s.inTx(ctx, func(tx *writeTx) error {
 		var err error
-		p, err = pg.s.updateProgram(ctx, tx, merchantID, id, change)
-		return err
+		if p, err = pg.s.updateProgram(ctx, tx, merchantID, id, change); err != nil {
+			return err
+		}
+		return pg.s.auditIn(ctx, tx, merchantID, id, "")
 	})
 	return p, err
 }
@@ -177,6 +180,9 @@ func (pg *ProgramStore) SetProgramImages(ctx context.Context, merchantID, progra
 			if _, err := tx.ExecContext(ctx, insertProgramImage, programID, kind, name, data); err != nil {
 				return fmt.Errorf("insert image %s: %w", name, err)
 			}
+		}
+		if err := pg.s.auditIn(ctx, tx, merchantID, programID, kind); err != nil {
+			return err
 		}
 		return pg.s.queueProgramChange(ctx, tx, merchantID, programID, pg.s.nowUTC())
 	})

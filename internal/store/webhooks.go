@@ -72,12 +72,14 @@ func (ws *WebhookStore) CreateWebhookEndpoint(ctx context.Context, ep *WebhookEn
 	b := make([]byte, 24)
 	rand.Read(b)
 	ep.ID, ep.Secret, ep.CreatedAt = newID("whk"), "whsec_"+hex.EncodeToString(b), ws.s.nowUTC()
-	_, err := ws.s.write.ExecContext(ctx, insertWebhookEndpoint, ep.ID, ep.MerchantID, ep.URL, ep.Secret,
-		strings.Join(ep.Events, ","), ep.CreatedAt)
-	if err != nil {
-		return fmt.Errorf("insert webhook endpoint: %w", err)
-	}
-	return nil
+	return ws.s.inTx(ctx, func(tx *writeTx) error {
+		_, err := tx.ExecContext(ctx, insertWebhookEndpoint, ep.ID, ep.MerchantID, ep.URL, ep.Secret,
+			strings.Join(ep.Events, ","), ep.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("insert webhook endpoint: %w", err)
+		}
+		return ws.s.auditIn(ctx, tx, ep.MerchantID, ep.ID, ep.URL)
+	})
 }
 
 // WebhookEndpoints lists a merchant's endpoints.
@@ -110,8 +112,10 @@ func (ws *WebhookStore) DeleteWebhookEndpoint(ctx context.Context, merchantID, i
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		_, err = tx.ExecContext(ctx, deleteWebhookDeliveries, id)
-		return err
+		if _, err = tx.ExecContext(ctx, deleteWebhookDeliveries, id); err != nil {
+			return err
+		}
+		return ws.s.auditIn(ctx, tx, merchantID, id, "")
 	})
 }
 
