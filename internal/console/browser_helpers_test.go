@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -152,4 +153,49 @@ func (b *browser) weigh(t *testing.T, c context.Context, path string) int {
 		t.Errorf("%s weighs %d bytes, budget %d", path, n, maxPageWeight)
 	}
 	return n
+}
+
+// focusOn waits until the element with id has the focus (autofocus runs
+// with the page's first rendering, which on a loaded machine may come
+// after the load event) and fails, saying what has it, if it never does.
+func focusOn(t *testing.T, c context.Context, id string) {
+	t.Helper()
+	js := `document.activeElement && document.activeElement.id === ` + strconv.Quote(id)
+	if _, err := chromedp.Run(c, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		got, _ := chromedp.Run(c, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`))
+		t.Fatalf("the focus is on %q, want #%s (%v)", got, id, err)
+	}
+}
+
+// waitFor waits until the page's JavaScript condition js holds: the DOM
+// state a step waits on, never a time.
+func waitFor(t *testing.T, c context.Context, js string) {
+	t.Helper()
+	if _, err := chromedp.Run(c, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("waiting for %s: %v", js, err)
+	}
+}
+
+// doubleTap presses the element with id twice in a row with the mouse,
+// as a hurried finger does: two full clicks at one spot, the second sent
+// before the first one's answer can arrive. (chromedp.DoubleClick sends
+// one press with a click count of 2: a single click to the page.)
+func doubleTap(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := chromedp.ScrollIntoView(chromedp.ID(id))(ctx, t); err != nil {
+			return err
+		}
+		box, err := chromedp.Dimensions(chromedp.ID(id))(ctx, t)
+		if err != nil {
+			return err
+		}
+		q := box.Content
+		x, y := (q[0]+q[2]+q[4]+q[6])/4, (q[1]+q[3]+q[5]+q[7])/4
+		for range 2 {
+			if _, err := chromedp.MouseClickXY(x, y)(ctx, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -5,14 +5,16 @@
   "use strict";
 
   // A second tap while the first post is on its way is dropped here; the
-  // server would apply it once anyway (the form's idempotency key).
+  // server would apply it once anyway (the form's idempotency key). The
+  // form is armed again only when the page comes back from the history
+  // (back button), never after a delay: a slow answer is still on its way.
   document.querySelectorAll("form.guard").forEach(function (form) {
-    var sent = 0;
+    var sent = false;
     form.addEventListener("submit", function (e) {
-      var now = Date.now();
-      if (now - sent < 3000) { e.preventDefault(); return; }
-      sent = now;
+      if (sent) { e.preventDefault(); return; }
+      sent = true;
     });
+    window.addEventListener("pageshow", function (e) { if (e.persisted) { sent = false; } });
   });
 
   var scan = document.getElementById("scan");
