@@ -67,6 +67,7 @@ func TestBrowserCashierKinds(t *testing.T) {
 				t.Errorf("a reward not earned: %d, want 409", st)
 			}
 			waitFor(t, c, `document.getElementById("redeem_reward-error") !== null`)
+			focusOn(t, c, loyalty.RedeemReward) // the form that came back has the focus
 			if got := b.eval(t, c, `document.getElementById("redeem_reward-error").textContent`); got != "Награды пока нет: штампы ещё не собраны." {
 				t.Errorf("the refusal reads %q", got)
 			}

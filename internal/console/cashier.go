@@ -51,10 +51,12 @@ type cashierFact struct {
 // idempotency key, its fields (none: a button alone), and its errors.
 type cashierForm struct {
 	Action, Key, Button string
-	// Secondary draws the button as the lesser action.
-	Secondary bool
-	Fields    []cashierField
-	Errors    formErrors
+	// Secondary draws the button as the lesser action; Focus puts the
+	// focus in the form (the first one's, or the one that came back with
+	// its errors).
+	Secondary, Focus bool
+	Fields           []cashierField
+	Errors           formErrors
 }
 
 // cashierField is one input of an action's form. Name is the posted name
@@ -132,6 +134,9 @@ func cashierForms(v *viewer, card *cashierCard, failed *cashierForm) []cashierFo
 		f.Secondary = i > 0
 		out = append(out, f)
 	}
+	for i := range out {
+		out[i].Focus = failed == nil && i == 0 || failed != nil && out[i].Action == failed.Action
+	}
 	return out
 }
 
@@ -200,8 +205,12 @@ func (con *Console) findCard(c *gin.Context, v *viewer, number string) (*cashier
 	if err := con.api.call(ctx, mid, http.MethodGet, "/api/v1/programs/"+url.PathEscape(card.ProgramID), nil, "", &p); err != nil {
 		return nil, err
 	}
+	tier := card.Tier // tiers are a points and a discount card's
+	if k := kindOf(p); k != loyalty.KindPoints && k != loyalty.KindDiscount {
+		tier = ""
+	}
 	cc := &cashierCard{Serial: card.SerialNumber, Number: card.Number, Name: card.Customer.Name, Program: p.Name,
-		Tier: card.Tier, Status: card.Status, Active: card.Status == loyalty.CardActive, kind: kindOf(p), prog: p, card: card}
+		Tier: tier, Status: card.Status, Active: card.Status == loyalty.CardActive, kind: kindOf(p), prog: p, card: card}
 	cc.Facts = cardFacts(v, cc)
 	return cc, nil
 }
