@@ -186,10 +186,10 @@ const (
 	selectRollupZone  = `SELECT through, zone FROM dashboard_rollups WHERE program_id = ?`
 	insertRollup      = `INSERT INTO dashboard_rollups (program_id, through, zone) VALUES (?, ?, ?)
 		ON CONFLICT (program_id) DO NOTHING`
-	deleteRolledDays  = `DELETE FROM dashboard_days WHERE program_id = ?`
-	deleteRollup      = `DELETE FROM dashboard_rollups WHERE program_id = ? AND zone <> ?`
-	updateRollup      = `UPDATE dashboard_rollups SET through = ? WHERE program_id = ?`
-	addFigure         = `INSERT INTO dashboard_days (program_id, day, cohort, metric, value) VALUES (?, ?, ?, ?, ?)
+	deleteRolledDays = `DELETE FROM dashboard_days WHERE program_id = ?`
+	deleteRollup     = `DELETE FROM dashboard_rollups WHERE program_id = ? AND zone <> ?`
+	updateRollup     = `UPDATE dashboard_rollups SET through = ? WHERE program_id = ?`
+	addFigure        = `INSERT INTO dashboard_days (program_id, day, cohort, metric, value) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (program_id, cohort, day, metric) DO UPDATE SET value = dashboard_days.value + excluded.value`
 	selectDays = `SELECT day, metric, value FROM dashboard_days WHERE program_id = ? AND cohort = '' AND day >= ?`
 	sumBefore  = `SELECT metric, SUM(value) FROM dashboard_days WHERE program_id = ? AND cohort = '' AND day < ?

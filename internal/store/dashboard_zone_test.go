@@ -43,8 +43,8 @@ func TestDashboardDaysInTheMerchantsZone(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		adjust(time.Date(2026, 3, 8, 20, 59, 0, 0, time.UTC), 7)  // Sunday 23:59 in Moscow
-		adjust(time.Date(2026, 3, 8, 21, 1, 0, 0, time.UTC), 11)  // Monday 00:01 in Moscow
+		adjust(time.Date(2026, 3, 8, 20, 59, 0, 0, time.UTC), 7)   // Sunday 23:59 in Moscow
+		adjust(time.Date(2026, 3, 8, 21, 1, 0, 0, time.UTC), 11)   // Monday 00:01 in Moscow
 		adjust(time.Date(2026, 3, 29, 22, 30, 0, 0, time.UTC), 13) // Monday 00:30 CEST in Berlin (Sunday 23:30 at +1)
 		issued := func(f DashboardFigures, day string) int64 { return f.Days[day].PointsIssued }
 		check := func(name string, loc *time.Location, want map[string]int64) {
