@@ -10,6 +10,7 @@ import (
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/password"
+	"github.com/loyalpass/loyalpass/internal/store"
 )
 
 var newPasswordRE = regexp.MustCompile(`id="new-password">([^<]+)<`)
@@ -198,4 +199,31 @@ func TestCouponsScreenIssuesToASegment(t *testing.T) {
 	if p := o.get("/console/coupons/" + id); p.status != http.StatusNotFound {
 		t.Errorf("another merchant sees the job: %d", p.status)
 	}
+}
+
+// newScreenFixtures makes what the new screens show: an automation with
+// a report, a coupon program and a coupon issue job. It returns their ids.
+func newScreenFixtures(t *testing.T, r *rig) (automationID, jobID string) {
+	t.Helper()
+	ctx := context.Background()
+	a := store.Automation{MerchantID: r.merchant.ID, ProgramID: r.program.ID, Name: "Скучаем",
+		Trigger: loyalty.Trigger{Type: loyalty.TriggerInactive, Days: 45}, HoldoutBP: 2000, FrequencyCapDays: 14,
+		QuietStart: 21, QuietEnd: 9, Timezone: "Europe/Moscow", PurchaseWindowDays: 14, Provider: "log",
+		Variants: []store.Variant{{Text: "{name}, скучаем! {points}: {link}", BonusKind: loyalty.BonusPoints, Bonus: 50},
+			{Text: "{name}, вернитесь за {points}: {link}", BonusKind: loyalty.BonusPoints, Bonus: 100}}}
+	if err := r.st.Automations().CreateAutomation(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	seedAutomationReport(t, r, a)
+	coupon := loyalty.Program{MerchantID: r.merchant.ID, Kind: loyalty.KindCoupon, Name: "Купон −20%", Offer: "−20% на всё",
+		ValidDays: 30, CurrencyLabel: "купон", BarcodeFormat: "qr", Locale: "ru", BackgroundColor: "#7c2d12",
+		ForegroundColor: "#ffffff", LabelColor: "#fed7aa"}
+	if err := r.st.Programs().CreateProgram(ctx, &coupon); err != nil {
+		t.Fatal(err)
+	}
+	job, err := r.st.CouponIssues().CreateCouponIssue(ctx, r.merchant.ID, coupon.ID, store.CouponSegment{SourceProgramID: r.program.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.ID, job.ID
 }
