@@ -1,0 +1,58 @@
+package console
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserNewScreens opens each screen of automations, coupons, users,
+// the password and the settings in Chromium, as the owner: every visible
+// control has a label the browser finds, the plots draw their marks, and
+// each screen fits 360 px; a screenshot of each (and of the automation in
+// English) goes to the artifacts.
+func TestBrowserNewScreens(t *testing.T) {
+	r := newRig(t)
+	b := newBrowser(t, r)
+	auto, job := newScreenFixtures(t, r)
+	c := b.session(t)
+	b.signIn(t, c, Owner)
+	unlabelled := `String([...document.querySelectorAll("main input:not([type=hidden]), main select, main textarea")]
+		.filter(e => e.labels.length === 0 && !e.getAttribute("aria-label")).map(e => e.name).join(","))`
+	for _, s := range []struct{ name, path string }{
+		{"automations", "/console/automations"},
+		{"automation", "/console/automations/" + auto},
+		{"coupons", "/console/coupons"},
+		{"coupon", "/console/coupons/" + job},
+		{"users", "/console/users"},
+		{"password", "/console/password"},
+		{"settings", "/console/settings"},
+	} {
+		if st := b.open(t, c, s.path); st != http.StatusOK {
+			t.Fatalf("%s: %d", s.path, st)
+		}
+		if got := b.eval(t, c, unlabelled); got != "" {
+			t.Errorf("%s: controls without a label: %s", s.name, got)
+		}
+		b.shoot(t, c, s.name)
+		b.narrow(t, c, s.path, s.name+"-360")
+	}
+	b.open(t, c, "/console/automations/"+auto)
+	for id, n := range map[string]string{"plot-auto-funnel": "8", "plot-auto-conversion": "4", "plot-auto-lift": "3"} {
+		js := `String([...document.querySelectorAll("#` + id + ` .mark")].filter(m => { const b = m.getBoundingClientRect();
+			return b.width > 0 && b.height > 0 }).length)`
+		if got := b.eval(t, c, js); got != n {
+			t.Errorf("%s: %s marks drawn, want %s", id, got, n)
+		}
+	}
+	if got := b.eval(t, c, `String(document.querySelectorAll("#plot-auto-lift .interval").length)`); got != "3" {
+		t.Errorf("lift intervals drawn: %s, want 3", got)
+	}
+	b.open(t, c, "/console/lang/en?next=/console/automations/"+auto)
+	if got := b.eval(t, c, `document.documentElement.lang`); got != "en" {
+		t.Fatalf("language %s", got)
+	}
+	b.shoot(t, c, "automation-en")
+	b.do(t, c, chromedp.EmulateViewport(1280, 900))
+}
