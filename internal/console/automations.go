@@ -101,6 +101,7 @@ func (con *Console) renderAutomations(c *gin.Context, v *viewer, status int, f a
 		names[p.ID] = p.Name
 	}
 	av := &automationsView{layout: con.newLayout(c, v, l.Text("con_nav_automations")), Errors: errs}
+	av.Scripts = []string{"automation.js"}
 	for i := len(list.Automations) - 1; i >= 0; i-- {
 		a := list.Automations[i]
 		av.Automations = append(av.Automations, automationRow{ID: a.ID, Name: a.Name, Program: names[a.ProgramID],

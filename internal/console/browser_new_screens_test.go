@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -38,6 +39,22 @@ func TestBrowserNewScreens(t *testing.T) {
 		b.shoot(t, c, s.name)
 		b.narrow(t, c, s.path, s.name+"-360")
 	}
+	// Variant B typed: its preview appears, as sent, counted (Cyrillic:
+	// UCS-2), from the campaigns' preview route.
+	b.open(t, c, "/console/automations")
+	got := b.eval(t, c, `new Promise(ok => {
+		const box = document.getElementById("variant-preview-1");
+		new MutationObserver((_, o) => {
+			if (!box.hidden && document.getElementById("variant-text-1").textContent.startsWith("Анна, ждём")) {
+				o.disconnect(); ok(document.getElementById("variant-segments-1").textContent); }
+		}).observe(box, {subtree: true, childList: true, characterData: true, attributes: true});
+		const t = document.getElementById("variant_text_1");
+		t.value = "{name}, ждём вас: {link}";
+		t.dispatchEvent(new Event("input", {bubbles: true})); })`)
+	if !strings.HasPrefix(got, "UCS-2 · 1 SMS") {
+		t.Errorf("variant B's live preview says %q", got)
+	}
+	b.shoot(t, c, "automations-typed")
 	b.open(t, c, "/console/automations/"+auto)
 	for id, n := range map[string]string{"plot-auto-funnel": "8", "plot-auto-conversion": "4", "plot-auto-lift": "3"} {
 		js := `String([...document.querySelectorAll("#` + id + ` .mark")].filter(m => { const b = m.getBoundingClientRect();
