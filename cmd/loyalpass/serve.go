@@ -119,7 +119,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv := api.New(apiOpts)
 	apiHandler := srv.Handler()
 	con := console.New(console.Options{Users: st.Users(), Sessions: st.Sessions(), Audit: st.Audit(),
-		Keys: st.APIKeys(), Customers: st.Customers(), Merchants: st.Merchants(), Dashboard: st.Dashboard(), Images: st.Programs(), Joins: st.JoinFunnel(), API: apiHandler,
+		Keys: st.APIKeys(), Customers: st.Customers(), Merchants: st.Merchants(), Dashboard: st.Dashboard(), Images: st.Programs(), Joins: st.JoinFunnel(), Settings: st.ConsoleSettings(), CouponIssues: st.CouponIssues(), API: apiHandler,
 		SMSProviders: providerNames(providers), ShortURL: cfg.SMS.ShortURL,
 		Log: log.With("component", "console"), PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxyList()})
 	httpSrv := &http.Server{

@@ -199,10 +199,74 @@ func (r apiReport) funnel(name string) funnelReport {
 }
 
 type apiAutomation struct {
-	ID        string `json:"id"`
-	ProgramID string `json:"program_id"`
-	Name      string `json:"name"`
-	Status    string `json:"status"`
+	ID           string `json:"id"`
+	ProgramID    string `json:"program_id"`
+	Name         string `json:"name"`
+	Status       string `json:"status"`
+	PausedReason string `json:"paused_reason"`
+	Trigger      struct {
+		Type       string `json:"type"`
+		DaysBefore *int   `json:"days_before"`
+		Days       *int   `json:"days"`
+		DaysAfter  *int   `json:"days_after"`
+		DuePercent *int   `json:"due_percent"`
+		Tier       string `json:"tier"`
+	} `json:"trigger"`
+	Variants []struct {
+		Text        string `json:"text"`
+		BonusPoints int64  `json:"bonus_points"`
+	} `json:"variants"`
+	HoldoutPercent     float64   `json:"holdout_percent"`
+	FrequencyCapDays   int       `json:"frequency_cap_days"`
+	QuietStart         int       `json:"quiet_start"`
+	QuietEnd           int       `json:"quiet_end"`
+	Timezone           string    `json:"timezone"`
+	PurchaseWindowDays int       `json:"purchase_window_days"`
+	Provider           string    `json:"provider"`
+	Winner             *int      `json:"winner"`
+	CreatedAt          time.Time `json:"created_at"`
+}
+
+// apiGroup is a group of an automation's report.
+type apiGroup struct {
+	Assigned   int64   `json:"assigned"`
+	Sent       int64   `json:"sent"`
+	Purchasers int64   `json:"purchasers"`
+	Revenue    int64   `json:"revenue"`
+	Conversion float64 `json:"conversion"`
+}
+
+// apiLift is a lift over the holdout in percentage points with its 95 %
+// interval.
+type apiLift struct {
+	Points      float64 `json:"points"`
+	CI95Low     float64 `json:"ci95_low_points"`
+	CI95High    float64 `json:"ci95_high_points"`
+	PValue      float64 `json:"p_value"`
+	Significant bool    `json:"significant"`
+}
+
+// apiAutomationDetail is an automation's whole report, for its page.
+type apiAutomationDetail struct {
+	Eligible      int64            `json:"eligible"`
+	HeldOut       int64            `json:"held_out"`
+	Sent          int64            `json:"sent"`
+	SentByChannel map[string]int64 `json:"sent_by_channel"`
+	Skipped       int64            `json:"skipped"`
+	Failed        int64            `json:"failed"`
+	Waiting       int64            `json:"waiting"`
+	Cost          int64            `json:"cost"`
+	BonusPoints   int64            `json:"bonus_points"`
+	Messaged      apiGroup         `json:"messaged"`
+	Holdout       apiGroup         `json:"holdout"`
+	Lift          *apiLift         `json:"lift"`
+	Incremental   float64          `json:"incremental_revenue"`
+	Variants      []struct {
+		Variant int `json:"variant"`
+		apiGroup
+		Lift *apiLift `json:"lift"`
+	} `json:"variants"`
+	BestVariant *int `json:"best_variant"`
 }
 
 // apiAutomationReport is an automation's report: who was messaged (and

@@ -34,11 +34,29 @@ import (
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
-// Users is what signing in needs of the users' store.
+// Users is what signing in and the Users screen need of the users'
+// store: each change is written with its audit entry.
 type Users interface {
 	ByEmail(ctx context.Context, email string) (store.User, error)
 	LoginFailed(ctx context.Context, id string, limit int, lockFor time.Duration) error
 	LoginSucceeded(ctx context.Context, id string) error
+	List(ctx context.Context, merchantID string) ([]store.User, error)
+	Create(ctx context.Context, u *store.User, audit store.AuditEntry) error
+	Disable(ctx context.Context, merchantID, id string, audit store.AuditEntry) error
+	SetPassword(ctx context.Context, id, old, hash, keepToken string, audit store.AuditEntry) error
+}
+
+// Settings keeps a merchant's console settings: its time zone, which
+// cuts the dashboard's days and weeks.
+type Settings interface {
+	Timezone(ctx context.Context, merchantID string) (string, error)
+	SetTimezone(ctx context.Context, merchantID, tz string, audit store.AuditEntry) error
+}
+
+// CouponIssues lists a coupon program's issue jobs, newest first; their
+// progress comes from the API.
+type CouponIssues interface {
+	RecentCouponIssues(ctx context.Context, merchantID, programID string, limit int) ([]string, error)
 }
 
 // Sessions keeps the signed-in sessions.
@@ -89,6 +107,11 @@ type Options struct {
 	// Joins counts the join page's funnel; nil, and the dashboard says
 	// it has no join page data yet.
 	Joins JoinFunnel
+	// Settings keeps the merchant's time zone; nil means
+	// store.DefaultTimezone everywhere and no Settings screen changes.
+	Settings Settings
+	// CouponIssues lists coupon issue jobs for the Coupons screen.
+	CouponIssues CouponIssues
 	// SMSProviders are the configured SMS providers a campaign may name
 	// (none: the API's default); ShortURL is the base of the links texts
 	// carry ("" means PublicURL), for the length of a preview.

@@ -77,6 +77,8 @@ type dashboardView struct {
 	Funnels   []figureBlock
 	// NoFunnels explains an empty campaigns section.
 	NoFunnels string
+	// Zone says in which time zone the weeks are cut.
+	Zone string
 }
 
 // tile is a headline number.
@@ -127,7 +129,14 @@ func (con *Console) dashboardShow(c *gin.Context, v *viewer) {
 	}
 	dv.ProgramID, dv.Unit = p.ID, p.CurrencyLabel
 
-	now := con.now().UTC()
+	// Weeks run Monday to Sunday in the merchant's time zone.
+	loc, err := con.zone(ctx, v.user.MerchantID)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	dv.Zone = v.lang.Text("con_dash_zone", "zone", loc.String())
+	now := con.now().In(loc)
 	from := weekStart(now).AddDate(0, 0, -7*(weeks-1))
 	f, err := con.opts.Dashboard.Figures(ctx, v.user.MerchantID, p.ID, from)
 	if errors.Is(err, store.ErrNotFound) {

@@ -12,9 +12,9 @@ import (
 // totals and cohort curves. Plain functions over values, so each is
 // checked with a table of figures (dashfigures_test.go).
 
-// weekStart is the Monday (UTC) of t's week.
+// weekStart is the Monday midnight of t's week, in t's location.
 func weekStart(t time.Time) time.Time {
-	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 }
 

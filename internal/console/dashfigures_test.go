@@ -8,7 +8,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
-func TestWeekStartIsMondayUTC(t *testing.T) {
+func TestWeekStartIsMonday(t *testing.T) {
 	for in, want := range map[string]string{
 		"2026-03-23T00:00:00Z": "2026-03-23", // a Monday
 		"2026-03-29T23:59:00Z": "2026-03-23", // the Sunday after

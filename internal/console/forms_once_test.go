@@ -119,6 +119,21 @@ func TestCreateFormsCreateOnce(t *testing.T) {
 		t.Errorf("an issue form sent twice made %d cards", len(found))
 	}
 
+	f = shown("/console/automations")
+	for k, vs := range automationPost(r.program.ID, nil) {
+		f[k] = vs
+	}
+	answers = twice("/console/automations", f, true)
+	autos, err := r.st.Automations().Automations(ctx, r.merchant.ID, store.Cursor{}, 10)
+	if err != nil || len(autos) != 1 {
+		t.Fatalf("an automation form sent twice made %d automations (%v)", len(autos), err)
+	}
+	for _, p := range answers {
+		if p.status != http.StatusSeeOther || p.location != "/console/automations/"+autos[0].ID {
+			t.Errorf("automation: %d → %q", p.status, p.location)
+		}
+	}
+
 	// Without its token a form makes nothing.
 	f = shown("/console/programs")
 	f.Del("form")
@@ -126,7 +141,7 @@ func TestCreateFormsCreateOnce(t *testing.T) {
 	if p := o.post("/console/programs", f); p.status != http.StatusUnprocessableEntity || len(programs("Без жетона")) != 0 {
 		t.Errorf("a form without its token: %d", p.status)
 	}
-	for action, want := range map[string]int{"campaign.create": 1, "webhook.create": 1, "card.issue": 1} {
+	for action, want := range map[string]int{"campaign.create": 1, "webhook.create": 1, "card.issue": 1, "automation.create": 1} {
 		if n := r.auditCount(action); n != want {
 			t.Errorf("%d %s entries, want %d", n, action, want)
 		}

@@ -72,7 +72,7 @@ func (con *Console) loginPost(c *gin.Context) {
 		con.fail(c, err)
 		return
 	}
-	if u.LockedUntil != nil && con.now().Before(*u.LockedUntil) {
+	if u.DisabledAt != nil || u.LockedUntil != nil && con.now().Before(*u.LockedUntil) {
 		_, _ = password.Verify(con.dummyHash(), pw) // as long as any other refusal
 		con.renderLogin(c, http.StatusUnauthorized, email, next, "con_login_wrong")
 		return

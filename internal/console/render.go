@@ -18,7 +18,8 @@ type pages map[string]*template.Template
 // pageNames lists the page files under assets/console; each is parsed
 // with layout.html and parts.html (the charts' and previews' markup).
 var pageNames = []string{"login", "message", "customers", "customer", "programs", "program", "cashier",
-	"reports", "keys", "webhooks", "dashboard", "campaigns", "campaign"}
+	"reports", "keys", "webhooks", "dashboard", "campaigns", "campaign", "automations", "automation", "coupons", "coupon",
+	"users", "password", "settings"}
 
 // mustParsePages parses the embedded templates. missingkey=error turns a
 // mistyped catalogue key into an execution error instead of an empty text.

@@ -78,7 +78,7 @@ func newRigAt(t *testing.T, url string, opts ...rigOption) *rig {
 	apiHandler := api.New(api.Options{Stores: api.StoresOf(st), PublicURL: "http://" + srv.Listener.Addr().String(),
 		SMS: api.SMSOptions{Providers: []string{"log"}, DefaultProvider: "log"}}).Handler()
 	o := Options{Users: st.Users(), Sessions: st.Sessions(), Audit: st.Audit(), Keys: st.APIKeys(),
-		Customers: st.Customers(), Merchants: st.Merchants(), Dashboard: st.Dashboard(), Images: st.Programs(), Joins: st.JoinFunnel(), API: apiHandler,
+		Customers: st.Customers(), Merchants: st.Merchants(), Dashboard: st.Dashboard(), Images: st.Programs(), Joins: st.JoinFunnel(), Settings: st.ConsoleSettings(), CouponIssues: st.CouponIssues(), API: apiHandler,
 		SMSProviders: []string{"log"},
 		PublicURL:    "http://" + srv.Listener.Addr().String(), Now: clk.Now, Passwords: cheap}
 	for _, f := range opts {

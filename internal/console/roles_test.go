@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/loyalpass/loyalpass/internal/apikey"
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store"
 )
 
@@ -37,6 +38,13 @@ var matrix = []struct {
 	{"GET", "/console/campaigns/preview", true, true, false},
 	{"GET", "/console/campaigns/:id", true, true, false},
 	{"POST", "/console/campaigns/:id/:action", true, true, false},
+	{"GET", "/console/automations", true, true, false},
+	{"POST", "/console/automations", true, true, false},
+	{"GET", "/console/automations/:id", true, true, false},
+	{"POST", "/console/automations/:id/:action", true, true, false},
+	{"GET", "/console/coupons", true, true, false},
+	{"POST", "/console/coupons", true, true, false},
+	{"GET", "/console/coupons/:id", true, true, false},
 	{"GET", "/console/cashier", true, true, true},
 	{"POST", "/console/cashier", true, true, true},
 	{"GET", "/console/reports", true, true, false},
@@ -46,6 +54,13 @@ var matrix = []struct {
 	{"GET", "/console/webhooks", true, false, false},
 	{"POST", "/console/webhooks", true, false, false},
 	{"POST", "/console/webhooks/:id/delete", true, false, false},
+	{"GET", "/console/users", true, false, false},
+	{"POST", "/console/users", true, false, false},
+	{"POST", "/console/users/:id/disable", true, false, false},
+	{"GET", "/console/settings", true, false, false},
+	{"POST", "/console/settings", true, false, false},
+	{"GET", "/console/password", true, true, true},
+	{"POST", "/console/password", true, true, true},
 }
 
 // TestRoleMatrix sends every route as every role (and as nobody): a role
@@ -69,7 +84,32 @@ func TestRoleMatrix(t *testing.T) {
 	if err := r.st.Campaigns().CreateCampaign(ctx, &camp); err != nil {
 		t.Fatal(err)
 	}
-	fill := strings.NewReplacer("/campaigns/:id/:action", "/campaigns/"+camp.ID+"/pause", "/campaigns/:id", "/campaigns/"+camp.ID,
+	auto := store.Automation{MerchantID: r.merchant.ID, ProgramID: r.program.ID, Name: "Birthday",
+		Trigger: loyalty.Trigger{Type: loyalty.TriggerBirthday, Days: 3}, HoldoutBP: 1000, FrequencyCapDays: 14,
+		QuietStart: 21, QuietEnd: 9, Timezone: "Europe/Moscow", PurchaseWindowDays: 14, Provider: "log",
+		Variants: []store.Variant{{Text: "{name}: {link}", BonusKind: loyalty.BonusPoints, Bonus: 10}}}
+	if err := r.st.Automations().CreateAutomation(ctx, &auto); err != nil {
+		t.Fatal(err)
+	}
+	couponProg := loyalty.Program{MerchantID: r.merchant.ID, Kind: loyalty.KindCoupon, Name: "Купон", Offer: "−20%", ValidDays: 30,
+		CurrencyLabel: "купон", BarcodeFormat: "qr", Locale: "ru", BackgroundColor: "#000000", ForegroundColor: "#ffffff",
+		LabelColor: "#ffffff"}
+	if err := r.st.Programs().CreateProgram(ctx, &couponProg); err != nil {
+		t.Fatal(err)
+	}
+	job, err := r.st.CouponIssues().CreateCouponIssue(ctx, r.merchant.ID, couponProg.ID, store.CouponSegment{SourceProgramID: r.program.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := "extra@coffee.example"
+	r.newUser(r.merchant.ID, extra, Cashier)
+	extraUser, err := r.st.Users().ByEmail(ctx, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.NewReplacer("/automations/:id/:action", "/automations/"+auto.ID+"/pause", "/automations/:id", "/automations/"+auto.ID,
+		"/coupons/:id", "/coupons/"+job.ID, "/users/:id", "/users/"+extraUser.ID,
+		"/campaigns/:id/:action", "/campaigns/"+camp.ID+"/pause", "/campaigns/:id", "/campaigns/"+camp.ID,
 		"/customers/:id", "/customers/"+card.CustomerID, "/programs/:id/image/:name", "/programs/"+r.program.ID+"/image/logo@2x.png",
 		"/programs/:id/poster/:format", "/programs/"+r.program.ID+"/poster/png",
 		"/programs/:id", "/programs/"+r.program.ID,
@@ -133,7 +173,10 @@ func TestRoleMatrix(t *testing.T) {
 	// the webhook gone only once the owner did it, as the audit log says.
 	log, _ := r.st.Audit().List(ctx, r.merchant.ID, 0, 100)
 	for _, e := range log {
-		if e.UserEmail == r.emails[Cashier] || e.UserEmail == r.emails[Manager] && strings.HasPrefix(e.Action, "apikey") {
+		denied := e.UserEmail == r.emails[Cashier] && e.Action != "user.password" ||
+			e.UserEmail == r.emails[Manager] && (strings.HasPrefix(e.Action, "apikey") || strings.HasPrefix(e.Action, "user.") ||
+				strings.HasPrefix(e.Action, "settings."))
+		if denied {
 			t.Errorf("a denied role left an audit entry: %+v", e)
 		}
 	}
@@ -144,11 +187,12 @@ func TestRoleMatrix(t *testing.T) {
 func TestNavigationShowsWhatTheRoleMayUse(t *testing.T) {
 	r := newRig(t)
 	want := map[Role][]string{
-		Owner: {"/console/dashboard", "/console/customers", "/console/programs", "/console/campaigns", "/console/cashier",
-			"/console/reports", "/console/keys", "/console/webhooks"},
-		Manager: {"/console/dashboard", "/console/customers", "/console/programs", "/console/campaigns", "/console/cashier",
-			"/console/reports"},
-		Cashier: {"/console/cashier"},
+		Owner: {"/console/dashboard", "/console/customers", "/console/programs", "/console/campaigns", "/console/automations",
+			"/console/coupons", "/console/cashier", "/console/reports", "/console/keys", "/console/webhooks", "/console/users",
+			"/console/settings", "/console/password"},
+		Manager: {"/console/dashboard", "/console/customers", "/console/programs", "/console/campaigns", "/console/automations",
+			"/console/coupons", "/console/cashier", "/console/reports", "/console/password"},
+		Cashier: {"/console/cashier", "/console/password"},
 	}
 	all := want[Owner]
 	for _, role := range Roles {

@@ -48,6 +48,15 @@ func (con *Console) table() []route {
 		{method: get, path: "/console/campaigns/:id", allow: staff, handle: con.campaignShow},
 		{method: post, path: "/console/campaigns/:id/:action", allow: staff, handle: con.campaignAct},
 
+		{method: get, path: "/console/automations", allow: staff, nav: "con_nav_automations", handle: con.automationsShow},
+		{method: post, path: "/console/automations", allow: staff, handle: con.automationsCreate},
+		{method: get, path: "/console/automations/:id", allow: staff, handle: con.automationShow},
+		{method: post, path: "/console/automations/:id/:action", allow: staff, handle: con.automationAct},
+
+		{method: get, path: "/console/coupons", allow: staff, nav: "con_nav_coupons", handle: con.couponsShow},
+		{method: post, path: "/console/coupons", allow: staff, handle: con.couponsStart},
+		{method: get, path: "/console/coupons/:id", allow: staff, handle: con.couponJobShow},
+
 		{method: get, path: "/console/cashier", allow: everyone, nav: "con_nav_cashier", handle: con.cashierShow},
 		{method: post, path: "/console/cashier", allow: everyone, handle: con.cashierPost},
 
@@ -60,6 +69,16 @@ func (con *Console) table() []route {
 		{method: get, path: "/console/webhooks", allow: owners, nav: "con_nav_webhooks", handle: con.webhooksShow},
 		{method: post, path: "/console/webhooks", allow: owners, handle: con.webhooksCreate},
 		{method: post, path: "/console/webhooks/:id/delete", allow: owners, handle: con.webhooksDelete},
+
+		{method: get, path: "/console/users", allow: owners, nav: "con_nav_users", handle: con.usersShow},
+		{method: post, path: "/console/users", allow: owners, handle: con.usersCreate},
+		{method: post, path: "/console/users/:id/disable", allow: owners, handle: con.usersDisable},
+
+		{method: get, path: "/console/settings", allow: owners, nav: "con_nav_settings", handle: con.settingsShow},
+		{method: post, path: "/console/settings", allow: owners, handle: con.settingsSave},
+
+		{method: get, path: "/console/password", allow: everyone, nav: "con_nav_password", handle: con.passwordShow},
+		{method: post, path: "/console/password", allow: everyone, handle: con.passwordChange},
 
 		{method: get, path: "/console", allow: everyone, handle: con.home},
 	}

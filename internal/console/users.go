@@ -19,8 +19,8 @@ type NewUser struct {
 	MerchantID, Email string
 	Role              Role
 	// By names who creates the user, for the audit log ("command line",
-	// "first start").
-	By string
+	// "first start", an owner's email); ByID is that owner's user id.
+	By, ByID string
 	// Params are the password's argon2id costs; zero means the defaults.
 	Params password.Params
 }
@@ -44,7 +44,7 @@ func CreateUser(ctx context.Context, users UserCreator, n NewUser) (string, erro
 		return "", err
 	}
 	u := store.User{MerchantID: n.MerchantID, Email: n.Email, Role: string(n.Role), PasswordHash: hash}
-	if err := users.Create(ctx, &u, store.AuditEntry{UserEmail: n.By, Action: "user.create", Detail: string(n.Role)}); err != nil {
+	if err := users.Create(ctx, &u, store.AuditEntry{UserID: n.ByID, UserEmail: n.By, Action: "user.create", Detail: string(n.Role)}); err != nil {
 		return "", err
 	}
 	return pw, nil

@@ -31,6 +31,10 @@ const (
 	// HBars draws horizontal bars, a row per label and a bar per series
 	// in it, the value written at its end: a funnel.
 	HBars
+	// Intervals draws a row per label: the first series' value as a dot
+	// on the line from the second series' value to the third's, against
+	// a line at zero: an estimate with its confidence interval.
+	Intervals
 )
 
 // Series is one named row of values, one per label of the chart; NaN
@@ -86,9 +90,12 @@ func (c Chart) SVG() template.HTML {
 		return template.HTML(`<p class="plot-empty" id="` + html.EscapeString(c.ID) + `">` + html.EscapeString(c.Empty) + `</p>`)
 	}
 	var b strings.Builder
-	if c.Kind == HBars {
+	switch c.Kind {
+	case HBars:
 		c.hbars(&b)
-	} else {
+	case Intervals:
+		c.intervals(&b)
+	default:
 		c.grid(&b)
 	}
 	return template.HTML(b.String()) //nolint:gosec // every text in it went through html.EscapeString
@@ -291,6 +298,50 @@ func (c Chart) hbars(b *strings.Builder) {
 				si+1, html.EscapeString(s.Name), number(v), hbarLabels, y, w, hbarRow-4, c.tip(i, s, v))
 			fmt.Fprintf(b, `<text class="value" x="%.1f" y="%.1f">%s</text>`, float64(hbarLabels)+w+6, y+float64(hbarRow)/2+2,
 				html.EscapeString(c.Format(v)))
+		}
+	}
+	b.WriteString(`</svg>`)
+}
+
+// intervals draws a row per label: an estimate (series 0) on its
+// interval (series 1 to 2); the legend names the estimate only.
+func (c Chart) intervals(b *strings.Builder) {
+	if len(c.Series) < 3 {
+		c.Series = append(c.Series, make([]Series, 3-len(c.Series))...)
+	}
+	est, low, high := c.Series[0], c.Series[1], c.Series[2]
+	c.Series = c.Series[:1]
+	at := func(s Series, i int) float64 {
+		if i < len(s.Values) {
+			return s.Values[i]
+		}
+		return math.NaN()
+	}
+	sc := niceScale([]Series{est, low, high})
+	top := c.open(b, hbarRow*len(c.Labels)+padBottom)
+	left, right := float64(hbarLabels), float64(width-padRight)
+	x := func(v float64) float64 { return left + (v-sc.lo)/(sc.hi-sc.lo)*(right-left) }
+	bottom := float64(top + hbarRow*len(c.Labels))
+	for v := sc.lo; v <= sc.hi+sc.step/2; v += sc.step {
+		cls := "grid"
+		if v == 0 {
+			cls = "axis"
+		}
+		fmt.Fprintf(b, `<line class="%s" x1="%.1f" y1="%d" x2="%.1f" y2="%.1f"/>`, cls, x(v), top, x(v), bottom)
+		fmt.Fprintf(b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x(v), bottom+18,
+			html.EscapeString(c.Format(v)))
+	}
+	for i, l := range c.Labels {
+		y := float64(top+hbarRow*i) + float64(hbarRow)/2
+		fmt.Fprintf(b, `<text class="tick" x="%d" y="%.1f" text-anchor="end">%s</text>`, hbarLabels-8, y+4, html.EscapeString(l))
+		lo, hi, v := at(low, i), at(high, i), at(est, i)
+		if !math.IsNaN(lo) && !math.IsNaN(hi) {
+			fmt.Fprintf(b, `<line class="interval s1" data-low="%s" data-high="%s" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"><title>%s</title></line>`,
+				number(lo), number(hi), x(lo), y, x(hi), y, html.EscapeString(l+": "+c.Format(lo)+" … "+c.Format(hi)))
+		}
+		if !math.IsNaN(v) {
+			fmt.Fprintf(b, `<circle class="mark s1" data-series="%s" data-value="%s" cx="%.1f" cy="%.1f" r="4"><title>%s</title></circle>`,
+				html.EscapeString(est.Name), number(v), x(v), y, c.tip(i, est, v))
 		}
 	}
 	b.WriteString(`</svg>`)

@@ -84,3 +84,27 @@ func TestScaleIsRoundAndSpansTheValues(t *testing.T) {
 		}
 	}
 }
+
+// TestIntervalsDrawEachEstimateOnItsInterval: a dot per estimate, a line
+// from its low to its high end, a line at zero, the escaped labels.
+func TestIntervalsDrawEachEstimateOnItsInterval(t *testing.T) {
+	c := Chart{ID: "lift", Title: "Lift", Kind: Intervals, Labels: []string{"A", "B <2>", "C"},
+		Series: []Series{{Name: "lift", Values: []float64{2.5, -1, math.NaN()}},
+			{Name: "low", Values: []float64{0.5, -4, math.NaN()}}, {Name: "high", Values: []float64{4.5, 2, math.NaN()}}}}
+	svg := string(c.SVG())
+	var doc struct{}
+	if err := xml.Unmarshal([]byte(svg), &doc); err != nil {
+		t.Fatalf("not well-formed: %v\n%s", err, svg)
+	}
+	if got := marks(t, svg)["lift"]; strings.Join(got, ",") != "2.5,-1" {
+		t.Errorf("estimates %v", got)
+	}
+	for _, want := range []string{`data-low="0.5" data-high="4.5"`, `data-low="-4" data-high="2"`, `class="axis"`, "B &lt;2&gt;"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("no %s in\n%s", want, svg)
+		}
+	}
+	if strings.Count(svg, `class="interval`) != 2 || strings.Contains(svg, ">low<") {
+		t.Errorf("intervals or legend wrong:\n%s", svg)
+	}
+}

@@ -118,9 +118,11 @@ func (as *AutomationStore) CreateAutomation(ctx context.Context, a *Automation) 
 			return fmt.Errorf("insert automation: %w", err)
 		}
 		if a.Trigger.Type == loyalty.TriggerRepurchaseDue {
-			_, err = tx.ExecContext(ctx, rewatchProgram, time.Time{}, a.ProgramID)
+			if _, err := tx.ExecContext(ctx, rewatchProgram, time.Time{}, a.ProgramID); err != nil {
+				return err
+			}
 		}
-		return err
+		return as.s.auditIn(ctx, tx, a.MerchantID, a.ID, a.Name)
 	})
 }
 
@@ -193,7 +195,7 @@ func (as *AutomationStore) SetAutomationStatus(ctx context.Context, merchantID, 
 		if resume {
 			a.EvaluatedUntil = now
 		}
-		return nil
+		return as.s.auditIn(ctx, tx, merchantID, id, a.Name)
 	})
 	return a, err
 }

@@ -73,6 +73,8 @@ const (
 	selectCouponIssue   = `SELECT id, merchant_id, program_id, source_program_id, tier, inactive_days, total, created_at
 		FROM coupon_issues WHERE merchant_id = ? AND id = ?`
 	countCouponItems = `SELECT status, COUNT(*) FROM coupon_issue_items WHERE issue_id = ? GROUP BY status`
+	selectIssueIDs   = `SELECT id FROM coupon_issues WHERE merchant_id = ? AND program_id = ?
+		ORDER BY created_at DESC, id DESC LIMIT ?`
 	selectIssueOwner = `SELECT merchant_id, program_id FROM coupon_issues WHERE id = ?`
 	finishCouponItem = `UPDATE coupon_issue_items SET status = ?, serial_number = ?, error = ?, claimed_until = NULL
 		WHERE id = ? AND status = 'pending'`
@@ -120,7 +122,7 @@ func (cs *CouponIssueStore) CreateCouponIssue(ctx context.Context, merchantID, p
 		if ci.Total > 0 {
 			tx.enqueued(couponQueue)
 		}
-		return nil
+		return s.auditIn(ctx, tx, merchantID, ci.ID, fmt.Sprintf("%s ← %s (%d)", programID, seg.SourceProgramID, ci.Total))
 	})
 	return ci, err
 }
@@ -159,6 +161,25 @@ func (cs *CouponIssueStore) CouponIssue(ctx context.Context, merchantID, id stri
 		}
 	}
 	return ci, rows.Err()
+}
+
+// RecentCouponIssues returns the ids of the merchant's newest limit jobs
+// of a program, newest first.
+func (cs *CouponIssueStore) RecentCouponIssues(ctx context.Context, merchantID, programID string, limit int) ([]string, error) {
+	rows, err := cs.s.read.QueryContext(ctx, selectIssueIDs, merchantID, programID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list coupon issues: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list coupon issues: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 // ClaimCouponItems leases up to limit due rows for lease.

@@ -120,7 +120,7 @@ type CohortMonth struct {
 
 // DashboardFigures are a program's figures.
 type DashboardFigures struct {
-	// Days maps each day from the asked start on ('YYYY-MM-DD', UTC) to
+	// Days maps each day from the asked start on ('YYYY-MM-DD' in its zone) to
 	// its figures; days when nothing happened are absent.
 	Days map[string]DayFigures
 	// Before sums every day before the start: the opening of the running
@@ -138,14 +138,17 @@ type dashSQL struct {
 	cardsIssued, cohortCards, cardsVoided, points, cohortBuys, installs, uninstalls string
 }
 
-var dashQueries sync.Map // dialect name → *dashSQL
+var dashQueries sync.Map // dialect name and offset → *dashSQL
 
-func (d dialect) dashboardSQL() *dashSQL {
-	if q, ok := dashQueries.Load(d.name); ok {
+// dashboardSQL returns the dashboard's queries cutting days at offset
+// seconds from UTC.
+func (d dialect) dashboardSQL(offset int) *dashSQL {
+	key := fmt.Sprintf("%s%+d", d.name, offset)
+	if q, ok := dashQueries.Load(key); ok {
 		return q.(*dashSQL)
 	}
-	day := func(col string) string { return fmt.Sprintf(d.dayOf, col) }
-	month := func(col string) string { return fmt.Sprintf(d.monthOf, col) }
+	day := func(col string) string { return fmt.Sprintf(d.dayOf, col, offset) }
+	month := func(col string) string { return fmt.Sprintf(d.monthOf, col, offset) }
 	q := &dashSQL{
 		cardsIssued: `SELECT ` + day("created_at") + `, '', '` + metricCardsIssued + `', COUNT(*) FROM cards
 			WHERE program_id = ? AND created_at >= ? AND created_at < ? GROUP BY 1`,
@@ -172,7 +175,7 @@ func (d dialect) dashboardSQL() *dashSQL {
 			FROM registrations r JOIN cards c ON c.serial_number = r.serial_number
 			WHERE c.program_id = ? AND r.unregistered_at >= ? AND r.unregistered_at < ? GROUP BY 1, 3`,
 	}
-	dashQueries.Store(d.name, q)
+	dashQueries.Store(key, q)
 	return q
 }
 
@@ -180,9 +183,13 @@ const (
 	selectDashProgram = `SELECT created_at FROM programs WHERE id = ? AND merchant_id = ?`
 	selectFirstCard   = `SELECT MIN(created_at) FROM cards WHERE program_id = ?`
 	selectRollup      = `SELECT through FROM dashboard_rollups WHERE program_id = ?`
-	insertRollup      = `INSERT INTO dashboard_rollups (program_id, through) VALUES (?, ?) ON CONFLICT (program_id) DO NOTHING`
-	updateRollup      = `UPDATE dashboard_rollups SET through = ? WHERE program_id = ?`
-	addFigure         = `INSERT INTO dashboard_days (program_id, day, cohort, metric, value) VALUES (?, ?, ?, ?, ?)
+	selectRollupZone  = `SELECT through, zone FROM dashboard_rollups WHERE program_id = ?`
+	insertRollup      = `INSERT INTO dashboard_rollups (program_id, through, zone) VALUES (?, ?, ?)
+		ON CONFLICT (program_id) DO NOTHING`
+	deleteRolledDays = `DELETE FROM dashboard_days WHERE program_id = ?`
+	deleteRollup     = `DELETE FROM dashboard_rollups WHERE program_id = ? AND zone <> ?`
+	updateRollup     = `UPDATE dashboard_rollups SET through = ? WHERE program_id = ?`
+	addFigure        = `INSERT INTO dashboard_days (program_id, day, cohort, metric, value) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (program_id, cohort, day, metric) DO UPDATE SET value = dashboard_days.value + excluded.value`
 	selectDays = `SELECT day, metric, value FROM dashboard_days WHERE program_id = ? AND cohort = '' AND day >= ?`
 	sumBefore  = `SELECT metric, SUM(value) FROM dashboard_days WHERE program_id = ? AND cohort = '' AND day < ?
@@ -197,9 +204,11 @@ type figure struct {
 }
 
 // Figures returns the figures of a merchant's program: each day from
-// from on (UTC), the sums of the days before, and the join cohorts. It
-// rolls up the days that ended since the last call first. A program of
-// another merchant is ErrNotFound.
+// from on, the sums of the days before, and the join cohorts. Days and
+// months are cut at midnight in from's location, the merchant's time
+// zone (from is a midnight there). It rolls up the days that ended since
+// the last call first; a roll-up cut in another zone is done again. A
+// program of another merchant is ErrNotFound.
 func (ds *DashboardStore) Figures(ctx context.Context, merchantID, programID string, from time.Time) (DashboardFigures, error) {
 	var created any
 	err := ds.s.read.QueryRowContext(ctx, selectDashProgram, programID, merchantID).Scan(&created)
@@ -213,17 +222,18 @@ func (ds *DashboardStore) Figures(ctx context.Context, merchantID, programID str
 	if err != nil {
 		return DashboardFigures{}, err
 	}
-	through, err := ds.rollUp(ctx, programID, createdAt)
+	loc := from.Location()
+	through, err := ds.rollUp(ctx, programID, createdAt, loc)
 	if err != nil {
 		return DashboardFigures{}, err
 	}
 	// Whatever happened since the roll-up, even stamped ahead of the clock.
-	live, err := ds.count(ctx, programID, through, through.AddDate(100, 0, 0))
+	live, err := ds.count(ctx, programID, through, through.AddDate(100, 0, 0), loc)
 	if err != nil {
 		return DashboardFigures{}, err
 	}
 	out := DashboardFigures{Days: map[string]DayFigures{}, RolledUp: through}
-	fromDay := from.UTC().Format(time.DateOnly)
+	fromDay := from.Format(time.DateOnly)
 	if err := ds.readRolled(ctx, programID, fromDay, &out); err != nil {
 		return DashboardFigures{}, err
 	}
@@ -349,16 +359,16 @@ func (ds *DashboardStore) cohortFigures(ctx context.Context, programID string) (
 // errRolledElsewhere: another process rolled up the same days first.
 var errRolledElsewhere = errors.New("dashboard days rolled up elsewhere")
 
-// rollUp rolls up the program's days that ended (rollupGrace ago) and
-// returns the first day it has not: the start of the live count.
-func (ds *DashboardStore) rollUp(ctx context.Context, programID string, programCreated time.Time) (time.Time, error) {
-	cutoff := dayStart(ds.s.nowUTC().Add(-rollupGrace))
-	start, known, err := ds.watermark(ctx, programID)
+// rollUp rolls up the program's days in loc that ended (rollupGrace
+// ago) and returns the first day it has not: the start of the live count.
+func (ds *DashboardStore) rollUp(ctx context.Context, programID string, programCreated time.Time, loc *time.Location) (time.Time, error) {
+	cutoff := dayStart(ds.s.nowUTC().Add(-rollupGrace), loc)
+	start, known, err := ds.watermark(ctx, programID, loc)
 	if err != nil {
 		return time.Time{}, err
 	}
 	if !known {
-		start = dayStart(programCreated)
+		start = dayStart(programCreated, loc)
 		var first any
 		if err := ds.s.read.QueryRowContext(ctx, selectFirstCard, programID).Scan(&first); err != nil {
 			return time.Time{}, fmt.Errorf("dashboard first card: %w", err)
@@ -366,7 +376,7 @@ func (ds *DashboardStore) rollUp(ctx context.Context, programID string, programC
 		if t, err := dbTime(first); err != nil {
 			return time.Time{}, err
 		} else if !t.IsZero() && t.Before(start) {
-			start = dayStart(t)
+			start = dayStart(t, loc)
 		}
 	}
 	for start.Before(cutoff) {
@@ -375,12 +385,12 @@ func (ds *DashboardStore) rollUp(ctx context.Context, programID string, programC
 			end = cutoff
 		}
 		// Counted on the read side, so the writer is held only to add.
-		figures, err := ds.count(ctx, programID, start, end)
+		figures, err := ds.count(ctx, programID, start, end, loc)
 		if err != nil {
 			return time.Time{}, err
 		}
 		err = ds.s.inTx(ctx, func(tx *writeTx) error {
-			if _, err := tx.ExecContext(ctx, insertRollup, programID, start.Format(time.DateOnly)); err != nil {
+			if _, err := tx.ExecContext(ctx, insertRollup, programID, start.Format(time.DateOnly), loc.String()); err != nil {
 				return fmt.Errorf("dashboard roll-up mark: %w", err)
 			}
 			var at string
@@ -399,7 +409,7 @@ func (ds *DashboardStore) rollUp(ctx context.Context, programID string, programC
 			return err
 		})
 		if errors.Is(err, errRolledElsewhere) {
-			if start, _, err = ds.watermark(ctx, programID); err != nil {
+			if start, _, err = ds.watermark(ctx, programID, loc); err != nil {
 				return time.Time{}, err
 			}
 			continue
@@ -412,27 +422,70 @@ func (ds *DashboardStore) rollUp(ctx context.Context, programID string, programC
 	return start, nil
 }
 
-// watermark is the first day of the program not rolled up yet; known is
-// false before the first roll-up.
-func (ds *DashboardStore) watermark(ctx context.Context, programID string) (time.Time, bool, error) {
-	var at string
-	err := ds.s.read.QueryRowContext(ctx, selectRollup, programID).Scan(&at)
+// watermark is the first day in loc of the program not rolled up yet;
+// known is false before the first roll-up. A roll-up cut in another zone
+// is thrown away first, so it is done again in loc.
+func (ds *DashboardStore) watermark(ctx context.Context, programID string, loc *time.Location) (time.Time, bool, error) {
+	var at, zone string
+	err := ds.s.read.QueryRowContext(ctx, selectRollupZone, programID).Scan(&at, &zone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("dashboard roll-up mark: %w", err)
 	}
-	t, err := time.Parse(time.DateOnly, at)
+	if zone != loc.String() {
+		err := ds.s.inTx(ctx, func(tx *writeTx) error {
+			res, err := tx.ExecContext(ctx, deleteRollup, programID, loc.String())
+			if err != nil {
+				return fmt.Errorf("dashboard roll-up reset: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return err // another process reset it already
+			}
+			if _, err := tx.ExecContext(ctx, deleteRolledDays, programID); err != nil {
+				return fmt.Errorf("dashboard roll-up reset: %w", err)
+			}
+			return nil
+		})
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		return ds.watermark(ctx, programID, loc)
+	}
+	t, err := time.ParseInLocation(time.DateOnly, at, loc)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("dashboard roll-up mark %q: %w", at, err)
 	}
 	return t, true, nil
 }
 
-// count counts the program's figures stamped in [from, to).
-func (ds *DashboardStore) count(ctx context.Context, programID string, from, to time.Time) ([]figure, error) {
-	q := ds.s.dialect.dashboardSQL()
+// count counts the program's figures stamped in [from, to), by day and
+// month in loc: one count per span of loc's offset from UTC (a summer
+// time change splits a span), the last span running to to.
+func (ds *DashboardStore) count(ctx context.Context, programID string, from, to time.Time, loc *time.Location) ([]figure, error) {
+	var out []figure
+	horizon := ds.s.nowUTC().AddDate(0, 0, 2)
+	for t := from; t.Before(to); {
+		_, offset := t.In(loc).Zone()
+		_, end := t.In(loc).ZoneBounds()
+		if end.IsZero() || end.After(to) || !t.Before(horizon) {
+			end = to
+		}
+		fs, err := ds.countAt(ctx, programID, t, end, offset)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fs...)
+		t = end
+	}
+	return out, nil
+}
+
+// countAt counts the program's figures stamped in [from, to), by day and
+// month offset seconds from UTC.
+func (ds *DashboardStore) countAt(ctx context.Context, programID string, from, to time.Time, offset int) ([]figure, error) {
+	q := ds.s.dialect.dashboardSQL(offset)
 	var out []figure
 	for _, query := range []string{q.cardsIssued, q.cohortCards, q.cardsVoided, q.points, q.installs, q.uninstalls} {
 		rows, err := ds.s.read.QueryContext(ctx, query, programID, from, to)
@@ -469,8 +522,8 @@ func (ds *DashboardStore) count(ctx context.Context, programID string, from, to 
 	return out, rows.Err()
 }
 
-// dayStart is the start of t's day, UTC.
-func dayStart(t time.Time) time.Time {
-	y, m, d := t.UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+// dayStart is the start of t's day in loc.
+func dayStart(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }

@@ -108,7 +108,7 @@ func TestDashboardFiguresRollUpOnceAndMatchTheLedger(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := dayStart(at.Add(-rollupGrace)); !f.RolledUp.Equal(want) {
+			if want := dayStart(at.Add(-rollupGrace), time.UTC); !f.RolledUp.Equal(want) {
 				t.Errorf("read %d: rolled up to %v, want %v", i, f.RolledUp, want)
 			}
 			if i == 0 {

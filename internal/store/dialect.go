@@ -50,8 +50,10 @@ type dialect struct {
 	// where writers run in parallel, so that a row another worker is
 	// claiming right now is left to it (see workTable).
 	skipLocked string
-	// dayOf and monthOf turn a timestamp column (the %s) into its UTC day
-	// ('YYYY-MM-DD') and month ('YYYY-MM'), the dashboard's buckets.
+	// dayOf and monthOf turn a timestamp column (the first verb) into its
+	// day ('YYYY-MM-DD') and month ('YYYY-MM') at an offset from UTC in
+	// seconds (the second verb, with its sign): the dashboard's buckets in
+	// the merchant's time zone.
 	dayOf, monthOf string
 	// forUpdate ends a SELECT that must lock its row for the rest of the
 	// transaction: "" where one writer runs at a time.
@@ -69,8 +71,8 @@ var sqliteDialect = dialect{
 	markPushed: `UPDATE registrations SET pushed_seq = MAX(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
 	// date() reads the driver's "2006-01-02 15:04:05.999999999-07:00" and
 	// converts an offset to UTC.
-	dayOf:   "date(%s)",
-	monthOf: "strftime('%%Y-%%m', %s)",
+	dayOf:   "date(%[1]s, '%+[2]d seconds')",
+	monthOf: "strftime('%%Y-%%m', %[1]s, '%+[2]d seconds')",
 	isUniqueViolation: func(err error) bool {
 		var se sqlite3.Error
 		return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
@@ -96,8 +98,8 @@ var postgresDialect = dialect{
 	markPushed: `UPDATE registrations SET pushed_seq = GREATEST(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
 	skipLocked: " FOR UPDATE SKIP LOCKED",
 	forUpdate:  " FOR UPDATE",
-	dayOf:      "to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-	monthOf:    "to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM')",
+	dayOf:      "to_char((%[1]s AT TIME ZONE 'UTC') + interval '%+[2]d seconds', 'YYYY-MM-DD')",
+	monthOf:    "to_char((%[1]s AT TIME ZONE 'UTC') + interval '%+[2]d seconds', 'YYYY-MM')",
 	isUniqueViolation: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"

@@ -26,8 +26,8 @@ const (
 	insertSession = `INSERT INTO console_sessions (token_hash, user_id, csrf_token, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?)`
 	selectSession = `SELECT s.user_id, s.csrf_token, s.created_at, s.expires_at, ` + userColumnsU + `
-		FROM console_sessions s JOIN console_users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?`
-	userColumnsU          = `u.id, u.merchant_id, u.email, u.role, u.password_hash, u.failed_logins, u.locked_until, u.created_at`
+		FROM console_sessions s JOIN console_users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL`
+	userColumnsU          = `u.id, u.merchant_id, u.email, u.role, u.password_hash, u.failed_logins, u.locked_until, u.disabled_at, u.created_at`
 	deleteSession         = `DELETE FROM console_sessions WHERE token_hash = ?`
 	deleteExpiredSessions = `DELETE FROM console_sessions WHERE expires_at <= ?`
 )

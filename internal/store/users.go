@@ -22,7 +22,10 @@ type User struct {
 	// LockedUntil, while in the future, refuses every sign-in.
 	FailedLogins int
 	LockedUntil  *time.Time
-	CreatedAt    time.Time
+	// DisabledAt, when set, is when the user was disabled: no sign-in,
+	// no session.
+	DisabledAt *time.Time
+	CreatedAt  time.Time
 }
 
 // UserStore keeps the console's users. Reach it with Store.Users.
@@ -32,8 +35,8 @@ type UserStore struct{ s *Store }
 func (s *Store) Users() *UserStore { return &UserStore{s} }
 
 const (
-	userColumns       = `id, merchant_id, email, role, password_hash, failed_logins, locked_until, created_at`
-	insertUser        = `INSERT INTO console_users (` + userColumns + `) VALUES (?, ?, ?, ?, ?, 0, NULL, ?)`
+	userColumns       = `id, merchant_id, email, role, password_hash, failed_logins, locked_until, disabled_at, created_at`
+	insertUser        = `INSERT INTO console_users (` + userColumns + `) VALUES (?, ?, ?, ?, ?, 0, NULL, NULL, ?)`
 	selectUserByEmail = `SELECT ` + userColumns + ` FROM console_users WHERE email = ?`
 	selectUserByID    = `SELECT ` + userColumns + ` FROM console_users WHERE id = ?`
 	selectUsers       = `SELECT ` + userColumns + ` FROM console_users WHERE merchant_id = ? ORDER BY created_at, id`
@@ -44,7 +47,11 @@ const (
 		locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END,
 		failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END
 		WHERE id = ?`
-	resetLogins = `UPDATE console_users SET failed_logins = 0, locked_until = NULL WHERE id = ?`
+	resetLogins      = `UPDATE console_users SET failed_logins = 0, locked_until = NULL WHERE id = ?`
+	disableUser      = `UPDATE console_users SET disabled_at = ? WHERE merchant_id = ? AND id = ? AND disabled_at IS NULL`
+	endSessions      = `DELETE FROM console_sessions WHERE user_id = ?`
+	setPassword      = `UPDATE console_users SET password_hash = ? WHERE id = ? AND password_hash = ? AND disabled_at IS NULL`
+	endOtherSessions = `DELETE FROM console_sessions WHERE user_id = ? AND token_hash <> ?`
 )
 
 // NormalizeEmail is how emails are compared and stored: trimmed, lower case.
@@ -122,13 +129,67 @@ func (us *UserStore) LoginSucceeded(ctx context.Context, id string) error {
 	return nil
 }
 
+// Disable disables the merchant's user id and ends their sessions, with
+// audit in the same transaction. A user of another merchant is
+// ErrNotFound; one already disabled is ErrConflict.
+func (us *UserStore) Disable(ctx context.Context, merchantID, id string, audit AuditEntry) error {
+	s := us.s
+	return s.inTx(ctx, func(tx *writeTx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, selectUserByID, id))
+		if err != nil {
+			return err
+		}
+		if u.MerchantID != merchantID {
+			return fmt.Errorf("user %s: %w", id, ErrNotFound)
+		}
+		res, err := tx.ExecContext(ctx, disableUser, s.nowUTC(), merchantID, id)
+		if err != nil {
+			return fmt.Errorf("disable user: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("user %s already disabled: %w", id, ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, endSessions, id); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		audit.MerchantID, audit.Subject = merchantID, u.Email
+		_, err = s.Audit().insert(ctx, tx, audit)
+		return err
+	})
+}
+
+// SetPassword replaces the user's password hash, if it is still old (a
+// change made meanwhile is ErrConflict), ends the user's other sessions
+// than the one of keepToken, and writes audit, in one transaction.
+func (us *UserStore) SetPassword(ctx context.Context, id, old, hash, keepToken string, audit AuditEntry) error {
+	s := us.s
+	return s.inTx(ctx, func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, setPassword, hash, id, old)
+		if err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("password of %s changed meanwhile: %w", id, ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, endOtherSessions, id, tokenHash(keepToken)); err != nil {
+			return fmt.Errorf("end other sessions: %w", err)
+		}
+		_, err = s.Audit().insert(ctx, tx, audit)
+		return err
+	})
+}
+
 // scanUser reads userColumns, after the destinations in first (the
 // columns a query selects before them).
 func scanUser(row scanner, first ...any) (User, error) {
 	var u User
-	var locked sql.NullTime
+	var locked, disabled sql.NullTime
 	err := row.Scan(append(first, &u.ID, &u.MerchantID, &u.Email, &u.Role, &u.PasswordHash, &u.FailedLogins,
-		&locked, &u.CreatedAt)...)
+		&locked, &disabled, &u.CreatedAt)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrNotFound
 	}
@@ -138,6 +199,10 @@ func scanUser(row scanner, first ...any) (User, error) {
 	if locked.Valid {
 		t := locked.Time.UTC()
 		u.LockedUntil = &t
+	}
+	if disabled.Valid {
+		t := disabled.Time.UTC()
+		u.DisabledAt = &t
 	}
 	return u, nil
 }
