@@ -287,3 +287,30 @@ func rowNames(rep *Report) []string {
 	}
 	return names
 }
+
+// TestWritePlot draws a report of two instance counts and checks the
+// marks and the figures written under the chart.
+func TestWritePlot(t *testing.T) {
+	row := func(perSec float64) *Row {
+		return &Row{Runs: []Measure{{PerSec: perSec, P50: time.Millisecond, P99: 9 * time.Millisecond}}}
+	}
+	rep := &Report{Runs: 1, Scaling: []ScalePoint{{Series: SectionTransactions, Instances: 2, Row: row(900)},
+		{Series: SectionTransactions, Instances: 1, Row: row(700)}, {Series: "stamps", Instances: 1, Row: row(650)}}}
+	var b bytes.Buffer
+	if err := rep.WritePlot(&b); err != nil {
+		t.Fatal(err)
+	}
+	svg := b.String()
+	if n := strings.Count(svg, `class="mark`); n != 3 {
+		t.Errorf("%d marks, want 3 (stamps has no two-instance point)", n)
+	}
+	for _, want := range []string{`xmlns="http://www.w3.org/2000/svg"`, "<style>", "points program, 1 instance: 700/s, p50 1.00 ms, p99 9.00 ms",
+		"points program, 2 instances: 900/s", "stamps program, 1 instance: 650/s", `data-value="900"`} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("plot lacks %q:\n%s", want, svg)
+		}
+	}
+	if err := (&Report{}).WritePlot(&b); err == nil {
+		t.Error("a report without transactions plotted")
+	}
+}

@@ -59,19 +59,18 @@ func (r *Report) WritePlot(w io.Writer) error {
 	var figures []string
 	for _, name := range series {
 		s := plot.Series{Name: seriesNames[name], Values: make([]float64, len(counts))}
-		line := s.Name + ":"
 		for i, n := range counts {
 			s.Values[i] = math.NaN()
 			for _, p := range r.Scaling {
 				if p.Series == name && p.Instances == n {
 					m := p.Row.medians()
 					s.Values[i] = m.PerSec
-					line += fmt.Sprintf("  %s %s (p99 %s)", labels[i], rate(m.PerSec), ms(m.P99))
+					figures = append(figures, fmt.Sprintf("%s, %s: %s, p50 %s, p99 %s", strings.TrimSuffix(s.Name, ", tx/s"),
+						labels[i], rate(m.PerSec), ms(m.P50), ms(m.P99)))
 				}
 			}
 		}
 		chart.Series = append(chart.Series, s)
-		figures = append(figures, line)
 	}
 	inner := string(chart.SVG())
 	m := viewBox.FindStringSubmatch(inner)
@@ -80,8 +79,13 @@ func (r *Report) WritePlot(w io.Writer) error {
 	}
 	width, _ := strconv.Atoi(m[1])
 	height, _ := strconv.Atoi(m[2])
-	title := fmt.Sprintf("loyalpass bench, %d run(s), medians; load average %s before, %s after", r.Runs, loads(r.LoadBefore), loads(r.LoadAfter))
-	figures = append([]string{title}, figures...)
+	db := "SQLite"
+	if strings.Contains(r.Scaling[0].Row.Name, "PostgreSQL") {
+		db = "PostgreSQL"
+	}
+	head := []string{fmt.Sprintf("loyalpass bench, transactions on %s: medians of %d run(s)", db, r.Runs),
+		fmt.Sprintf("load average %s before, %s after", loads(r.LoadBefore), loads(r.LoadAfter))}
+	figures = append(head, figures...)
 	total := height + 18*len(figures) + 8
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d">`, width, total, width, total)
