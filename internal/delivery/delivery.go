@@ -96,6 +96,7 @@ type Worker struct {
 	policy   retry.Policy
 	channels []Channel
 	byName   map[string]Channel
+	cards    inHand
 }
 
 // New returns a Worker with defaults filled in.
