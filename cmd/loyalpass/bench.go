@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/loyalpass/loyalpass/internal/bench"
@@ -14,8 +16,10 @@ import (
 
 // benchCmd runs the end-to-end benchmarks and prints a table: transactions
 // and cached pass downloads over HTTP against an in-process server, pass
-// rendering next to bare RSA signing and to passkit-generator, and the
-// process's peak memory. BENCHMARKS.md figures are medians of --runs 5.
+// rendering next to bare RSA signing and to passkit-generator, every
+// delivery channel through its real worker to a fake provider (APNs,
+// Google Wallet, Twilio for a campaign), and the process's peak memory.
+// BENCHMARKS.md figures are medians of --runs 5.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", stderr)
 	runs := fs.Int("runs", 1, "run every section this many times and print medians (BENCHMARKS.md uses 5)")
@@ -30,14 +34,24 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	downloads := fs.Int("downloads", 10000, "cached pass downloads per run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	database := fs.String("database", "", "run on this PostgreSQL database (postgres://…; a password goes in PGPASSWORD) in a scratch schema, instead of SQLite")
-	instances := fs.Int("instances", 1, "servers sharing the database in the transactions section (PostgreSQL)")
+	instances := fs.String("instances", "1", "comma-separated counts of servers sharing the database in the transactions section, run in turn (more than 1 needs --database)")
+	pushes := fs.Int("pushes", 50000, "changed cards, a device each, the push section pushes to the fake APNs")
+	pushLatency := fs.Duration("push-latency", 0, "delay every answer of the fake APNs by this, standing in for the round trip to Apple")
+	googleCards := fs.Int("google-cards", 2000, "changed cards the google section patches in the fake Google Wallet API")
+	customers := fs.Int("campaign-customers", 1_000_000, "customers the campaign section seeds and plans a win-back over")
+	texts := fs.Int("campaign-texts", 20000, "texts the campaign section sends to the fake Twilio (at least; the sender's last round may send more)")
+	plotFile := fs.String("plot", "", "write an SVG of transactions per second against --instances to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *database != "" && !store.IsPostgresURL(*database) {
 		return fmt.Errorf("%w: --database must be a postgres:// URL", errUsage)
 	}
-	if *instances > 1 && *database == "" {
+	counts, err := parseCounts(*instances)
+	if err != nil {
+		return fmt.Errorf("%w: --instances: %v", errUsage, err)
+	}
+	if slices.Max(counts) > 1 && *database == "" {
 		return fmt.Errorf("%w: --instances needs --database: instances share a PostgreSQL database", errUsage)
 	}
 	sections, err := bench.ParseSections(*only)
@@ -45,10 +59,14 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: --only: %v", errUsage, err)
 	}
 	for name, v := range map[string]int{"runs": *runs, "requests": *requests, "concurrency": *concurrency,
-		"cards": *cards, "instances": *instances, "passes": *passes, "passkit-passes": *passkitPasses, "downloads": *downloads} {
+		"cards": *cards, "passes": *passes, "passkit-passes": *passkitPasses, "downloads": *downloads,
+		"pushes": *pushes, "google-cards": *googleCards, "campaign-customers": *customers, "campaign-texts": *texts} {
 		if v < 1 {
 			return fmt.Errorf("%w: --%s must be at least 1", errUsage, name)
 		}
+	}
+	if *pushLatency < 0 {
+		return fmt.Errorf("%w: --push-latency must not be negative", errUsage)
 	}
 	if *workers < 0 {
 		return fmt.Errorf("%w: --workers must not be negative", errUsage)
@@ -72,12 +90,48 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Passkit:        bench.PasskitOptions{Passes: *passkitPasses, Workers: *workers},
 		PasskitInstall: bench.PasskitInstallOptions{CacheDir: *passkitCache, Log: stderr},
 		Downloads:      bench.DownloadOptions{Requests: *downloads, Concurrency: *concurrency, Cards: *cards},
+		Push:           bench.PushOptions{Pushes: *pushes, Latency: *pushLatency},
+		Google:         bench.GoogleOptions{Cards: *googleCards},
+		Campaign:       bench.CampaignOptions{Customers: *customers, Texts: *texts},
 		Progress:       stderr,
 		Database:       *database,
-		Instances:      *instances,
+		Instances:      counts,
 	})
 	if err != nil {
 		return err
 	}
-	return rep.Write(stdout)
+	if err := rep.Write(stdout); err != nil {
+		return err
+	}
+	if *plotFile != "" {
+		return writePlot(rep, *plotFile)
+	}
+	return nil
+}
+
+// parseCounts reads a comma-separated list of instance counts.
+func parseCounts(list string) ([]int, error) {
+	var counts []int
+	for f := range strings.SplitSeq(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a count of at least 1", strings.TrimSpace(f))
+		}
+		if !slices.Contains(counts, n) {
+			counts = append(counts, n)
+		}
+	}
+	return counts, nil
+}
+
+func writePlot(rep *bench.Report, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := rep.WritePlot(f); err != nil {
+		f.Close()
+		return fmt.Errorf("plot: %w", err)
+	}
+	return f.Close()
 }

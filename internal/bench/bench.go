@@ -50,13 +50,15 @@ func summarise(samples []time.Duration, elapsed, cpu time.Duration, errs int) La
 
 // Server is a loyalpass API server running in-process for a benchmark.
 type Server struct {
-	URL      string
-	Store    *store.Store
-	Material *certs.Material
-	Certs    certs.DevFiles // the PEM files Material was loaded from
-	Key      string         // an API key of the benchmark merchant
-	http     *http.Server
-	dir      string
+	URL        string
+	Store      *store.Store
+	Material   *certs.Material
+	Certs      certs.DevFiles // the PEM files Material was loaded from
+	Key        string         // an API key of the benchmark merchant
+	MerchantID string
+	http       *http.Server
+	dir        string
+	dbURL      string // ServerOptions.DatabaseURL
 }
 
 // StartServer starts a server on a fresh SQLite database in a temporary
@@ -96,6 +98,7 @@ func (s *Server) start(ctx context.Context, o ServerOptions) error {
 	if s.Material, err = certs.Load(certs.LoadOptions{CertFile: files.Cert, KeyFile: files.Key, IntermediateFile: files.Intermediate}); err != nil {
 		return err
 	}
+	s.dbURL = o.DatabaseURL
 	url := o.DatabaseURL
 	if url == "" {
 		url = "sqlite:" + filepath.Join(s.dir, "bench.db")
@@ -107,6 +110,7 @@ func (s *Server) start(ctx context.Context, o ServerOptions) error {
 	if err != nil {
 		return err
 	}
+	s.MerchantID = m.ID
 	k := apikey.New()
 	if err := s.Store.Merchants().CreateAPIKey(ctx, store.APIKey{ID: k.ID, MerchantID: m.ID, SecretHash: k.Hash()}); err != nil {
 		return err
@@ -118,6 +122,7 @@ func (s *Server) start(ctx context.Context, o ServerOptions) error {
 	}
 	s.URL = "http://" + ln.Addr().String()
 	srv := api.New(api.Options{Stores: api.StoresOf(s.Store), PublicURL: s.URL,
+		SMS:    api.SMSOptions{Providers: []string{"twilio"}, DefaultProvider: "twilio", TwilioAuthToken: benchTwilioToken},
 		Passes: cardpass.New(cardpass.StoreOf(s.Store), passes.NewRenderer(s.Material, s.URL+"/wallet"), nil)})
 	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go s.http.Serve(ln)

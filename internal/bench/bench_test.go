@@ -24,7 +24,7 @@ import (
 func TestRunEverySection(t *testing.T) {
 	only := Sections
 	if testing.Short() {
-		only = []string{SectionTransactions, SectionRender, SectionDownloads}
+		only = []string{SectionTransactions, SectionRender, SectionDownloads, SectionPush, SectionGoogle, SectionCampaign}
 	}
 	var progress bytes.Buffer
 	rep, err := Run(context.Background(), Options{
@@ -35,13 +35,20 @@ func TestRunEverySection(t *testing.T) {
 		Passkit:        PasskitOptions{Passes: 2, Workers: 2},
 		PasskitInstall: PasskitInstallOptions{CacheDir: t.TempDir(), Timeout: 2 * time.Minute},
 		Downloads:      DownloadOptions{Requests: 30, Concurrency: 4, Cards: 5},
+		Push:           PushOptions{Pushes: 30},
+		Google:         GoogleOptions{Cards: 5},
+		Campaign:       CampaignOptions{Customers: 200, Texts: 1000},
 		Progress:       &progress,
 	})
 	if err != nil {
 		t.Fatalf("Run: %v\nprogress:\n%s", err, &progress)
 	}
 	want := []string{"transactions (SQLite, 4 clients)", "transactions, stamps program (SQLite, 4 clients)", "stamps ÷ points", "RSA-2048", "signed pass, passes.Renderer", "rendering ÷ signing",
-		"cached pass download (4 clients)"}
+		"cached pass download (4 clients)",
+		"push to fake APNs over HTTP/2, delivery worker (SQLite, 30 changed cards)",
+		"Google Wallet object PATCH to fake Wallet API, delivery worker (SQLite, 5 changed cards)",
+		"campaign planning, 200 customers, 150 selected (SQLite): wall time",
+		"campaign sending to fake Twilio, one sender (SQLite)"}
 	passkitRan := false
 	if !testing.Short() {
 		skipped := false
@@ -68,7 +75,10 @@ func TestRunEverySection(t *testing.T) {
 			t.Errorf("%s: %d runs, want 2", row.Name, len(row.Runs))
 		}
 		for _, m := range row.Runs {
-			if m.PerSec <= 0 || (row.Ratio == 0 && (m.CPUPerOp <= 0 || m.P50 <= 0)) || (row.Ratio != 0 && m.CPURatio <= 0) {
+			latency := row.Ratio == 0 && !strings.HasPrefix(row.Name, "push") && !strings.HasPrefix(row.Name, "Google") &&
+				!strings.HasPrefix(row.Name, "campaign sending")
+			if m.PerSec <= 0 || (row.Ratio == 0 && m.CPUPerOp <= 0) || (latency && m.P50 <= 0) || (row.Ratio != 0 && m.CPURatio <= 0) ||
+				(row.Wall && m.Elapsed <= 0) {
 				t.Errorf("%s: empty measure %+v", row.Name, m)
 			}
 		}
@@ -83,7 +93,7 @@ func TestRunEverySection(t *testing.T) {
 	}
 	text := out.String()
 	t.Logf("report:\n%s", text)
-	for _, s := range append(want, "machine: ", "2 runs, medians", "spread", "peak memory: ", "load average: ") {
+	for _, s := range append(want, "machine: ", "2 runs, medians", "spread", "peak memory: ", "load average: ", " s  ") {
 		if !strings.Contains(text, s) {
 			t.Errorf("report lacks %q:\n%s", s, text)
 		}
@@ -276,4 +286,31 @@ func rowNames(rep *Report) []string {
 		names = append(names, r.Name)
 	}
 	return names
+}
+
+// TestWritePlot draws a report of two instance counts and checks the
+// marks and the figures written under the chart.
+func TestWritePlot(t *testing.T) {
+	row := func(perSec float64) *Row {
+		return &Row{Runs: []Measure{{PerSec: perSec, P50: time.Millisecond, P99: 9 * time.Millisecond}}}
+	}
+	rep := &Report{Runs: 1, Scaling: []ScalePoint{{Series: SectionTransactions, Instances: 2, Row: row(900)},
+		{Series: SectionTransactions, Instances: 1, Row: row(700)}, {Series: "stamps", Instances: 1, Row: row(650)}}}
+	var b bytes.Buffer
+	if err := rep.WritePlot(&b); err != nil {
+		t.Fatal(err)
+	}
+	svg := b.String()
+	if n := strings.Count(svg, `class="mark`); n != 3 {
+		t.Errorf("%d marks, want 3 (stamps has no two-instance point)", n)
+	}
+	for _, want := range []string{`xmlns="http://www.w3.org/2000/svg"`, "<style>", "points program, 1 instance: 700/s, p50 1.00 ms, p99 9.00 ms",
+		"points program, 2 instances: 900/s", "stamps program, 1 instance: 650/s", `data-value="900"`} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("plot lacks %q:\n%s", want, svg)
+		}
+	}
+	if err := (&Report{}).WritePlot(&b); err == nil {
+		t.Error("a report without transactions plotted")
+	}
 }

@@ -54,6 +54,16 @@ func (row *Row) line(spread bool) string {
 	}
 	rates := pick(func(m Measure) float64 { return m.PerSec })
 	var s string
+	if row.Wall {
+		walls := pick(func(m Measure) float64 { return m.Elapsed.Seconds() })
+		s = fmt.Sprintf("%s\t%.2f s\t\t\t%s\t%.2f", row.Name, median(walls),
+			us(time.Duration(median(pick(func(m Measure) float64 { return float64(m.CPUPerOp) })))),
+			median(pick(func(m Measure) float64 { return m.Load })))
+		if spread {
+			s += fmt.Sprintf("\t%.2f–%.2f s", slices.Min(walls), slices.Max(walls))
+		}
+		return s
+	}
 	if row.Ratio != 0 {
 		s = fmt.Sprintf("%s\t%s\t\t\t%s by CPU\t", row.Name, row.Ratio.format(median(rates)),
 			row.Ratio.format(median(pick(func(m Measure) float64 { return m.CPURatio }))))
@@ -111,7 +121,13 @@ func rate(perSec float64) string {
 
 func loads(l [3]float64) string { return fmt.Sprintf("%.2f %.2f %.2f", l[0], l[1], l[2]) }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+// ms prints a latency; a throughput-only measure has none ("–").
+func ms(d time.Duration) string {
+	if d == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000)
+}
 
 // us prints a CPU time per operation: in microseconds, or in milliseconds
 // from 10 ms on.

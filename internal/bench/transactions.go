@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -144,6 +145,12 @@ func (s *Server) issueCardsIn(ctx context.Context, c *http.Client, body string, 
 }
 
 func (s *Server) postJSON(ctx context.Context, c *http.Client, path, body string, out any) error {
+	return s.postJSONStatus(ctx, c, path, body, http.StatusCreated, out)
+}
+
+// postJSONStatus posts body to path and decodes the answer, which must
+// have status want.
+func (s *Server) postJSONStatus(ctx context.Context, c *http.Client, path, body string, want int, out any) error {
 	req, _ := http.NewRequestWithContext(ctx, "POST", s.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+s.Key)
 	req.Header.Set("Content-Type", "application/json")
@@ -152,8 +159,9 @@ func (s *Server) postJSON(ctx context.Context, c *http.Client, path, body string
 		return err
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		return fmt.Errorf("POST %s: status %d", path, res.StatusCode)
+	if res.StatusCode != want {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+		return fmt.Errorf("POST %s: status %d: %s", path, res.StatusCode, msg)
 	}
 	return json.NewDecoder(res.Body).Decode(out)
 }

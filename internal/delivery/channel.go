@@ -73,6 +73,14 @@ func (w *Worker) cardsChanged(ctx context.Context, merchant string, rows []store
 			serials = append(serials, r.Serial)
 		}
 	}
+	// Another of Run's rounds may hold a change of the same card: wait for
+	// it, so a card is not sent twice at once (the second round then finds
+	// its targets up to date).
+	release, err := w.cards.hold(ctx, serials)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var errs []error
 	for _, ch := range w.channels {
 		targets, err := ch.Targets(ctx, serials)

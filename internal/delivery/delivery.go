@@ -13,6 +13,7 @@ package delivery
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/loyalpass/loyalpass/internal/drain"
@@ -65,9 +66,13 @@ type Options struct {
 	PassTypeID string
 	// Channels are more channels, after the ones above; each name must be
 	// its own.
-	Channels    []Channel
-	Log         *slog.Logger
-	Batch       int           // outbox rows per claim (default 200)
+	Channels []Channel
+	Log      *slog.Logger
+	Batch    int // outbox rows per claim (default 200)
+	// Rounds is how many batches Run works on at once (default 4): while
+	// one waits for APNs, another records its outcomes or claims the next
+	// rows, so the round trips and the database writes overlap.
+	Rounds      int
 	Lease       time.Duration // how long a claim holds (default 2 min)
 	Poll        time.Duration // wait between idle polls (default 1 s)
 	MaxAttempts int           // attempts before a push becomes a dead letter (default 8)
@@ -91,12 +96,16 @@ type Worker struct {
 	policy   retry.Policy
 	channels []Channel
 	byName   map[string]Channel
+	cards    inHand
 }
 
 // New returns a Worker with defaults filled in.
 func New(opts Options) *Worker {
 	if opts.Batch <= 0 {
 		opts.Batch = 200
+	}
+	if opts.Rounds <= 0 {
+		opts.Rounds = 4
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 2 * time.Minute
@@ -142,11 +151,23 @@ func New(opts Options) *Worker {
 
 // Run claims and processes outbox rows until ctx ends. It wakes when the
 // store queues outbox rows and polls otherwise, so due retries and rows
-// queued by other instances run too. Once ctx ends it claims nothing
-// more, and returns when the rows it holds are done (or Grace is up).
+// queued by other instances run too. Up to Rounds batches are in hand at
+// once: a round that claimed a full batch wakes another, since more rows
+// are likely waiting. Once ctx ends it claims nothing more, and returns
+// when the rows it holds are done (or Grace is up).
 func (w *Worker) Run(ctx context.Context) {
 	work, cancel := drain.Context(ctx, w.opts.Grace)
 	defer cancel()
+	more := make(chan struct{}, w.opts.Rounds)
+	var wg sync.WaitGroup
+	for range w.opts.Rounds {
+		wg.Go(func() { w.loop(ctx, work, more) })
+	}
+	wg.Wait()
+}
+
+// loop is one of Run's rounds in hand.
+func (w *Worker) loop(ctx, work context.Context, more chan struct{}) {
 	for {
 		n, err := w.round(ctx, work)
 		if err != nil && ctx.Err() == nil {
@@ -155,6 +176,12 @@ func (w *Worker) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if n >= w.opts.Batch && err == nil {
+			select {
+			case more <- struct{}{}: // a sibling may take the next batch
+			default:
+			}
+		}
 		if n > 0 && err == nil {
 			continue // more may be waiting
 		}
@@ -162,6 +189,7 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-w.opts.Store.OutboxQueued():
+		case <-more:
 		case <-time.After(w.opts.Poll):
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"testing"
 )
 
 // SMSC is a fake of SMSC.ru's /sys/send.php (fmt=3).
@@ -23,7 +22,7 @@ type SMSC struct {
 
 // NewSMSC starts a fake SMSC accepting login/password; set APIKey on the
 // result to accept an API key too. It stops when the test ends.
-func NewSMSC(t testing.TB, login, password string) *SMSC {
+func NewSMSC(t TB, login, password string) *SMSC {
 	f := &SMSC{recorder: newRecorder(t), Login: login, Password: password}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/sys/send.php", f.send)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"testing"
 )
 
 // SMSRu is a fake of sms.ru's /sms/send (json=1).
@@ -19,7 +18,7 @@ type SMSRu struct {
 
 // NewSMSRu starts a fake SMS.ru accepting apiID; it stops when the test
 // ends.
-func NewSMSRu(t testing.TB, apiID string) *SMSRu {
+func NewSMSRu(t TB, apiID string) *SMSRu {
 	f := &SMSRu{recorder: newRecorder(t), APIID: apiID}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/sms/send", f.send)

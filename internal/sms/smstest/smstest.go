@@ -19,7 +19,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -59,10 +58,18 @@ type Message struct {
 	Form url.Values
 }
 
+// TB is the part of testing.TB a fake needs: a *testing.T, or a
+// benchmark's own owner that runs the cleanups when it is done and
+// reports malformed requests.
+type TB interface {
+	Cleanup(func())
+	Errorf(format string, args ...any)
+}
+
 // recorder is what the three fakes share: the log of messages, the
 // scripted failures and the test to report malformed requests to.
 type recorder struct {
-	t       testing.TB
+	t       TB
 	closing chan struct{}
 
 	mu       sync.Mutex
@@ -71,7 +78,7 @@ type recorder struct {
 	seq      int
 }
 
-func newRecorder(t testing.TB) *recorder {
+func newRecorder(t TB) *recorder {
 	return &recorder{t: t, closing: make(chan struct{}), failures: map[string]Failure{}}
 }
 

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"testing"
 )
 
 // Twilio is a fake of Twilio's Messages API
@@ -25,7 +24,7 @@ type Twilio struct {
 
 // NewTwilio starts a fake Twilio accepting accountSID:authToken; it stops
 // when the test ends.
-func NewTwilio(t testing.TB, accountSID, authToken string) *Twilio {
+func NewTwilio(t TB, accountSID, authToken string) *Twilio {
 	f := &Twilio{recorder: newRecorder(t), AccountSID: accountSID, AuthToken: authToken}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/2010-04-01/Accounts/{sid}/Messages.json", f.create)

@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 )
 
@@ -99,8 +98,15 @@ type Server struct {
 	requests []Request
 }
 
+// TB is the part of testing.TB a Server needs: a *testing.T, or a
+// benchmark's own owner that runs the cleanups when it is done.
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
 // NewServer starts a fake APNs for the life of tb.
-func NewServer(tb testing.TB, opts ...Option) *Server {
+func NewServer(tb TB, opts ...Option) *Server {
 	tb.Helper()
 	s := &Server{done: make(chan struct{}), script: make(map[string]Response), maxStreams: 1000}
 	for _, opt := range opts {

@@ -29,7 +29,6 @@ import (
 	"net/url"
 	"regexp"
 	"sync"
-	"testing"
 
 	"github.com/loyalpass/loyalpass/push/internal/oauthfake"
 )
@@ -68,8 +67,14 @@ type Server struct {
 
 var resourceID = regexp.MustCompile(`^[0-9]+\.[A-Za-z0-9._-]+$`)
 
-// NewServer starts a fake closed when the test ends.
-func NewServer(tb testing.TB) *Server {
+// TB is the part of testing.TB a Server needs: a *testing.T, or a
+// benchmark's own owner that runs the cleanups when it is done.
+type TB interface {
+	Cleanup(func())
+}
+
+// NewServer starts a fake closed when the test (or tb) ends.
+func NewServer(tb TB) *Server {
 	s := &Server{resources: map[string]map[string]map[string]any{}, notified: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", s.token)
