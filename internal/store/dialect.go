@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,9 +20,15 @@ type dialect struct {
 	migrations string
 	// isUniqueViolation reports whether err is a unique-constraint failure.
 	isUniqueViolation func(err error) bool
+	// isDeadlock reports whether err aborted the transaction as one of a
+	// deadlocked pair.
+	isDeadlock func(err error) bool
 	// groupCommit runs concurrent postings in shared transactions: right
 	// for a database with one writer, where the commit is the cost.
 	groupCommit bool
+	// pipelinePosts runs postings in pipelined batches on the pgx
+	// interface (ledger_pg.go): right where each round trip costs.
+	pipelinePosts bool
 	// migrationLock, if set, runs first in every migration transaction, so
 	// that processes starting at once apply each migration exactly once.
 	// (SQLite needs none: BEGIN IMMEDIATE already serializes writers.)
@@ -38,11 +45,24 @@ type dialect struct {
 	// then the change counter), so a program change and a posting cannot
 	// deadlock.
 	lockProgramCards string
+	// nextChangeSeq, if set, hands out the next update tag from the one
+	// counter row (SQLite, one writer). Where it is empty, the tag comes
+	// from the writing transaction's id (see changefeed.go).
+	nextChangeSeq string
+	// changeSeq is the SQL value of a changed card's new update tag; its
+	// one ? is what Store.changeTag returns.
+	changeSeq string
+	// tagHorizon, if set, returns the update tag below which every change
+	// has been committed or rolled back, with the tag base as its ?.
+	tagHorizon string
 	// markCardChanged sets a card's update tag ($1) and moves its
 	// Last-Modified (unix seconds) to max(previous + 1, now ($2)).
 	markCardChanged string
 	// markProgramChanged does the same for every card of program $3.
 	markProgramChanged string
+	// updateLedgerCard saves a posting's card, its tag and Last-Modified
+	// (lots.go).
+	updateLedgerCard string
 	// markPushed raises a registration's pushed tag to $1, never lowering it.
 	markPushed string
 	// skipLocked ends the subquery that chooses the rows a claim of work
@@ -58,21 +78,26 @@ type dialect struct {
 	// forUpdate ends a SELECT that must lock its row for the rest of the
 	// transaction: "" where one writer runs at a time.
 	forUpdate string
+	// forNoKeyUpdate is forUpdate for a row whose key stays: it lets rows
+	// that reference it be inserted meanwhile.
+	forNoKeyUpdate string
 }
 
 var sqliteDialect = dialect{
-	name:        "sqlite",
-	migrations:  "migrations/sqlite",
-	groupCommit: true,
-	markCardChanged: `UPDATE cards SET change_seq = ?, pass_modified = MAX(pass_modified + 1, ?)
-		WHERE serial_number = ?`,
-	markProgramChanged: `UPDATE cards SET change_seq = ?, pass_modified = MAX(pass_modified + 1, ?)
-		WHERE program_id = ?`,
-	markPushed: `UPDATE registrations SET pushed_seq = MAX(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
+	name:               "sqlite",
+	migrations:         "migrations/sqlite",
+	groupCommit:        true,
+	nextChangeSeq:      `UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value`,
+	changeSeq:          sqliteChangeSeq,
+	markCardChanged:    fmt.Sprintf(markCardChangedFormat, sqliteChangeSeq, "MAX"),
+	markProgramChanged: fmt.Sprintf(markProgramChangedFormat, sqliteChangeSeq, "MAX"),
+	updateLedgerCard:   fmt.Sprintf(updateLedgerCardFormat, sqliteChangeSeq),
+	markPushed:         `UPDATE registrations SET pushed_seq = MAX(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
 	// date() reads the driver's "2006-01-02 15:04:05.999999999-07:00" and
 	// converts an offset to UTC.
-	dayOf:   "date(%[1]s, '%+[2]d seconds')",
-	monthOf: "strftime('%%Y-%%m', %[1]s, '%+[2]d seconds')",
+	dayOf:      "date(%[1]s, '%+[2]d seconds')",
+	monthOf:    "strftime('%%Y-%%m', %[1]s, '%+[2]d seconds')",
+	isDeadlock: func(error) bool { return false }, // one writer
 	isUniqueViolation: func(err error) bool {
 		var se sqlite3.Error
 		return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
@@ -84,25 +109,32 @@ var sqliteDialect = dialect{
 // postings are plain transactions that lock the card they change, and the
 // work tables are claimed with SKIP LOCKED.
 var postgresDialect = dialect{
-	name:        "postgres",
-	migrations:  "migrations/postgres",
-	groupCommit: false,
+	name:          "postgres",
+	migrations:    "migrations/postgres",
+	groupCommit:   false,
+	pipelinePosts: true,
 	// Keyed by schema, so that databases in other schemas do not wait.
-	migrationLock:    `SELECT pg_advisory_xact_lock(hashtext('loyalpass.migrate.' || current_schema()))`,
-	lockCard:         `SELECT serial_number FROM cards WHERE serial_number = ? FOR NO KEY UPDATE`,
-	lockProgramCards: `SELECT serial_number FROM cards WHERE program_id = ? ORDER BY serial_number FOR NO KEY UPDATE`,
-	markCardChanged: `UPDATE cards SET change_seq = ?, pass_modified = GREATEST(pass_modified + 1, ?)
-		WHERE serial_number = ?`,
-	markProgramChanged: `UPDATE cards SET change_seq = ?, pass_modified = GREATEST(pass_modified + 1, ?)
-		WHERE program_id = ?`,
-	markPushed: `UPDATE registrations SET pushed_seq = GREATEST(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
-	skipLocked: " FOR UPDATE SKIP LOCKED",
-	forUpdate:  " FOR UPDATE",
-	dayOf:      "to_char((%[1]s AT TIME ZONE 'UTC') + interval '%+[2]d seconds', 'YYYY-MM-DD')",
-	monthOf:    "to_char((%[1]s AT TIME ZONE 'UTC') + interval '%+[2]d seconds', 'YYYY-MM')",
+	migrationLock:      `SELECT pg_advisory_xact_lock(hashtext('loyalpass.migrate.' || current_schema()))`,
+	lockCard:           `SELECT serial_number FROM cards WHERE serial_number = ? FOR NO KEY UPDATE`,
+	lockProgramCards:   `SELECT serial_number FROM cards WHERE program_id = ? ORDER BY serial_number FOR NO KEY UPDATE`,
+	changeSeq:          postgresChangeSeq,
+	tagHorizon:         postgresTagHorizon,
+	markCardChanged:    fmt.Sprintf(markCardChangedFormat, postgresChangeSeq, "GREATEST"),
+	markProgramChanged: fmt.Sprintf(markProgramChangedFormat, postgresChangeSeq, "GREATEST"),
+	updateLedgerCard:   fmt.Sprintf(updateLedgerCardFormat, postgresChangeSeq),
+	markPushed:         `UPDATE registrations SET pushed_seq = GREATEST(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
+	skipLocked:         " FOR UPDATE SKIP LOCKED",
+	forUpdate:          " FOR UPDATE",
+	forNoKeyUpdate:     " FOR NO KEY UPDATE",
+	dayOf:              "to_char((%[1]s AT TIME ZONE 'UTC') + interval '%+[2]d seconds', 'YYYY-MM-DD')",
+	monthOf:            "to_char((%[1]s AT TIME ZONE 'UTC') + interval '%+[2]d seconds', 'YYYY-MM')",
 	isUniqueViolation: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"
+	},
+	isDeadlock: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == "40P01"
 	},
 }
 

@@ -149,7 +149,7 @@ func (k *KoshelekStore) UpdateProgram(ctx context.Context, merchantID, programID
 		if program != nil {
 			p, err = s.updateProgram(ctx, tx, merchantID, programID, program)
 		} else {
-			p, err = s.program(ctx, tx, merchantID, programID)
+			p, err = s.lockedProgram(ctx, tx, merchantID, programID)
 		}
 		if err != nil {
 			return err

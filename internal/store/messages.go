@@ -48,6 +48,11 @@ func (pg *ProgramStore) SetProgramMessage(ctx context.Context, merchantID, progr
 		if exists == 0 {
 			return ErrNotFound
 		}
+		// The cards first, in the order every program-wide change locks
+		// them, so that two of them never hold each other's cards.
+		if err := lockRows(ctx, tx, pg.s.dialect.lockProgramCards, programID); err != nil {
+			return err
+		}
 		now := pg.s.nowUTC()
 		res, err := tx.ExecContext(ctx, setProgramMessage, text, now, merchantID, programID)
 		if err != nil {

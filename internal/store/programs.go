@@ -82,7 +82,20 @@ type queryer interface {
 }
 
 func (s *Store) program(ctx context.Context, q queryer, merchantID, id string) (loyalty.Program, error) {
-	p, err := scanProgram(q.QueryRowContext(ctx, selectProgram, merchantID, id))
+	return s.loadProgram(ctx, q, selectProgram, merchantID, id)
+}
+
+// lockedProgram is program with the program's row locked for the rest of
+// tx where writers run in parallel, so that two read-change-write updates
+// of one program run one after the other and neither loses the other's
+// change. (NO KEY: a posting's ledger line references the program, and
+// must not wait for the lock while it holds a card the update will lock.)
+func (s *Store) lockedProgram(ctx context.Context, tx *writeTx, merchantID, id string) (loyalty.Program, error) {
+	return s.loadProgram(ctx, tx, selectProgram+s.dialect.forNoKeyUpdate, merchantID, id)
+}
+
+func (s *Store) loadProgram(ctx context.Context, q queryer, query, merchantID, id string) (loyalty.Program, error) {
+	p, err := scanProgram(q.QueryRowContext(ctx, query, merchantID, id))
 	if err != nil {
 		return p, err
 	}
@@ -133,7 +146,7 @@ func (pg *ProgramStore) UpdateProgram(ctx context.Context, merchantID, id string
 
 // updateProgram is UpdateProgram inside the caller's transaction.
 func (s *Store) updateProgram(ctx context.Context, tx *writeTx, merchantID, id string, change func(*loyalty.Program) error) (loyalty.Program, error) {
-	p, err := s.program(ctx, tx, merchantID, id)
+	p, err := s.lockedProgram(ctx, tx, merchantID, id)
 	if err != nil {
 		return p, err
 	}

@@ -46,10 +46,6 @@ const (
 		WHERE device_id = ? AND serial_number = ?`
 	unregister = `UPDATE registrations SET unregistered_at = ?
 		WHERE device_id = ? AND serial_number = ? AND unregistered_at IS NULL`
-	selectUpdatedSerials = `SELECT c.serial_number, c.change_seq FROM registrations r
-		JOIN cards c ON c.serial_number = r.serial_number
-		WHERE r.device_id = ? AND r.pass_type_id = ? AND r.unregistered_at IS NULL AND c.change_seq > ?
-		ORDER BY c.change_seq`
 	selectInstalls = `SELECT channel, COUNT(*) FILTER (WHERE unregistered_at IS NULL),
 		COUNT(*) FILTER (WHERE unregistered_at IS NOT NULL), MIN(created_at)
 		FROM registrations WHERE serial_number = ? GROUP BY channel ORDER BY channel`
@@ -140,29 +136,6 @@ func (ds *DeviceStore) Unregister(ctx context.Context, deviceID, serial string) 
 		return ds.s.emitCardEvent(ctx, tx, serial, EventCardUninstalled, map[string]any{})
 	})
 	return removed, err
-}
-
-// UpdatedSerials lists the cards of a pass type that a device follows and
-// that changed after the tag since (all of them when since is 0), and the
-// tag to send next time. since = -1 lists every card the device follows.
-func (ds *DeviceStore) UpdatedSerials(ctx context.Context, deviceID, passTypeID string, since int64) ([]string, int64, error) {
-	rows, err := ds.s.read.QueryContext(ctx, selectUpdatedSerials, deviceID, passTypeID, since)
-	if err != nil {
-		return nil, 0, fmt.Errorf("updated serials: %w", err)
-	}
-	defer rows.Close()
-	var serials []string
-	last := max(since, 0)
-	for rows.Next() {
-		var serial string
-		var seq int64
-		if err := rows.Scan(&serial, &seq); err != nil {
-			return nil, 0, err
-		}
-		serials = append(serials, serial)
-		last = max(last, seq)
-	}
-	return serials, last, rows.Err()
 }
 
 // dbTime reads a timestamp that may come back as text.

@@ -33,6 +33,8 @@ type Store struct {
 	now     func() time.Time
 	// hashKey keys the hashes of join phone numbers and codes (joins.go).
 	hashKey []byte
+	// tagBase lifts PostgreSQL's update tags above the counter's (changefeed.go).
+	tagBase int64
 	// logPruner bounds the device logs (devicelogs.go).
 	logPruner *deviceLogPruner
 
@@ -86,6 +88,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		}
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.loadTagBase(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}

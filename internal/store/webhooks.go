@@ -130,19 +130,30 @@ func (s *Store) emitEvent(ctx context.Context, tx *writeTx, merchantID, event st
 	if endpoints == 0 {
 		return nil
 	}
-	now := s.nowUTC()
-	body, err := json.Marshal(map[string]any{"type": event, "created_at": now, "data": data})
+	w, err := s.eventWrite(merchantID, event, data)
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, queueEvent, event, string(body), now, now, merchantID, "%,"+event+",%")
+	res, err := tx.ExecContext(ctx, w.query, w.args...)
 	if err != nil {
-		return fmt.Errorf("queue webhook %s: %w", event, err)
+		return fmt.Errorf("%s: %w", w.what, err)
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
 		tx.enqueued(webhookQueue)
 	}
 	return nil
+}
+
+// eventWrite is the statement that queues an event for the merchant's
+// endpoints that take it.
+func (s *Store) eventWrite(merchantID, event string, data map[string]any) (write, error) {
+	now := s.nowUTC()
+	body, err := json.Marshal(map[string]any{"type": event, "created_at": now, "data": data})
+	if err != nil {
+		return write{}, err
+	}
+	return write{what: "queue webhook " + event, query: queueEvent, rows: -1,
+		args: []any{event, string(body), now, now, merchantID, "%," + event + ",%"}}, nil
 }
 
 // emit is emitEvent in a transaction of its own, for changes made outside
