@@ -56,6 +56,9 @@ type dialect struct {
 	// forUpdate ends a SELECT that must lock its row for the rest of the
 	// transaction: "" where one writer runs at a time.
 	forUpdate string
+	// notifyWork, if set, tells other instances on commit that queue $2
+	// has work, from instance $3, on channel $1 (listen.go).
+	notifyWork string
 }
 
 var sqliteDialect = dialect{
@@ -96,6 +99,7 @@ var postgresDialect = dialect{
 	markPushed: `UPDATE registrations SET pushed_seq = GREATEST(pushed_seq, ?) WHERE device_id = ? AND serial_number = ?`,
 	skipLocked: " FOR UPDATE SKIP LOCKED",
 	forUpdate:  " FOR UPDATE",
+	notifyWork: `SELECT pg_notify(?, ? || ':' || current_schema() || ':' || ?)`,
 	dayOf:      "to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
 	monthOf:    "to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM')",
 	isUniqueViolation: func(err error) bool {

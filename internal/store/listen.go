@@ -14,10 +14,11 @@ import (
 // queues directly (queue.go). Work another instance queued on the same
 // PostgreSQL database reaches them through LISTEN/NOTIFY: a transaction
 // that inserts durable work notifies channel workChannel with
-// "<queue>:<instance>" (a trigger, migration 0015), PostgreSQL delivers
-// the notification only when that transaction commits, and every
+// "<queue>:<schema>:<instance>" (a trigger, migration 0015), PostgreSQL
+// delivers the notification only when that transaction commits, and every
 // instance holds one connection that listens and wakes its own workers.
-// An instance skips its own notifications: its commits woke it already.
+// An instance skips its own notifications (its commits woke it already)
+// and those of other schemas (channels are per database, not per schema).
 
 // workChannel is the channel work notifications go to.
 const workChannel = "loyalpass_work"
@@ -72,6 +73,10 @@ func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	var schema string
+	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return fmt.Errorf("read schema: %w", err)
+	}
 	if _, err := conn.Exec(ctx, "LISTEN "+workChannel); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -87,19 +92,20 @@ func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 		if err != nil {
 			return err
 		}
-		if qs, ok := s.parseNotification(n.Payload); ok {
+		if qs, ok := s.parseNotification(schema, n.Payload); ok {
 			s.wake(qs)
 		}
 	}
 }
 
-// parseNotification reads "<queue>:<instance>": the queue to wake, unless
-// this instance sent it.
-func (s *Store) parseNotification(payload string) (queues, bool) {
+// parseNotification reads "<queue>:<schema>:<instance>": the queue to
+// wake, unless this instance sent it or it concerns another schema.
+func (s *Store) parseNotification(schema, payload string) (queues, bool) {
 	var qs queues
-	name, from, _ := strings.Cut(payload, ":")
+	name, rest, _ := strings.Cut(payload, ":")
+	in, from, _ := strings.Cut(rest, ":")
 	q, known := queueNames[name]
-	if !known || from == s.instance {
+	if !known || in != schema || from == s.instance {
 		return qs, false
 	}
 	qs[q] = true
@@ -110,12 +116,12 @@ func (s *Store) parseNotification(payload string) (queues, bool) {
 // for work a transaction made claimable without inserting it (the
 // triggers cover inserts).
 func (s *Store) notifyWork(ctx context.Context, tx *writeTx, qs queues) error {
-	if s.listenURL == "" {
+	if s.dialect.notifyWork == "" {
 		return nil
 	}
 	for name, q := range queueNames {
 		if qs[q] {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", workChannel, name+":"+s.instance); err != nil {
+			if _, err := tx.ExecContext(ctx, s.dialect.notifyWork, workChannel, name, s.instance); err != nil {
 				return fmt.Errorf("notify %s: %w", name, err)
 			}
 		}

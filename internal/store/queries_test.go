@@ -28,7 +28,7 @@ func TestEveryQueryPrepares(t *testing.T) {
 		d := s.dialect
 		for name, q := range map[string]string{"lockCard": d.lockCard, "lockProgramCards": d.lockProgramCards,
 			"markCardChanged": d.markCardChanged, "markProgramChanged": d.markProgramChanged,
-			"markPushed": d.markPushed, "migrationLock": d.migrationLock} {
+			"markPushed": d.markPushed, "migrationLock": d.migrationLock, "notifyWork": d.notifyWork} {
 			if q != "" {
 				all["dialect."+name] = q
 			}

@@ -36,14 +36,15 @@ CREATE INDEX coupon_issue_items_claimed ON coupon_issue_items(claimed_by) WHERE 
 CREATE INDEX campaign_recipients_sending ON campaign_recipients(claimed_by) WHERE status = 'sending';
 
 -- Cross-instance wake-up: a transaction that inserts durable work
--- notifies channel loyalpass_work with "<queue>:<instance>" (the instance
--- is the connection's application_name), so every instance's LISTEN
+-- notifies channel loyalpass_work with "<queue>:<schema>:<instance>" (the
+-- instance is the connection's application_name; listeners ignore other
+-- schemas' notifications, as channels are per database), so every instance's LISTEN
 -- connection wakes that queue's workers when, and only if, it commits.
 -- PostgreSQL folds identical notifications of one transaction into one.
 CREATE FUNCTION loyalpass_notify_work() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM new_rows) THEN
-        PERFORM pg_notify('loyalpass_work', TG_ARGV[0] || ':' || current_setting('application_name'));
+        PERFORM pg_notify('loyalpass_work', TG_ARGV[0] || ':' || current_schema() || ':' || current_setting('application_name'));
     END IF;
     RETURN NULL;
 END $$;
