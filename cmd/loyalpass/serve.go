@@ -74,11 +74,13 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if n, err := st.Campaigns().AbandonInterrupted(ctx); err != nil {
+	// Before any worker claims: the claims of instances that stopped
+	// without leaving (a crash, or this one's last life) are recovered.
+	inst, err := joinInstance(ctx, st, time.Duration(cfg.InstanceLeaseSeconds)*time.Second, log)
+	if err != nil {
 		return err
-	} else if n > 0 {
-		log.Warn("texts interrupted by the last stop are not resent, so nobody gets two", "recipients", n)
 	}
+	defer inst.Leave(context.WithoutCancel(ctx)) // after the workers' wait below
 	gc, err := newGoogleChannels(ctx, cfg, st, log)
 	if err != nil {
 		return err
@@ -160,6 +162,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	work.Go(func() { hooks.Run(workCtx) })
 	coupons := couponissue.New(couponissue.Options{Store: st.CouponIssues(), Cards: st.Cards(), Log: log})
 	work.Go(func() { coupons.Run(workCtx) })
+	// Work other instances commit wakes this one's workers.
+	work.Go(func() { st.Listen(workCtx, log) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()

@@ -8,6 +8,7 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -236,6 +237,10 @@ func (s *Sender) text(ctx context.Context, c store.Campaign, lang *locale.Lang, 
 		return false, s.opts.Store.MarkRecipient(ctx, r, "skipped", "frequency cap: texted "+r.LastTextedAt.Format(time.DateOnly), now)
 	}
 	token, err := s.opts.Store.NewRecipientLink(ctx, r)
+	if errors.Is(err, store.ErrClaimLost) {
+		s.log.Warn("recipient recovered by another instance while this one held it: not texted here", "recipient", r.ID)
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}

@@ -55,6 +55,10 @@ type Config struct {
 	// AutomationIntervalSeconds is how often each automation's trigger is
 	// evaluated (over what changed since the last evaluation).
 	AutomationIntervalSeconds int64 `toml:"automation_interval_seconds" env:"AUTOMATION_INTERVAL_SECONDS"`
+	// InstanceLeaseSeconds is how long an instance counts as alive after
+	// its last heartbeat (one every third of it). Once it has run out,
+	// other instances recover the work it had claimed.
+	InstanceLeaseSeconds int64 `toml:"instance_lease_seconds" env:"INSTANCE_LEASE_SECONDS"`
 	// TrustedProxies is a comma-separated list of the addresses or CIDRs of
 	// reverse proxies whose X-Forwarded-For names the client; empty means
 	// the client is the connection's peer.
@@ -201,6 +205,7 @@ func Default() Config {
 		Country:                   "RU",
 		ExpiryIntervalSeconds:     60,
 		AutomationIntervalSeconds: 60,
+		InstanceLeaseSeconds:      30,
 		Pass:                      Pass{TypeID: "pass.dev.loyalpass.card", TeamID: "LOYALDEV01"},
 		APNs:                      APNs{Enabled: "auto"},
 		SMS:                       SMS{Provider: "log"},
@@ -399,6 +404,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.SMS.PriceList(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.InstanceLeaseSeconds < 3 {
+		errs = append(errs, fmt.Errorf("instance_lease_seconds %d must be at least 3", c.InstanceLeaseSeconds))
 	}
 	if c.ExpiryIntervalSeconds < 1 {
 		errs = append(errs, fmt.Errorf("expiry_interval_seconds %d must be at least 1", c.ExpiryIntervalSeconds))

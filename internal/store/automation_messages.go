@@ -136,7 +136,8 @@ const (
 	setMessageVersion = `UPDATE cards SET message = ?, version = version + 1, updated_at = ?
 		WHERE serial_number = ? AND status = 'active' RETURNING version`
 	abandonMessages = `UPDATE automation_messages SET status = 'failed',
-		reason = 'interrupted while sending: not sent again, so nobody gets it twice' WHERE status = 'sending' AND claimed_until < ?`
+		reason = 'interrupted while sending: not sent again, so nobody gets it twice' WHERE status = 'sending' AND claimed_until < ?
+		AND NOT EXISTS (SELECT 1 FROM instances WHERE instances.id = automation_messages.claimed_by AND instances.lease_until >= ?)`
 	hasBudget     = `SELECT COUNT(*) FROM sms_budgets WHERE program_id = ?`
 	reserveBudget = `UPDATE sms_budgets SET spent = (CASE WHEN month = ? THEN spent ELSE 0 END) + ?, month = ?
 		WHERE program_id = ? AND (CASE WHEN month = ? THEN spent ELSE 0 END) + ? <= monthly`
@@ -325,11 +326,12 @@ func (as *AutomationStore) PostponeMessage(ctx context.Context, m OutgoingMessag
 }
 
 // AbandonStaleMessages fails the messages a sender left "sending" past
-// their stamp (it died): they are never sent again, as a lost message is
-// better than a second one. Messages other instances are sending now are
-// left alone.
+// their stamp and whose instance is no longer alive: they are never sent
+// again, as a lost message is better than a second one. Messages live
+// instances are sending are left alone, however long they take.
 func (as *AutomationStore) AbandonStaleMessages(ctx context.Context) (int64, error) {
-	res, err := as.s.write.ExecContext(ctx, abandonMessages, as.s.nowUTC())
+	now := as.s.nowUTC()
+	res, err := as.s.write.ExecContext(ctx, abandonMessages, now, now)
 	if err != nil {
 		return 0, err
 	}

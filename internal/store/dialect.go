@@ -81,6 +81,9 @@ type dialect struct {
 	// forNoKeyUpdate is forUpdate for a row whose key stays: it lets rows
 	// that reference it be inserted meanwhile.
 	forNoKeyUpdate string
+	// notifyWork, if set, tells other instances on commit that queue $2
+	// has work, from instance $3, on channel $1 (listen.go).
+	notifyWork string
 }
 
 var sqliteDialect = dialect{
@@ -126,6 +129,7 @@ var postgresDialect = dialect{
 	skipLocked:         " FOR UPDATE SKIP LOCKED",
 	forUpdate:          " FOR UPDATE",
 	forNoKeyUpdate:     " FOR NO KEY UPDATE",
+	notifyWork:         `SELECT pg_notify(?, ? || ':' || current_schema() || ':' || ?)`,
 	dayOf:              "to_char((%[1]s AT TIME ZONE 'UTC') + interval '%+[2]d seconds', 'YYYY-MM-DD')",
 	monthOf:            "to_char((%[1]s AT TIME ZONE 'UTC') + interval '%+[2]d seconds', 'YYYY-MM')",
 	isUniqueViolation: func(err error) bool {

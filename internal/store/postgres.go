@@ -19,10 +19,16 @@ const postgresPoolSize = 16
 
 // openPostgres opens a pool on a postgres:// URL whose connections accept
 // the package's ? placeholders and return timestamps in UTC, as SQLite does.
-func openPostgres(rawURL string) (*sql.DB, error) {
+// The connections carry the instance id as their application_name, which
+// names the instance in pg_stat_activity and in its work notifications
+// (listen.go).
+func openPostgres(rawURL, instance string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err) // pgx hides the password
+	}
+	if instance != "" {
+		cfg.RuntimeParams["application_name"] = instance
 	}
 	inner := stdlib.GetConnector(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
 		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,

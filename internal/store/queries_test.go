@@ -29,7 +29,8 @@ func TestEveryQueryPrepares(t *testing.T) {
 		for name, q := range map[string]string{"lockCard": d.lockCard, "lockProgramCards": d.lockProgramCards,
 			"markCardChanged": d.markCardChanged, "markProgramChanged": d.markProgramChanged,
 			"markPushed": d.markPushed, "migrationLock": d.migrationLock, "updateLedgerCard": d.updateLedgerCard,
-			"nextChangeSeq": d.nextChangeSeq, "tagHorizon": d.tagHorizon} {
+			"nextChangeSeq": d.nextChangeSeq, "tagHorizon": d.tagHorizon,
+			"notifyWork": d.notifyWork} {
 			if q != "" {
 				all["dialect."+name] = q
 			}

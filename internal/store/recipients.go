@@ -33,8 +33,7 @@ const (
 	markRecipientAs = `UPDATE campaign_recipients SET status = ?, reason = ?, due_at = ? WHERE id = ? AND status = 'sending'`
 	releaseSending  = `UPDATE campaign_recipients SET status = 'pending', attempts = attempts - 1
 		WHERE id = ? AND status = 'sending'`
-	abandonSending = `UPDATE campaign_recipients SET status = 'failed',
-		reason = 'interrupted while sending: not sent again, so nobody gets two texts' WHERE status = 'sending'`
+	markHanded                = `UPDATE campaign_recipients SET handed_at = ? WHERE id = ? AND status = 'sending' AND claimed_by = ?`
 	selectRecipientByProvider = `SELECT r.id, r.customer_id, c.merchant_id FROM campaign_recipients r
 		JOIN campaigns c ON c.id = r.campaign_id WHERE r.provider_id = ? AND c.provider = ?`
 	markDelivered          = `UPDATE campaign_recipients SET status = 'delivered', delivered_at = COALESCE(delivered_at, ?) WHERE id = ?`
@@ -70,12 +69,29 @@ func (cp *CampaignStore) ClaimRecipients(ctx context.Context, campaignID string,
 	return out, err
 }
 
-// NewRecipientLink makes the short link a recipient's text carries.
+// NewRecipientLink makes the short link a recipient's text carries, and
+// records that the text is being handed to the provider: from here on, if
+// this instance dies, the recipient is failed rather than texted twice.
+// ErrClaimLost means the claim was recovered meanwhile (this instance's
+// lease ran out): the text must not be sent.
 func (cp *CampaignStore) NewRecipientLink(ctx context.Context, r Recipient) (string, error) {
 	token := NewLinkToken()
-	_, err := cp.s.write.ExecContext(ctx, insertShortLink, token, r.SerialNumber, r.ID, cp.s.nowUTC())
+	err := cp.s.inTx(ctx, func(tx *writeTx) error {
+		now := cp.s.nowUTC()
+		res, err := tx.ExecContext(ctx, markHanded, now, r.ID, cp.s.instance)
+		if err != nil {
+			return fmt.Errorf("mark recipient handed over: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrClaimLost
+		}
+		if _, err := tx.ExecContext(ctx, insertShortLink, token, r.SerialNumber, r.ID, now); err != nil {
+			return fmt.Errorf("insert recipient link: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return "", fmt.Errorf("insert recipient link: %w", err)
+		return "", err
 	}
 	return token, nil
 }
@@ -129,14 +145,17 @@ func (cp *CampaignStore) ReleaseRecipient(ctx context.Context, r Recipient) erro
 	return err
 }
 
-// AbandonInterrupted fails the recipients a crash left "sending", at
-// start-up, so a restart never texts them a second time.
-func (cp *CampaignStore) AbandonInterrupted(ctx context.Context) (int64, error) {
-	res, err := cp.s.write.ExecContext(ctx, abandonSending)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+// AbandonInterrupted recovers the recipients instances no longer alive
+// left "sending": those never handed to the provider wait again, those
+// handed over are failed, so nobody is texted a second time. Recipients
+// live instances are sending are left alone. It returns how many it put
+// back and how many it failed.
+func (cp *CampaignStore) AbandonInterrupted(ctx context.Context) (back, failed int64, err error) {
+	err = cp.s.inTx(ctx, func(tx *writeTx) error {
+		back, failed, err = cp.s.recoverRecipients(ctx, tx, cp.s.nowUTC())
+		return err
+	})
+	return back, failed, err
 }
 
 // DeliveryReport is a provider's word on a text.

@@ -60,7 +60,7 @@ func openAtVersion(t *testing.T, url string, v int) *Store {
 	var err error
 	if IsPostgresURL(url) {
 		s.dialect = postgresDialect
-		s.write, err = openPostgres(url)
+		s.write, err = openPostgres(url, "")
 		s.read = s.write
 	} else {
 		s.dialect = sqliteDialect

@@ -35,6 +35,11 @@ type Store struct {
 	hashKey []byte
 	// tagBase lifts PostgreSQL's update tags above the counter's (changefeed.go).
 	tagBase int64
+	// instance is the id this process's claims carry (instances.go).
+	instance string
+	// listenURL is the PostgreSQL database whose work notifications
+	// Listen waits for; "" for SQLite (listen.go).
+	listenURL string
 	// logPruner bounds the device logs (devicelogs.go).
 	logPruner *deviceLogPruner
 
@@ -70,16 +75,17 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{now: now, hashKey: opts.HashKey, logPruner: newDeviceLogPruner(opts.DeviceLogs)}
+	s := &Store{now: now, hashKey: opts.HashKey, logPruner: newDeviceLogPruner(opts.DeviceLogs), instance: newID("ins")}
 	for q := range s.queued {
 		s.queued[q] = make(chan struct{}, 1)
 	}
 	var err error
 	if IsPostgresURL(opts.URL) {
 		s.dialect = postgresDialect
-		if s.write, err = openPostgres(opts.URL); err != nil {
+		if s.write, err = openPostgres(opts.URL, s.instance); err != nil {
 			return nil, err
 		}
+		s.listenURL = opts.URL
 		s.read = s.write
 	} else {
 		s.dialect = sqliteDialect

@@ -41,14 +41,15 @@ var (
 		order: "due_at, id", returns: "id, merchant_id, topic, COALESCE(serial_number, ''), payload, attempts"}
 	webhookTable = workTable{table: "webhook_deliveries", waiting: "status = 'pending'", leased: true,
 		order: "due_at, id", returns: "id, endpoint_id, event, payload, attempts, created_at"}
-	// A recipient is taken for good: one a crash left "sending" is never
-	// texted again (see AbandonInterrupted), as a lost text is better
-	// than a second one.
+	// A recipient is taken for good: one a dead instance handed to the
+	// provider is never texted again (see Recover), as a lost text is
+	// better than a second one; one it never handed over waits again.
 	recipientTable = workTable{table: "campaign_recipients", filter: "campaign_id = ?", waiting: "status = 'pending'",
-		take: "status = 'sending'", order: "id", returns: "id, campaign_id, customer_id, serial_number, attempts"}
+		take: "status = 'sending', handed_at = NULL", order: "id", returns: "id, campaign_id, customer_id, serial_number, attempts"}
 	// An automation message is taken for good too, stamped: one left
-	// "sending" past its stamp is failed (AbandonStaleMessages), never sent
-	// again, while other instances' messages in flight are left alone.
+	// "sending" past its stamp by an instance no longer alive is failed
+	// (AbandonStaleMessages), never sent again, while live instances'
+	// messages in flight are left alone.
 	messageTable = workTable{table: "automation_messages", waiting: "status = 'pending'", take: "status = 'sending'",
 		stamped: true, order: "due_at, id", returns: automationMessageColumns}
 )
@@ -63,21 +64,33 @@ var automationTable = workTable{table: "automations", waiting: "status = 'active
 var workTables = []workTable{outboxTable, webhookTable, recipientTable, couponItemTable, messageTable, automationTable}
 
 // claimSQL is the claim of q in dialect d. The outer check of the waiting
-// state leaves alone a row another claim took while this one waited.
+// state leaves alone a row another claim took while this one waited. A
+// claim records the claiming instance; a leased row is free again once
+// its lease ran out and its instance is not alive (instances.go).
 func (q workTable) claimSQL(d dialect) string {
-	set, free, filter := q.take, "", ""
+	set, free, filter := q.take+", claimed_by = ?", "", ""
 	switch {
 	case q.leased:
-		set, free = "claimed_until = ?", " AND (claimed_until IS NULL OR claimed_until < ?)"
+		set = "claimed_until = ?, claimed_by = ?"
+		free = " AND (claimed_until IS NULL OR (claimed_until < ? AND NOT " + liveClaim(q.table+".claimed_by") + "))"
 	case q.stamped:
 		set += ", claimed_until = ?"
 	}
 	if q.filter != "" {
 		filter = q.filter + " AND "
 	}
-	return "UPDATE " + q.table + " SET " + set + ", attempts = attempts + 1 WHERE id IN (SELECT id FROM " + q.table +
-		" WHERE " + filter + q.waiting + " AND due_at <= ?" + free + " ORDER BY " + q.order + " LIMIT ?" + d.skipLocked +
-		") AND " + q.waiting + " RETURNING " + q.returns
+	chosen := "SELECT id FROM " + q.table + " WHERE " + filter + q.waiting + " AND due_at <= ?" + free +
+		" ORDER BY " + q.order + " LIMIT ?" + d.skipLocked
+	// Where rows are chosen SKIP LOCKED, the choice must run exactly once:
+	// as the inner side of a nested loop PostgreSQL would run it again for
+	// each row, skip the rows this statement has just updated, and claim
+	// far more than the limit. ARRAY(…) is evaluated once.
+	in := "id IN (" + chosen + ")"
+	if d.skipLocked != "" {
+		in = "id = ANY (ARRAY(" + chosen + "))"
+	}
+	return "UPDATE " + q.table + " SET " + set + ", attempts = attempts + 1 WHERE " + in + " AND " + q.waiting +
+		" RETURNING " + q.returns
 }
 
 // claimOpts says what to claim: up to Limit due rows matching the
@@ -96,13 +109,18 @@ type claimOpts struct {
 func (s *Store) claim(ctx context.Context, q workTable, o claimOpts) error {
 	now := s.nowUTC()
 	var args []any
-	if q.leased || q.stamped {
-		args = append(args, now.Add(o.Lease))
+	switch {
+	case q.leased:
+		args = append(args, now.Add(o.Lease), s.instance)
+	case q.stamped:
+		args = append(args, s.instance, now.Add(o.Lease))
+	default:
+		args = append(args, s.instance)
 	}
 	args = append(args, o.FilterArgs...)
 	args = append(args, now)
 	if q.leased {
-		args = append(args, now)
+		args = append(args, now, now)
 	}
 	args = append(args, o.Limit)
 	return s.inTx(ctx, func(tx *writeTx) error {
