@@ -75,7 +75,7 @@ type Customer struct {
 	// Apple, Google, App and Koshelek say where the card is installed (at
 	// most one).
 	Apple, Google, App, Koshelek bool
-	Joined             time.Time
+	Joined                       time.Time
 	// Fixed customers buy exactly every Gap, at noon, in runs of a few
 	// purchases with a break between; the others buy at random, Gap apart
 	// on average.
