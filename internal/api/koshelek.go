@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/mail"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,6 +107,10 @@ type koshelekCard struct {
 	CardState  string          `json:"cardState"` // active | inactive
 	Barcode    koshelekBarcode `json:"barcode"`
 	Bonus      *koshelekBonus  `json:"bonus,omitempty"`
+	// Discount is a discount card's percent. [Inf] The online card's
+	// field is not documented; the offline registry carries a card's
+	// "discount" [D], so the card info carries it by that name.
+	Discount string `json:"discount,omitempty"`
 }
 
 type koshelekBarcode struct {
@@ -153,38 +156,6 @@ func toKoshelekCard(c loyalty.Card, barcodeFormat string) koshelekCard {
 	}
 	return koshelekCard{CardNumber: c.Number, CardState: state,
 		Barcode: koshelekBarcode{BarcodeNumber: c.Number, BarcodeType: koshelekBarcodeType(barcodeFormat)}}
-}
-
-// koshelekBonusOf is a card's balance, split into what expires when; the
-// parts add up to the balance. Dates are the UTC day.
-func koshelekBonusOf(c loyalty.Card, lots []loyalty.Lot, l *locale.Lang) *koshelekBonus {
-	b := &koshelekBonus{Total: strconv.FormatInt(c.Balance, 10), Available: strconv.FormatInt(c.Balance, 10),
-		Bonuses: []koshelekBonusLine{}}
-	byDay := map[string]int64{}
-	var days []string
-	var expiring int64
-	for _, lot := range lots {
-		if lot.ExpiresAt == nil || lot.Remaining <= 0 {
-			continue
-		}
-		day := lot.ExpiresAt.UTC().Format(time.DateOnly)
-		if _, seen := byDay[day]; !seen {
-			days = append(days, day)
-		}
-		byDay[day] += lot.Remaining
-		expiring += lot.Remaining
-	}
-	slices.Sort(days)
-	for _, day := range days {
-		at, _ := time.Parse(time.DateOnly, day)
-		b.Bonuses = append(b.Bonuses, koshelekBonusLine{Description: l.Expiring(byDay[day], at),
-			Amount: strconv.FormatInt(byDay[day], 10), ValidUntil: day})
-	}
-	if lasting := c.Balance - expiring; lasting > 0 {
-		b.Bonuses = append(b.Bonuses, koshelekBonusLine{Description: l.Text("koshelek_lasting"),
-			Amount: strconv.FormatInt(lasting, 10)})
-	}
-	return b
 }
 
 // readProfile reads a profile body leniently: Кошелёк may add keys.
@@ -441,7 +412,10 @@ func (h *koshelekHandlers) card(c *gin.Context, kp store.KoshelekProgram) *koshe
 		return koshelekStoreError(err)
 	}
 	out := toKoshelekCard(card, kp.Program.BarcodeFormat)
-	out.Bonus = koshelekBonusOf(card, lots, locale.Shipped().Lang(kp.Program.Locale))
+	out.Bonus = koshelekBonusOf(kp.Program, card, lots, locale.Shipped().Lang(kp.Program.Locale), h.auth.now())
+	if kp.Program.KindOf() == loyalty.KindDiscount {
+		out.Discount = strconv.Itoa(kp.Program.DiscountFor(card.Tier))
+	}
 	return koshelekOK(c, map[string]koshelekCard{"card": out})
 }
 
@@ -475,9 +449,7 @@ func (h *koshelekHandlers) history(c *gin.Context, kp store.KoshelekProgram) *ko
 	l := locale.Shipped().Lang(kp.Program.Locale)
 	out := make([]koshelekPurchase, len(lines))
 	for i, t := range lines {
-		out[i] = koshelekPurchase{Date: t.CreatedAt.UTC().Format(time.DateOnly), Item: l.Text("koshelek_item_" + t.Kind),
-			Amount: strconv.FormatInt(t.PurchaseAmount, 10), Quantity: "1", Location: kp.Program.Name,
-			Bonuses: strconv.FormatInt(t.Points, 10)}
+		out[i] = koshelekPurchaseOf(kp.Program, t, l)
 	}
 	return koshelekOK(c, out)
 }

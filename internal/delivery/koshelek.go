@@ -114,29 +114,32 @@ type koshelekNotice struct {
 	msg     koshelek.Message
 	balance *int64
 	text    *string
+	state   *string
 }
 
-// koshelekNotices decides what a card's holder is told of its change: a
-// new balance is a TRANSACTION message ("62 points added. Balance: 162
-// points"), a new lock-screen message of the merchant a PROMO one, if the
-// holder allows it (koshelekPromoAllowed). A voided card, or a program
-// that stopped sending, tells nothing. A merchant's text longer than a
-// Кошелёк message is cut with "…".
+// koshelekNotices decides what a card's holder is told of its change, in
+// the words of the program's kind (koshelek_notices.go): a new balance or
+// state is a TRANSACTION message ("62 points added. Balance: 162
+// points", "Штампы: 4 из 6", "Списано 500,00 ₽. Остаток: …", "coupon
+// used", "your discount is now 10%"), a new lock-screen message of the
+// merchant a PROMO one, if the holder allows it (koshelekPromoAllowed).
+// A voided card, or a program that stopped sending, tells nothing. A
+// merchant's text longer than a Кошелёк message is cut with "…".
 func koshelekNotices(p store.KoshelekPush) []koshelekNotice {
 	if p.Status != loyalty.CardActive || !p.Enabled || p.PushLogin == "" {
 		return nil
 	}
 	l := locale.Shipped().Lang(p.Locale)
 	title := koshelek.Clip(p.ProgramName, koshelek.MaxTitle)
+	transaction := func(text string) koshelek.Message {
+		return koshelek.Message{Type: koshelek.Transaction, MSISDN: p.MSISDN, Title: title, Text: koshelek.Clip(text, koshelek.MaxText)}
+	}
 	var out []koshelekNotice
-	if delta := p.Balance - p.SentBalance; delta != 0 {
-		key := "koshelek_credited"
-		if delta < 0 {
-			key, delta = "koshelek_debited", -delta
-		}
-		text := l.Plural(key, delta, "balance", l.Points(p.Balance))
-		out = append(out, koshelekNotice{balance: &p.Balance, msg: koshelek.Message{Type: koshelek.Transaction,
-			MSISDN: p.MSISDN, Title: title, Text: koshelek.Clip(text, koshelek.MaxText)}})
+	if text, ok := koshelekBalanceText(p, l); ok {
+		out = append(out, koshelekNotice{balance: &p.Balance, msg: transaction(text)})
+	}
+	if text, ok := koshelekStateText(p, l); ok {
+		out = append(out, koshelekNotice{state: &p.State, msg: transaction(text)})
 	}
 	if p.Message != p.SentMessage && p.Message != "" && koshelekPromoAllowed(p) {
 		out = append(out, koshelekNotice{text: &p.Message, msg: koshelek.Message{Type: koshelek.Promo,
@@ -181,7 +184,7 @@ func (c *koshelekChannel) sendCard(ctx context.Context, p store.KoshelekPush) pu
 		sent, r := c.opts.Sender.Send(ctx, acct, n.msg)
 		switch r.Outcome {
 		case push.Delivered:
-			err := record(store.KoshelekSent{Balance: n.balance, Text: n.text, Message: &store.KoshelekMessage{
+			err := record(store.KoshelekSent{Balance: n.balance, Text: n.text, State: n.state, Message: &store.KoshelekMessage{
 				MessageID: sent.MessageID, PushType: n.msg.Type, Title: n.msg.Title, Body: n.msg.Text, State: sent.State}})
 			if err != nil {
 				// It went out: the retry may send it twice, as the Push
@@ -199,7 +202,7 @@ func (c *koshelekChannel) sendCard(ctx context.Context, p store.KoshelekPush) pu
 		}
 	}
 	// Told of everything: the holder is current with this version.
-	if err := record(store.KoshelekSent{Version: p.Version, Balance: &p.Balance, Text: &p.Message}); err != nil {
+	if err := record(store.KoshelekSent{Version: p.Version, Balance: &p.Balance, Text: &p.Message, State: &p.State}); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return push.Result{Outcome: push.Retry, Reason: "canceled"}
 		}

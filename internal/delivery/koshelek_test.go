@@ -47,7 +47,13 @@ func newKoshelekWorld(t *testing.T) *koshelekWorld {
 // account and a card issued into Кошелёк for phone; it returns the serial.
 func (w *koshelekWorld) issueIntoKoshelek(phone, pushPassword string) (serial, program string) {
 	w.t.Helper()
-	program = w.merchant("POST", "/api/v1/programs", `{"name":"Кофейня «Зерно»","earn_rate_bp":1000}`, "")["id"].(string)
+	return w.issueKindIntoKoshelek(`{"name":"Кофейня «Зерно»","earn_rate_bp":1000}`, phone, pushPassword)
+}
+
+// issueKindIntoKoshelek is issueIntoKoshelek for a program made of body.
+func (w *koshelekWorld) issueKindIntoKoshelek(body, phone, pushPassword string) (serial, program string) {
+	w.t.Helper()
+	program = w.merchant("POST", "/api/v1/programs", body, "")["id"].(string)
 	ctx := context.Background()
 	var merchantID string
 	w.db.QueryRow(`SELECT merchant_id FROM programs WHERE id = ?`, program).Scan(&merchantID)

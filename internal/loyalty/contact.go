@@ -9,16 +9,18 @@ import (
 // installed in Apple Wallet or an Android pkpass app (a pass update with a
 // changeMessage, free), a Google Wallet message (free, within Google's 3
 // visible notifications per card and day), the merchant's own app through
-// FCM (free), and SMS (paid).
+// FCM (free), a PROMO message through «Кошелёк»'s Push API to a card
+// that lives there (free to the merchant, as a wallet's), and SMS (paid).
 const (
-	ChannelWallet = "wallet"
-	ChannelGoogle = "google"
-	ChannelApp    = "app"
-	ChannelSMS    = "sms"
+	ChannelWallet   = "wallet"
+	ChannelGoogle   = "google"
+	ChannelApp      = "app"
+	ChannelKoshelek = "koshelek"
+	ChannelSMS      = "sms"
 )
 
 // Channels lists every channel, cheapest first.
-var Channels = []string{ChannelWallet, ChannelGoogle, ChannelApp, ChannelSMS}
+var Channels = []string{ChannelWallet, ChannelGoogle, ChannelApp, ChannelKoshelek, ChannelSMS}
 
 // Reach is what is known of how a customer can be reached right now.
 type Reach struct {
@@ -32,6 +34,9 @@ type Reach struct {
 	GoogleQuota    int
 	// App: the merchant's app holds an FCM token of the card.
 	App bool
+	// Koshelek: the card lives in «Кошелёк», its program sends through the
+	// Push API, and the holder takes the merchant's (PROMO) messages.
+	Koshelek bool
 	// SMS: Phone is a number that takes texts, AdsConsent the customer's
 	// advertising consent, Budget that the program's SMS budget covers
 	// one more text, Provider that an SMS provider is configured.
@@ -49,6 +54,8 @@ func Route(r Reach) (channel, why string) {
 		return ChannelGoogle, ""
 	case r.App:
 		return ChannelApp, ""
+	case r.Koshelek:
+		return ChannelKoshelek, ""
 	}
 	var no []string
 	if r.Google {

@@ -173,6 +173,14 @@ func Run(ctx context.Context, st *store.Store, clock *Clock, cfg Config, progres
 	if err := st.Programs().CreateProgram(ctx, &prog); err != nil {
 		return nil, err
 	}
+	// «Кошелёк» sends (its Push API account is never called: the
+	// simulator runs no delivery worker).
+	if _, _, err := st.Koshelek().UpdateProgram(ctx, m.ID, prog.ID, nil, func(ks *store.KoshelekSettings) error {
+		ks.Enabled, ks.Login, ks.PasswordHash, ks.PushLogin, ks.PushPassword = true, "sim", "-", "sim-push", "-"
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	autos := plan(m, prog)
 	for i := range autos {
 		if err := st.Automations().CreateAutomation(ctx, &autos[i]); err != nil {
@@ -319,6 +327,8 @@ func (w *world) join(c *Customer) error {
 		}
 	case c.App:
 		_, err = w.st.Devices().AddFCMToken(ctx, w.m.ID, card.SerialNumber, fmt.Sprintf("sim:%d", c.Index))
+	case c.Koshelek:
+		_, _, _, err = w.st.Koshelek().Issue(ctx, w.p.ID, store.KoshelekProfile{Phone: c.Phone})
 	}
 	return err
 }

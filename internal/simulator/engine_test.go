@@ -70,7 +70,7 @@ func TestEngineProperties(t *testing.T) {
 	for _, s := range res.Sent {
 		channels[s.Channel]++
 		c := res.Customers[s.Customer]
-		if s.Channel == loyalty.ChannelSMS && (!c.Consent || c.Apple || c.Google || c.App) {
+		if s.Channel == loyalty.ChannelSMS && (!c.Consent || c.Apple || c.Google || c.App || c.Koshelek) {
 			t.Errorf("customer %d texted: consent %v, installed %v/%v/%v", s.Customer, c.Consent, c.Apple, c.Google, c.App)
 		}
 		if s.Channel == loyalty.ChannelWallet && !c.Apple {

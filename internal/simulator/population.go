@@ -72,9 +72,10 @@ type Customer struct {
 	Name     string
 	Birthday string // YYYY-MM-DD
 	Consent  bool   // agreed to advertising texts
-	// Apple, Google and App say where the card is installed (at most one).
-	Apple, Google, App bool
-	Joined             time.Time
+	// Apple, Google, App and Koshelek say where the card is installed (at
+	// most one).
+	Apple, Google, App, Koshelek bool
+	Joined                       time.Time
 	// Fixed customers buy exactly every Gap, at noon, in runs of a few
 	// purchases with a break between; the others buy at random, Gap apart
 	// on average.
@@ -108,6 +109,8 @@ func Population(cfg Config) []*Customer {
 			c.Google = true
 		case r < 0.45:
 			c.App = true
+		case r < 0.50:
+			c.Koshelek = true
 		}
 		// Customers join over the first third of the run, in the daytime.
 		c.Joined = Start.Add(time.Duration(rng.Int64N(int64(end.Sub(Start)/3/time.Hour))+1) * time.Hour)

@@ -34,7 +34,7 @@ func Quick(cfg Config) Report {
 	}
 	for _, c := range Population(cfg) {
 		as := lift.Assign(id, "c"+strconv.Itoa(c.Index), split)
-		reach, _ := loyalty.Route(loyalty.Reach{Wallet: c.Apple, Google: c.Google, GoogleQuota: 3, App: c.App,
+		reach, _ := loyalty.Route(loyalty.Reach{Wallet: c.Apple, Google: c.Google, GoogleQuota: 3, App: c.App, Koshelek: c.Koshelek,
 			Phone: true, AdsConsent: c.Consent, Budget: true, Provider: true})
 		pending := slices.Clone(c.Purchases)
 		var bought, reminders []time.Time

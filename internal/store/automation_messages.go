@@ -56,12 +56,23 @@ const (
 	messageCustomer = `SELECT u.phone, u.name, ` + adsConsent + `, u.phone_invalid_at IS NULL, u.last_texted_at,
 		c.status = 'active', COALESCE(c.link_token, '') FROM cards c JOIN customers u ON u.id = c.customer_id
 		WHERE c.serial_number = ?`
+	// walletInstalls: Apple Wallet and pkpass apps (Google and Кошелёк
+	// installs are registrations too, and reached their own way).
 	walletInstalls = `SELECT COUNT(*) FROM registrations WHERE serial_number = ? AND unregistered_at IS NULL
-		AND channel <> 'google'`
+		AND channel NOT IN ('google', 'koshelek')`
 	googleSaves = `SELECT COUNT(*) FROM registrations r JOIN google_objects g ON g.serial_number = r.serial_number
 		WHERE r.serial_number = ? AND r.unregistered_at IS NULL AND r.channel = 'google'`
 	googleNotified = `SELECT COUNT(*) FROM google_notifications WHERE serial_number = ? AND sent_at > ?`
 	appTokens      = `SELECT COUNT(*) FROM fcm_tokens WHERE serial_number = ?`
+	// koshelekReach: the card lives in Кошелёк, its program sends through
+	// the Push API, and the holder takes PROMO messages: the SQL of
+	// delivery's koshelekPromoAllowed (not opted out, the latest "push"
+	// answer through Кошелёк not a deny), which decides at send time.
+	koshelekReach = `SELECT COUNT(*) FROM koshelek_cards k JOIN koshelek_programs p ON p.program_id = k.program_id
+		JOIN cards c ON c.serial_number = k.serial_number JOIN customers u ON u.id = c.customer_id
+		WHERE k.serial_number = ? AND k.removed_at IS NULL AND p.enabled AND p.push_login <> ''
+		AND u.opted_out_at IS NULL AND COALESCE((SELECT x.granted FROM koshelek_consents x
+			WHERE x.customer_id = c.customer_id AND x.channel = 'push' ORDER BY x.id DESC LIMIT 1), TRUE)`
 )
 
 // googleWindow and googleQuota are Google Wallet's limit: 3 visible
@@ -104,18 +115,19 @@ func (as *AutomationStore) reach(ctx context.Context, m *OutgoingMessage, google
 	if err != nil {
 		return fmt.Errorf("load message %d customer: %w", m.ID, err)
 	}
-	var wallet, google, app int
+	var wallet, google, app, koshelek int
 	for _, q := range []struct {
 		sql  string
 		args []any
 		dst  *int
 	}{{walletInstalls, []any{m.Serial}, &wallet}, {googleSaves, []any{m.Serial}, &google},
-		{googleNotified, []any{m.Serial, googleSince}, &r.GoogleNotified}, {appTokens, []any{m.Serial}, &app}} {
+		{googleNotified, []any{m.Serial, googleSince}, &r.GoogleNotified}, {appTokens, []any{m.Serial}, &app},
+		{koshelekReach, []any{m.Serial}, &koshelek}} {
 		if err := as.s.read.QueryRowContext(ctx, q.sql, q.args...).Scan(q.dst); err != nil {
 			return fmt.Errorf("load message %d reach: %w", m.ID, err)
 		}
 	}
-	r.Wallet, r.Google, r.App, r.GoogleQuota = wallet > 0, google > 0, app > 0, googleQuota
+	r.Wallet, r.Google, r.App, r.Koshelek, r.GoogleQuota = wallet > 0, google > 0, app > 0, koshelek > 0, googleQuota
 	r.Phone = r.Phone && m.Phone != ""
 	return nil
 }

@@ -81,11 +81,11 @@ const (
 
 	selectKoshelekCard = `SELECT removed_at IS NULL FROM koshelek_cards WHERE serial_number = ?`
 	insertKoshelekCard = `INSERT INTO koshelek_cards (serial_number, merchant_id, program_id, msisdn, birth_date, profile,
-		issued_at, sent_version, sent_balance, sent_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		issued_at, sent_version, sent_balance, sent_message, sent_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// A card issued into Кошелёк again (after the Push API lost the
 	// phone) starts from what it shows now.
 	reissueKoshelekCard = `UPDATE koshelek_cards SET removed_at = NULL, msisdn = ?, issued_at = ?, sent_version = ?,
-		sent_balance = ?, sent_message = ? WHERE serial_number = ?`
+		sent_balance = ?, sent_message = ?, sent_state = ? WHERE serial_number = ?`
 	updateKoshelekProfile = `UPDATE koshelek_cards SET birth_date = CASE WHEN ? = '' THEN birth_date ELSE ? END,
 		profile = ? WHERE serial_number = ?`
 	updateCustomerProfile = `UPDATE customers SET name = CASE WHEN ? = '' THEN name ELSE ? END,
@@ -289,8 +289,13 @@ func (k *KoshelekStore) install(ctx context.Context, tx *writeTx, card loyalty.C
 	s := k.s
 	now := s.nowUTC()
 	msisdn := strings.TrimPrefix(card.Customer.Phone, "+")
+	prog, err := scanProgram(tx.QueryRowContext(ctx, selectProgramByID, card.ProgramID))
+	if err != nil {
+		return false, fmt.Errorf("load koshelek card's program: %w", err)
+	}
+	state := koshelekState(prog, card)
 	var active bool
-	err := tx.QueryRowContext(ctx, selectKoshelekCard, card.SerialNumber).Scan(&active)
+	err = tx.QueryRowContext(ctx, selectKoshelekCard, card.SerialNumber).Scan(&active)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		profile := p.Profile
@@ -298,12 +303,12 @@ func (k *KoshelekStore) install(ctx context.Context, tx *writeTx, card loyalty.C
 			profile = "{}"
 		}
 		_, err = tx.ExecContext(ctx, insertKoshelekCard, card.SerialNumber, card.MerchantID, card.ProgramID, msisdn,
-			p.BirthDate, profile, now, card.Version, card.Balance, card.Message)
+			p.BirthDate, profile, now, card.Version, card.Balance, card.Message, state)
 	case err != nil:
 		return false, fmt.Errorf("load koshelek card: %w", err)
 	case !active:
 		_, err = tx.ExecContext(ctx, reissueKoshelekCard, msisdn, now, card.Version, card.Balance, card.Message,
-			card.SerialNumber)
+			state, card.SerialNumber)
 	}
 	if err != nil {
 		return false, fmt.Errorf("store koshelek card: %w", err)

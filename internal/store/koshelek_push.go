@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
 // What the «Кошелёк» delivery channel needs: which cards in Кошелёк are
@@ -21,9 +23,9 @@ const (
 		JOIN koshelek_programs p ON p.program_id = k.program_id
 		WHERE k.removed_at IS NULL AND k.sent_version < c.version AND p.enabled AND p.push_login <> ''`
 
-	selectKoshelekPushPrefix = `SELECT k.serial_number, c.merchant_id, c.program_id, g.name, g.locale, k.msisdn,
+	selectKoshelekPushPrefix = `SELECT k.serial_number, c.merchant_id, c.program_id, k.msisdn,
 		c.status, c.version, c.balance, c.message, k.sent_balance, k.sent_message, p.enabled, p.push_login,
-		p.push_password, u.opted_out_at IS NOT NULL,
+		p.push_password, u.opted_out_at IS NOT NULL, c.rewards, c.tier, c.redeemed_at, k.sent_state,
 		(SELECT x.granted FROM koshelek_consents x WHERE x.customer_id = c.customer_id AND x.channel = 'push'
 			ORDER BY x.id DESC LIMIT 1)
 		FROM koshelek_cards k JOIN cards c ON c.serial_number = k.serial_number
@@ -35,6 +37,7 @@ const (
 	markKoshelekVersion = `UPDATE koshelek_cards SET sent_version = ? WHERE serial_number = ? AND sent_version < ?`
 	markKoshelekBalance = `UPDATE koshelek_cards SET sent_balance = ? WHERE serial_number = ?`
 	markKoshelekMessage = `UPDATE koshelek_cards SET sent_message = ? WHERE serial_number = ?`
+	markKoshelekState   = `UPDATE koshelek_cards SET sent_state = ? WHERE serial_number = ?`
 	insertKoshelekMsg   = `INSERT INTO koshelek_messages (message_id, merchant_id, program_id, serial_number, push_type,
 		title, body, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	removeKoshelekCard = `UPDATE koshelek_cards SET removed_at = ? WHERE serial_number = ? AND removed_at IS NULL
@@ -100,7 +103,39 @@ type KoshelekPush struct {
 	// PushConsent is the customer's latest answer about "push" through
 	// Кошелёк: nil when there is none.
 	PushConsent *bool
+	// Program is the card's program: its kind and the kind's settings.
+	Program loyalty.Program
+	// Rewards, Tier and RedeemedAt are the card's stamp rewards, tier
+	// and coupon use.
+	Rewards    int64
+	Tier       string
+	RedeemedAt *time.Time
+	// State is the card's kind-specific state now (koshelekState) and
+	// SentState the one its holder was last told of ("" not known).
+	State, SentState string
 }
+
+// koshelekState is what a card's holder is told of beyond its balance,
+// by the program's kind, as one comparable string: a stamp card's stamps
+// toward its goal and its rewards, a discount card's percent, whether a
+// coupon was used. Points and gift cards tell their balance instead ("").
+func koshelekState(p loyalty.Program, c loyalty.Card) string {
+	switch p.KindOf() {
+	case loyalty.KindStamps:
+		return fmt.Sprintf("stamps %d/%d rewards %d", c.Balance, p.StampsRequired, c.Rewards)
+	case loyalty.KindDiscount:
+		return fmt.Sprintf("discount %d", p.DiscountFor(c.Tier))
+	case loyalty.KindCoupon:
+		if c.RedeemedAt != nil {
+			return KoshelekCouponRedeemed
+		}
+		return "coupon"
+	}
+	return ""
+}
+
+// KoshelekCouponRedeemed is a used coupon's state (KoshelekPush.State).
+const KoshelekCouponRedeemed = "coupon redeemed"
 
 // PushInfo returns what the messages to the given cards are made of, by
 // serial; cards no longer in Кошелёк are left out.
@@ -118,9 +153,9 @@ func (k *KoshelekStore) PushInfo(ctx context.Context, serials []string) (map[str
 	for rows.Next() {
 		var p KoshelekPush
 		var consent sql.NullBool
-		if err := rows.Scan(&p.Serial, &p.MerchantID, &p.ProgramID, &p.ProgramName, &p.Locale, &p.MSISDN, &p.Status,
+		if err := rows.Scan(&p.Serial, &p.MerchantID, &p.ProgramID, &p.MSISDN, &p.Status,
 			&p.Version, &p.Balance, &p.Message, &p.SentBalance, &p.SentMessage, &p.Enabled, &p.PushLogin,
-			&p.PushPassword, &p.OptedOut, &consent); err != nil {
+			&p.PushPassword, &p.OptedOut, &p.Rewards, &p.Tier, &p.RedeemedAt, &p.SentState, &consent); err != nil {
 			return nil, fmt.Errorf("koshelek push info: %w", err)
 		}
 		if consent.Valid {
@@ -128,7 +163,25 @@ func (k *KoshelekStore) PushInfo(ctx context.Context, serials []string) (map[str
 		}
 		out[p.Serial] = p
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("koshelek push info: %w", err)
+	}
+	rows.Close()
+	programs := map[string]loyalty.Program{}
+	for serial, p := range out {
+		prog, ok := programs[p.ProgramID]
+		if !ok {
+			if prog, err = scanProgram(k.s.read.QueryRowContext(ctx, selectProgramByID, p.ProgramID)); err != nil {
+				return nil, fmt.Errorf("koshelek push info: %w", err)
+			}
+			programs[p.ProgramID] = prog
+		}
+		p.Program, p.ProgramName, p.Locale = prog, prog.Name, prog.Locale
+		p.State = koshelekState(prog, loyalty.Card{Balance: p.Balance, Rewards: p.Rewards, Tier: p.Tier,
+			RedeemedAt: p.RedeemedAt})
+		out[serial] = p
+	}
+	return out, nil
 }
 
 // KoshelekSent is what became of a card's messages: a message the Push
@@ -138,9 +191,10 @@ type KoshelekSent struct {
 	Serial string
 	// Message, when set, is a message the Push API took.
 	Message *KoshelekMessage
-	// Balance and Text, when set, are what the holder now knows.
+	// Balance, Text and State, when set, are what the holder now knows.
 	Balance *int64
 	Text    *string
+	State   *string
 	// Version, when not 0, is the card version the holder is now current
 	// with; it never goes back.
 	Version int64
@@ -168,6 +222,11 @@ func (k *KoshelekStore) RecordSent(ctx context.Context, sent KoshelekSent) error
 		if sent.Text != nil {
 			if _, err := tx.ExecContext(ctx, markKoshelekMessage, *sent.Text, sent.Serial); err != nil {
 				return fmt.Errorf("record koshelek text: %w", err)
+			}
+		}
+		if sent.State != nil {
+			if _, err := tx.ExecContext(ctx, markKoshelekState, *sent.State, sent.Serial); err != nil {
+				return fmt.Errorf("record koshelek state: %w", err)
 			}
 		}
 		if sent.Version != 0 {

@@ -57,6 +57,8 @@ type Card struct {
 	CardState  string  `json:"cardState"`
 	Barcode    Barcode `json:"barcode"`
 	Bonus      *Bonus  `json:"bonus,omitempty"`
+	// Discount is a discount card's percent (our inference: koshelek.md).
+	Discount string `json:"discount,omitempty"`
 }
 
 // Bonus is a card's balance, with what expires when.

@@ -133,7 +133,8 @@ func (s *Server) Limit(perMinute int, now func() time.Time) {
 	s.perMinute, s.now = perMinute, now
 }
 
-// FailNext makes the next sends answer with the faults, in order.
+// FailNext makes the next sends answer with the faults, in order; a
+// zero Fault lets its send through.
 func (s *Server) FailNext(faults ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -204,7 +205,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	if len(s.faults) > 0 {
+	if len(s.faults) > 0 && s.faults[0].Status == 0 {
+		s.faults = s.faults[1:] // a zero Fault lets its send through
+	} else if len(s.faults) > 0 {
 		f := s.faults[0]
 		s.faults = s.faults[1:]
 		s.mu.Unlock()
