@@ -182,7 +182,7 @@ func (d dashDraw) autoConversion(rep apiAutomationDetail) figureBlock {
 	if rep.Messaged.Assigned+rep.Holdout.Assigned == 0 {
 		values = nil
 	}
-	b.Chart = plot.Chart{ID: "plot-auto-conversion", Title: b.Title, Kind: plot.Bars, Labels: names,
+	b.Chart = plot.Chart{ID: "plot-auto-conversion", Title: b.Title, Kind: plot.HBars, Labels: names,
 		Series: []plot.Series{{Name: d.t("con_camp_conversion"), Values: values}},
 		Format: func(v float64) string { return d.pct(int(math.Round(v * 100))) }, Empty: d.t("con_auto_no_data")}.SVG()
 	return b
