@@ -128,4 +128,14 @@ type Referral struct {
 const (
 	ReferralPending   = "pending"
 	ReferralQualified = "qualified"
+	// ReferralReversed is a qualified referral whose purchase was refunded
+	// below the terms' minimum: both bonuses taken back, as far as the
+	// cards still hold them.
+	ReferralReversed = "reversed"
 )
+
+// StillQualifies reports whether a qualifying purchase of which remaining
+// is left after refunds still earns the referral.
+func StillQualifies(t ReferralTerms, remaining int64) bool {
+	return Qualifies(t, Transaction{Kind: Earn, PurchaseAmount: remaining})
+}

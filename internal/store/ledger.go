@@ -50,11 +50,13 @@ func (cs *CardStore) Post(ctx context.Context, p loyalty.Posting, respond Respon
 		return cs.s.postGrouped(ctx, p, respond)
 	}
 	// A posting with an audit entry to commit with it (the console's) goes
-	// step by step: the pipelined batches write no audit entries.
+	// step by step: the pipelined batches write no audit entries; so does a
+	// refund, which may take back a referral's bonuses.
 	_, audited := auditOf(ctx)
+	pipelined := cs.s.dialect.pipelinePosts && !audited && p.Kind != loyalty.Refund
 	for attempt := 0; ; attempt++ {
 		err = errStepByStep
-		if cs.s.dialect.pipelinePosts && !audited {
+		if pipelined {
 			ans, replayed, err = cs.s.postPipelined(ctx, p, respond)
 		}
 		if errors.Is(err, errStepByStep) {
@@ -91,8 +93,12 @@ func (s *Store) postIn(ctx context.Context, tx *writeTx, p loyalty.Posting, resp
 	if err != nil {
 		return Answer{}, false, err
 	}
-	// A friend's qualifying purchase pays the referral with it.
+	// A friend's qualifying purchase pays the referral with it; a refund
+	// that undoes the qualifying purchase takes it back.
 	if posted, err = s.payReferral(ctx, tx, posted); err != nil {
+		return Answer{}, false, err
+	}
+	if posted, err = s.reverseReferral(ctx, tx, posted); err != nil {
 		return Answer{}, false, err
 	}
 	if ans, err = respond(posted); err != nil {

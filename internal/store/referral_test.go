@@ -148,3 +148,83 @@ func TestConcurrentQualifyingPurchasesPayOnce(t *testing.T) {
 		balancesEqualLedgers(t, s)
 	})
 }
+
+// TestRefundTakesBackTheReferral: a refund that leaves the friend's
+// qualifying purchase above the minimum keeps the referral; one that takes
+// it below takes both bonuses back in the refund's transaction, once.
+func TestRefundTakesBackTheReferral(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openTestStore(t, url, withClock(newClock()))
+		m, p := joinProgram(t, s, "shop") // referrer 100, friend 50, minimum 500.00, 5 %
+		referrer := joinPhone(t, s, p.ID, "+79160000011", joinForm("Анна"))
+		code, err := s.Referrals().Code(ctx, referrer.Card.SerialNumber)
+		if err != nil {
+			t.Fatal(err)
+		}
+		form := joinForm("Борис")
+		form.Referral = code
+		friend := joinPhone(t, s, p.ID, "+79160000012", form)
+		post := func(key string, posting loyalty.Posting) (Posted, bool) {
+			t.Helper()
+			posting.MerchantID, posting.Serial = m.ID, friend.Card.SerialNumber
+			posting.IdempotencyKey, posting.RequestHash = key, []byte(key)
+			var got Posted
+			_, replayed, err := s.Cards().Post(ctx, posting, func(p Posted) (Answer, error) {
+				got = p
+				return Answer{Status: 201, Body: []byte("{}")}, nil
+			})
+			if err != nil {
+				t.Fatalf("%s: %v", key, err)
+			}
+			return got, replayed
+		}
+		balance := func(serial string) int64 {
+			t.Helper()
+			c, err := s.Cards().Card(ctx, m.ID, serial)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.Balance
+		}
+		status := func() string {
+			t.Helper()
+			var st string
+			if err := s.read.QueryRowContext(ctx, `SELECT status FROM referrals WHERE friend_serial = ?`,
+				friend.Card.SerialNumber).Scan(&st); err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+		buy, _ := post("buy", loyalty.Posting{Kind: loyalty.Earn, PurchaseAmount: 600_00}) // 30 points + 50 bonus
+		if b := balance(referrer.Card.SerialNumber); b != 200 || status() != loyalty.ReferralQualified {
+			t.Fatalf("after the qualifying purchase: referrer %d, referral %s", b, status())
+		}
+		// 550.00 left: still above the minimum.
+		post("part", loyalty.Posting{Kind: loyalty.Refund, RefundOf: buy.Transaction.ID, PurchaseAmount: 50_00})
+		if b := balance(referrer.Card.SerialNumber); b != 200 || status() != loyalty.ReferralQualified {
+			t.Fatalf("after a partial refund: referrer %d, referral %s", b, status())
+		}
+		// The rest: nothing of the purchase is left, nor of either bonus.
+		post("rest", loyalty.Posting{Kind: loyalty.Refund, RefundOf: buy.Transaction.ID})
+		if b := balance(referrer.Card.SerialNumber); b != 100 {
+			t.Errorf("referrer after the full refund: %d, want the 100 welcome points", b)
+		}
+		if b := balance(friend.Card.SerialNumber); b != 100 {
+			t.Errorf("friend after the full refund: %d, want the 100 welcome points", b)
+		}
+		if st := status(); st != loyalty.ReferralReversed {
+			t.Errorf("referral %s, want reversed", st)
+		}
+		for _, serial := range []string{referrer.Card.SerialNumber, friend.Card.SerialNumber} {
+			if lines, sum := ledgerOf(t, s, serial); sum != balance(serial) {
+				t.Errorf("%s: ledger sum %d (%d lines) ≠ balance %d", serial, sum, lines, balance(serial))
+			}
+		}
+		// The refund sent again changes nothing.
+		if _, replayed := post("rest", loyalty.Posting{Kind: loyalty.Refund, RefundOf: buy.Transaction.ID}); !replayed ||
+			balance(referrer.Card.SerialNumber) != 100 {
+			t.Errorf("replayed refund: replayed %v, referrer %d", replayed, balance(referrer.Card.SerialNumber))
+		}
+	})
+}

@@ -44,7 +44,13 @@ const (
 	insertRefusal   = `INSERT INTO referral_refusals (program_id, referrer_serial, reason, created_at) VALUES (?, ?, ?, ?)`
 	pendingReferral = `SELECT id, referrer_serial, program_id FROM referrals WHERE friend_serial = ? AND status = 'pending'`
 	selectTerms     = `SELECT referral_terms FROM programs WHERE id = ?`
-	qualifyReferral = `UPDATE referrals SET status = 'qualified', referrer_points = ?, friend_points = ?, purchase_id = ?,
+	// The referral a refunded purchase qualified, and what is left of it.
+	qualifiedByPurchase = `SELECT r.id, r.referrer_serial, r.friend_serial, r.program_id, r.referrer_points, r.friend_points,
+		t.purchase_amount - t.refunded_amount FROM referrals r JOIN transactions t ON t.id = r.purchase_id
+		WHERE r.purchase_id = ? AND r.status = 'qualified'`
+	reverseReferralRow = `UPDATE referrals SET status = 'reversed' WHERE id = ? AND status = 'qualified'`
+	selectCardBalance  = `SELECT balance FROM cards WHERE serial_number = ?`
+	qualifyReferral    = `UPDATE referrals SET status = 'qualified', referrer_points = ?, friend_points = ?, purchase_id = ?,
 		qualified_at = ? WHERE id = ? AND status = 'pending'`
 	referralFigures = `SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'qualified' THEN 1 ELSE 0 END), 0),
@@ -212,11 +218,73 @@ func (s *Store) payReferral(ctx context.Context, tx *writeTx, posted Posted) (Po
 		"referrer_points": points(referrerPaid), "friend_points": points(friendPaid), "purchase_id": posted.Transaction.ID})
 }
 
+// reverseReferral takes back a referral's bonuses when a refund leaves
+// its qualifying purchase below the terms' minimum: from each side, what
+// the card still holds of its bonus (points already spent stay spent).
+// It runs in the refund's transaction; a replayed refund writes nothing,
+// and a referral is reversed once.
+func (s *Store) reverseReferral(ctx context.Context, tx *writeTx, posted Posted) (Posted, error) {
+	if posted.Transaction.Kind != loyalty.Refund || posted.Transaction.RefundOf == "" {
+		return posted, nil
+	}
+	var id, referrerSerial, friendSerial, programID string
+	var referrerPoints, friendPoints, remaining int64
+	err := tx.QueryRowContext(ctx, qualifiedByPurchase, posted.Transaction.RefundOf).Scan(&id, &referrerSerial,
+		&friendSerial, &programID, &referrerPoints, &friendPoints, &remaining)
+	if errors.Is(err, sql.ErrNoRows) {
+		return posted, nil
+	}
+	if err != nil {
+		return posted, fmt.Errorf("load the refunded purchase's referral: %w", err)
+	}
+	var raw string
+	if err := tx.QueryRowContext(ctx, selectTerms, programID).Scan(&raw); err != nil {
+		return posted, fmt.Errorf("load referral terms: %w", err)
+	}
+	var terms loyalty.ReferralTerms
+	if err := json.Unmarshal([]byte(raw), &terms); err != nil {
+		return posted, fmt.Errorf("program %s referral terms: %w", programID, err)
+	}
+	if loyalty.StillQualifies(terms, remaining) {
+		return posted, nil
+	}
+	merchant := posted.Card.MerchantID
+	if _, err := s.debitReferral(ctx, tx, merchant, referrerSerial, id+":referrer:reversed", referrerPoints); err != nil {
+		return posted, err
+	}
+	friendTaken, err := s.debitReferral(ctx, tx, merchant, friendSerial, id+":friend:reversed", friendPoints)
+	if err != nil {
+		return posted, err
+	}
+	if friendTaken != nil && friendSerial == posted.Card.SerialNumber {
+		posted.Card = friendTaken.Card
+	}
+	if _, err := tx.ExecContext(ctx, reverseReferralRow, id); err != nil {
+		return posted, fmt.Errorf("reverse referral: %w", err)
+	}
+	return posted, nil
+}
+
+// debitReferral takes one side's bonus back, as much of points as the
+// card holds; nil when there is nothing to take or the card is voided.
+func (s *Store) debitReferral(ctx context.Context, tx *writeTx, merchant, serial, key string, points int64) (*Posted, error) {
+	var balance int64
+	if err := tx.QueryRowContext(ctx, selectCardBalance, serial).Scan(&balance); err != nil {
+		return nil, fmt.Errorf("balance of %s: %w", serial, err)
+	}
+	take := min(points, balance)
+	if take <= 0 {
+		return nil, nil
+	}
+	return s.creditReferral(ctx, tx, merchant, serial, key, loyalty.Posting{Kind: loyalty.Adjust, Points: -take,
+		Reason: "referral bonus taken back: the friend's purchase was refunded"})
+}
+
 // creditReferral posts one side's bonus; nil when there is nothing to
 // pay or the card is voided. Its idempotency key is written with it, so
 // the same referral can never pay the same side twice.
 func (s *Store) creditReferral(ctx context.Context, tx *writeTx, merchant, serial, key string, p loyalty.Posting) (*Posted, error) {
-	if p.Points <= 0 {
+	if p.Points == 0 {
 		return nil, nil
 	}
 	p.MerchantID, p.Serial = merchant, serial
