@@ -92,14 +92,10 @@ func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, gc
 	return delivery.New(opts), nil
 }
 
-// newKoshelekBox loads the key that seals the programs' Push API
-// passwords, making the default one on the first start.
-func newKoshelekBox(cfg config.Config, log *slog.Logger) (*credential.Box, error) {
+// newKoshelekBox seals the programs' Push API passwords with the
+// server's key.
+func newKoshelekBox(cfg config.Config, key []byte, log *slog.Logger) (*credential.Box, error) {
 	path, create := cfg.KoshelekKeyFile()
-	key, err := serverKey(cfg, log)
-	if err != nil {
-		return nil, err
-	}
 	if create && store.IsPostgresURL(cfg.Database()) {
 		log.Warn("koshelek.key_file is not set: every instance on this database must share one key, or one cannot "+
 			"open the Push API passwords another sealed; set koshelek.key_file to the same file everywhere", "file", path)

@@ -30,7 +30,11 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, newLogger(cfg, stderr))
+	secret, err := serverKey(cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, secret)
 	if err != nil {
 		return err
 	}

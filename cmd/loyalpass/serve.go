@@ -55,7 +55,11 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.PublicURL = config.ListenURL(cfg.Addr, ln.Addr().(*net.TCPAddr).Port)
 	}
 
-	st, err := openStore(ctx, cfg, log)
+	key, err := serverKey(cfg, log)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, key)
 	if err != nil {
 		return err
 	}
@@ -89,7 +93,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	koshelekBox, err := newKoshelekBox(cfg, log)
+	koshelekBox, err := newKoshelekBox(cfg, key, log)
 	if err != nil {
 		return err
 	}

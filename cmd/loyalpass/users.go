@@ -37,7 +37,11 @@ func usersCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, newLogger(cfg, stderr))
+	key, err := serverKey(cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, key)
 	if err != nil {
 		return err
 	}

@@ -235,20 +235,8 @@ func (con *Console) automationAct(c *gin.Context, v *viewer) {
 		return
 	}
 	var a apiAutomation
-	ctx := con.audited(c, v, store.AuditEntry{Action: "automation." + action, Subject: c.Param("id")})
-	err := con.api.call(ctx, v.user.MerchantID, method, path, nil, "", &a)
-	if ae, ok := asAPIError(err); ok {
-		if ae.Status == http.StatusNotFound {
-			con.notFound(c)
-			return
-		}
-		errs := formErrors{}
-		errs.fromAPI(ae, v.lang, nil)
-		con.renderAutomation(c, v, ae.Status, errs[ae.Field])
-		return
-	}
-	if err != nil {
-		con.fail(c, err)
+	if !con.act(c, v, store.AuditEntry{Action: "automation." + action, Subject: c.Param("id")}, method, path, &a,
+		con.renderAutomation) {
 		return
 	}
 	if action == "delete" {

@@ -16,11 +16,11 @@ import (
 	"github.com/chromedp/chromedp"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/loyalpass/loyalpass/internal/browsertest"
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 )
 
-// chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = browsertest.ChromiumPath
 
 // maxPageWeight is the budget of a console page without images: the
 // HTML, the style sheet and the scripts as sent.

@@ -142,23 +142,33 @@ func (con *Console) campaignAct(c *gin.Context, v *viewer) {
 		con.notFound(c)
 		return
 	}
-	id := c.Param("id")
 	var camp apiCampaign
-	err := con.api.call(con.audited(c, v, store.AuditEntry{Action: "campaign." + action}), v.user.MerchantID,
-		http.MethodPost, "/api/v1/campaigns/"+url.PathEscape(id)+"/"+action, nil, "", &camp)
-	if ae, ok := asAPIError(err); ok {
-		if ae.Status == http.StatusNotFound {
-			con.notFound(c)
-			return
-		}
-		errs := formErrors{}
-		errs.fromAPI(ae, v.lang, nil)
-		con.renderCampaign(c, v, ae.Status, errs[ae.Field])
-		return
-	}
-	if err != nil {
-		con.fail(c, err)
+	if !con.act(c, v, store.AuditEntry{Action: "campaign." + action}, http.MethodPost,
+		"/api/v1/campaigns/"+url.PathEscape(c.Param("id"))+"/"+action, &camp, con.renderCampaign) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/console/campaigns/"+url.PathEscape(camp.ID))
+}
+
+// act makes a change of state through the API, audited as e. On a
+// refusal it answers itself (not found, or page with the API's problem)
+// and reports false.
+func (con *Console) act(c *gin.Context, v *viewer, e store.AuditEntry, method, path string, out any,
+	page func(c *gin.Context, v *viewer, status int, problem string)) bool {
+	err := con.api.call(con.audited(c, v, e), v.user.MerchantID, method, path, nil, "", out)
+	if ae, ok := asAPIError(err); ok {
+		if ae.Status == http.StatusNotFound {
+			con.notFound(c)
+			return false
+		}
+		errs := formErrors{}
+		errs.fromAPI(ae, v.lang, nil)
+		page(c, v, ae.Status, errs[ae.Field])
+		return false
+	}
+	if err != nil {
+		con.fail(c, err)
+		return false
+	}
+	return true
 }

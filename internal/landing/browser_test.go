@@ -15,10 +15,11 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/loyalpass/loyalpass/internal/browsertest"
 )
 
-// chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = browsertest.ChromiumPath
 
 // hitLog records the requests a test server answered.
 type hitLog struct {

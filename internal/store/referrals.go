@@ -175,13 +175,9 @@ func (s *Store) payReferral(ctx context.Context, tx *writeTx, posted Posted) (Po
 	if err != nil {
 		return posted, fmt.Errorf("load pending referral: %w", err)
 	}
-	var raw string
-	if err := tx.QueryRowContext(ctx, selectTerms, programID).Scan(&raw); err != nil {
-		return posted, fmt.Errorf("load referral terms: %w", err)
-	}
-	var terms loyalty.ReferralTerms
-	if err := json.Unmarshal([]byte(raw), &terms); err != nil {
-		return posted, fmt.Errorf("program %s referral terms: %w", programID, err)
+	terms, err := referralTerms(ctx, tx, programID)
+	if err != nil {
+		return posted, err
 	}
 	if !terms.Enabled() || !loyalty.Qualifies(terms, posted.Transaction) {
 		return posted, nil
@@ -218,6 +214,19 @@ func (s *Store) payReferral(ctx context.Context, tx *writeTx, posted Posted) (Po
 		"referrer_points": points(referrerPaid), "friend_points": points(friendPaid), "purchase_id": posted.Transaction.ID})
 }
 
+// referralTerms reads a program's referral terms inside tx.
+func referralTerms(ctx context.Context, tx *writeTx, programID string) (loyalty.ReferralTerms, error) {
+	var raw string
+	var terms loyalty.ReferralTerms
+	if err := tx.QueryRowContext(ctx, selectTerms, programID).Scan(&raw); err != nil {
+		return terms, fmt.Errorf("load referral terms: %w", err)
+	}
+	if err := json.Unmarshal([]byte(raw), &terms); err != nil {
+		return terms, fmt.Errorf("program %s referral terms: %w", programID, err)
+	}
+	return terms, nil
+}
+
 // reverseReferral takes back a referral's bonuses when a refund leaves
 // its qualifying purchase below the terms' minimum: from each side, what
 // the card still holds of its bonus (points already spent stay spent).
@@ -237,13 +246,9 @@ func (s *Store) reverseReferral(ctx context.Context, tx *writeTx, posted Posted)
 	if err != nil {
 		return posted, fmt.Errorf("load the refunded purchase's referral: %w", err)
 	}
-	var raw string
-	if err := tx.QueryRowContext(ctx, selectTerms, programID).Scan(&raw); err != nil {
-		return posted, fmt.Errorf("load referral terms: %w", err)
-	}
-	var terms loyalty.ReferralTerms
-	if err := json.Unmarshal([]byte(raw), &terms); err != nil {
-		return posted, fmt.Errorf("program %s referral terms: %w", programID, err)
+	terms, err := referralTerms(ctx, tx, programID)
+	if err != nil {
+		return posted, err
 	}
 	if loyalty.StillQualifies(terms, remaining) {
 		return posted, nil
