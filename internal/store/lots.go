@@ -41,7 +41,7 @@ type write struct {
 // in the outbox. The balance.changed webhook is eventWrite's.
 func (s *Store) outcomeWrites(card loyalty.Card, out *loyalty.Outcome, tagArg int64) []write {
 	t, c, now := &out.Line, out.Card, out.Line.CreatedAt
-	t.ID = newID("txn")
+	t.ID = newSortableID("txn", now)
 	var refundOf any
 	if t.RefundOf != "" {
 		refundOf = t.RefundOf
