@@ -73,6 +73,9 @@ func (ks *APIKeyStore) Create(ctx context.Context, k APIKey, audit AuditEntry) e
 // revoked key changes nothing. A key of another merchant is ErrNotFound.
 func (ks *APIKeyStore) Revoke(ctx context.Context, merchantID, id string, audit AuditEntry) error {
 	s := ks.s
+	// Emptied after the commit, so no lookup can cache the key as it was
+	// before; and on error too, which costs nothing.
+	defer s.keys.clear()
 	return s.inTx(ctx, func(tx *writeTx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, selectKeyOf, merchantID, id).Scan(&n); err != nil {
@@ -89,7 +92,9 @@ func (ks *APIKeyStore) Revoke(ctx context.Context, merchantID, id string, audit 
 			return nil
 		}
 		audit.MerchantID, audit.Subject = merchantID, id
-		_, err = s.Audit().insert(ctx, tx, audit)
-		return err
+		if _, err = s.Audit().insert(ctx, tx, audit); err != nil {
+			return err
+		}
+		return s.notifyKeysChanged(ctx, tx)
 	})
 }

@@ -139,6 +139,10 @@ func TestAPIKeysCreateOnceAndRevoke(t *testing.T) {
 		if len(keys) != 1 || keys[0].ID != "k1" || keys[0].RevokedAt != nil {
 			t.Fatalf("keys = %+v", keys)
 		}
+		// Looked up once before the revocation, so the key cache holds it.
+		if k, err := s.Merchants().APIKey(ctx, "k1"); err != nil || k.Revoked || k.MerchantID != m.ID {
+			t.Fatalf("key before revoking = %+v, %v", k, err)
+		}
 		rev := AuditEntry{UserID: "usr_1", UserEmail: "o@example.com", Action: "apikey.revoke"}
 		if err := s.APIKeys().Revoke(ctx, other.ID, "k1", rev); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("another merchant revokes: %v, want ErrNotFound", err)

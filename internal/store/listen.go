@@ -81,7 +81,9 @@ func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	connected()
-	// Work may have been queued while no connection listened.
+	// Work may have been queued, and keys revoked, while no connection
+	// listened.
+	s.keys.clear()
 	var all queues
 	for q := range all {
 		all[q] = true
@@ -99,13 +101,21 @@ func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 }
 
 // parseNotification reads "<queue>:<schema>:<instance>": the queue to
-// wake, unless this instance sent it or it concerns another schema.
+// wake, unless this instance sent it or it concerns another schema. A
+// revocation's notification ("apikeys:…") empties the key cache instead.
 func (s *Store) parseNotification(schema, payload string) (queues, bool) {
 	var qs queues
 	name, rest, _ := strings.Cut(payload, ":")
 	in, from, _ := strings.Cut(rest, ":")
+	if in != schema || from == s.instance {
+		return qs, false
+	}
+	if name == keysChanged {
+		s.keys.clear()
+		return qs, false
+	}
 	q, known := queueNames[name]
-	if !known || in != schema || from == s.instance {
+	if !known {
 		return qs, false
 	}
 	qs[q] = true

@@ -78,9 +78,14 @@ func (ms *MerchantStore) CreateAPIKey(ctx context.Context, k APIKey) error {
 	return nil
 }
 
-// APIKey returns the stored key with the given id.
+// APIKey returns the stored key with the given id, from the cache of
+// keys read before when it holds it (keycache.go).
 func (ms *MerchantStore) APIKey(ctx context.Context, id string) (APIKey, error) {
-	var k APIKey
+	now := time.Now()
+	k, ok, gen := ms.s.keys.get(id, now)
+	if ok {
+		return k, nil
+	}
 	err := ms.s.read.QueryRowContext(ctx, selectAPIKey, id).Scan(&k.ID, &k.MerchantID, &k.SecretHash, &k.Revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, ErrNotFound
@@ -88,6 +93,7 @@ func (ms *MerchantStore) APIKey(ctx context.Context, id string) (APIKey, error) 
 	if err != nil {
 		return k, fmt.Errorf("load api key: %w", err)
 	}
+	ms.s.keys.put(gen, k, now)
 	return k, nil
 }
 

@@ -43,6 +43,8 @@ type Store struct {
 	listenURL string
 	// logPruner bounds the device logs (devicelogs.go).
 	logPruner *deviceLogPruner
+	// keys caches the API keys requests present (keycache.go).
+	keys keyCache
 
 	// queued holds one wake-up per queue of durable work (queue.go).
 	queued [numQueues]chan struct{}
