@@ -82,13 +82,13 @@ func serverKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
 	return key, nil
 }
 
-func openStore(ctx context.Context, cfg config.Config, key []byte) (*store.Store, error) {
+func openStore(ctx context.Context, cfg config.Config, key []byte, log *slog.Logger) (*store.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	st, err := store.Open(ctx, store.Options{URL: cfg.Database(), DeviceLogs: store.DeviceLogLimits{
 		Retention: time.Duration(cfg.Wallet.LogRetentionDays) * 24 * time.Hour, MaxRows: int(cfg.Wallet.LogMaxRows)},
-		HashKey: credential.Derive(key, "join hashes")})
+		HashKey: credential.Derive(key, "join hashes"), Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

@@ -30,11 +30,12 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	secret, err := serverKey(cfg, newLogger(cfg, stderr))
+	log := newLogger(cfg, stderr)
+	secret, err := serverKey(cfg, log)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, secret)
+	st, err := openStore(ctx, cfg, secret, log)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, key)
+	st, err := openStore(ctx, cfg, key, log)
 	if err != nil {
 		return err
 	}

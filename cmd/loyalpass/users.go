@@ -37,11 +37,12 @@ func usersCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	key, err := serverKey(cfg, newLogger(cfg, stderr))
+	log := newLogger(cfg, stderr)
+	key, err := serverKey(cfg, log)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, key)
+	st, err := openStore(ctx, cfg, key, log)
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func openAtVersion(t *testing.T, url string, v int) *Store {
 		s.read = s.write
 	} else {
 		s.dialect = sqliteDialect
-		s.write, s.read, err = openSQLite(url)
+		s.write, s.read, err = openSQLite(url, newCheckpointer()) // no checkpoints: the test is short
 	}
 	if err != nil {
 		t.Fatal(err)

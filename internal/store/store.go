@@ -10,12 +10,9 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"log/slog"
 	"strings"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // Errors callers can test for with errors.Is.
@@ -45,6 +42,9 @@ type Store struct {
 	logPruner *deviceLogPruner
 	// keys caches the API keys requests present (keycache.go).
 	keys keyCache
+	// checkpoints copies SQLite's log into the database file (sqlite.go);
+	// nil on PostgreSQL.
+	checkpoints *checkpointer
 
 	// queued holds one wake-up per queue of durable work (queue.go).
 	queued [numQueues]chan struct{}
@@ -69,6 +69,9 @@ type Options struct {
 	// them back by trying every number. Every instance on one database
 	// needs the same key. Nil hashes with SHA-256 alone (tests).
 	HashKey []byte
+	// Log takes what the store's own goroutines have to say (SQLite's
+	// checkpointer); nil discards it.
+	Log *slog.Logger
 }
 
 // Open connects to the database named by opts.URL and brings its schema up
@@ -92,9 +95,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.read = s.write
 	} else {
 		s.dialect = sqliteDialect
-		if s.write, s.read, err = openSQLite(opts.URL); err != nil {
+		s.checkpoints = newCheckpointer()
+		if s.write, s.read, err = openSQLite(opts.URL, s.checkpoints); err != nil {
 			return nil, err
 		}
+		log := opts.Log
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		go s.checkpoints.run(s.read, log.With("component", "checkpoint"))
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
@@ -115,57 +124,12 @@ func IsPostgresURL(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
-// sqliteDriver is go-sqlite3 with the pragmas its DSN cannot set, run on
-// every new connection. temp_store=MEMORY keeps SQLite's temporary files
-// in memory, among them the statement journal that every savepoint of a
-// group commit fills with the pages its posting changes: on a file, that
-// journal cost two write(2) calls per page, more than the commit itself.
-const sqliteDriver = "sqlite3_loyalpass"
-
-func init() {
-	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec("PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456", nil)
-		return err
-	}})
-}
-
-// openSQLite opens the writer and reader pools of a SQLite file.
-func openSQLite(url string) (write, read *sql.DB, err error) {
-	path, ok := strings.CutPrefix(url, "sqlite:")
-	if !ok && strings.Contains(url, "://") {
-		return nil, nil, fmt.Errorf("unsupported database URL %q (want sqlite:PATH or postgres://…)", redactURL(url))
-	}
-	if path == "" {
-		return nil, nil, errors.New("database path is empty")
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, nil, fmt.Errorf("create database directory: %w", err)
-	}
-	// busy_timeout first so that every later pragma waits for a lock instead
-	// of failing; _txlock=immediate takes the write lock at BEGIN, which
-	// avoids deadlocks between readers that upgrade to writers.
-	// secure_delete zeroes what a delete or an update frees, so an erased
-	// customer's data does not linger in free pages of the file.
-	dsn := "file:" + path + "?_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate&_stmt_cache_size=64" +
-		"&_secure_delete=on"
-	w, err := sql.Open(sqliteDriver, dsn)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	r, err := sql.Open(sqliteDriver, dsn)
-	if err != nil {
-		w.Close()
-		return nil, nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
-	return w, r, nil
-}
-
 // Close releases the database connections.
 func (s *Store) Close() error {
 	s.stopPoster()
+	if s.checkpoints != nil {
+		s.checkpoints.stop()
+	}
 	return errors.Join(s.write.Close(), s.read.Close())
 }
 
