@@ -132,7 +132,8 @@ const (
 		ORDER BY u.created_at, u.id LIMIT ?`
 	customerCards = `SELECT ` + cardColumns + ` FROM cards c JOIN customers u ON u.id = c.customer_id
 		WHERE c.merchant_id = ? AND c.customer_id = ? ORDER BY c.created_at, c.serial_number`
-	lastPurchase = `SELECT ` + transactionColumns + ` FROM transactions WHERE merchant_id = ? AND customer_id = ?
+	lastPurchase = `SELECT ` + transactionColumns + ` FROM transactions WHERE serial_number IN
+		(SELECT serial_number FROM cards WHERE merchant_id = ? AND customer_id = ?)
 		AND kind = 'earn' ORDER BY created_at DESC, id DESC LIMIT 1`
 	updateCustomerFields = `UPDATE customers SET name = ?, email = ?, birthday = ? WHERE id = ?`
 )

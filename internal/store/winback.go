@@ -117,8 +117,9 @@ const campaignFunnel = `SELECT r.holdout, COUNT(*),
 	COALESCE(SUM(CASE WHEN r.clicked_at IS NOT NULL THEN 1 ELSE 0 END), 0),
 	COALESCE(SUM(CASE WHEN r.installed_at IS NOT NULL THEN 1 ELSE 0 END), 0),
 	COALESCE(SUM(CASE WHEN r.bonus_at IS NOT NULL THEN 1 ELSE 0 END), 0),
-	COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM transactions t WHERE t.customer_id = r.customer_id
-		AND t.program_id = ? AND t.kind = 'earn' AND t.created_at >= ? AND t.created_at < ?) THEN 1 ELSE 0 END), 0)
+	COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM cards c JOIN transactions t ON t.serial_number = c.serial_number
+		WHERE c.customer_id = r.customer_id AND c.program_id = ? AND t.kind = 'earn' AND t.created_at >= ?
+		AND t.created_at < ?) THEN 1 ELSE 0 END), 0)
 	FROM campaign_recipients r WHERE r.campaign_id = ? GROUP BY r.holdout`
 
 // CampaignFunnel returns the texted group's and the holdout's numbers;
