@@ -109,6 +109,7 @@ type apiTransaction struct {
 	Points         int64     `json:"points"`
 	Rewards        int64     `json:"rewards"`
 	PurchaseAmount int64     `json:"purchase_amount"`
+	RefundedAmount int64     `json:"refunded_amount"`
 	Reason         string    `json:"reason"`
 	BalanceAfter   int64     `json:"balance_after"`
 	CreatedAt      time.Time `json:"created_at"`

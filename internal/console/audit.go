@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -40,6 +41,16 @@ func formToken(c *gin.Context) string {
 		return ""
 	}
 	return t
+}
+
+// formSent reports whether a change was made with the one-time form
+// token already: the form is being sent again.
+func (con *Console) formSent(c *gin.Context, v *viewer, token string) (bool, error) {
+	_, err := con.opts.Audit.ByRef(c.Request.Context(), v.user.MerchantID, "form:"+token)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // openMade answers a create form sent twice: it opens what the first

@@ -79,4 +79,74 @@ func TestBrowserCashierKinds(t *testing.T) {
 	}
 }
 
+// TestBrowserCashierLoadAndRefund loads a gift card and refunds part of a
+// points card's purchase in Chromium on a phone screen, each with a
+// double tap: one ledger line each, the balance its ledger's sum; a
+// refund above what is left of the purchase is refused in words beside
+// the amount. Screenshots: console-cashier-gift-load.png,
+// console-cashier-refund.png, console-cashier-refund-too-much.png.
+func TestBrowserCashierLoadAndRefund(t *testing.T) {
+	r := newRig(t)
+	b := newBrowser(t, r)
+	c := b.session(t)
+	b.do(t, c, chromedp.EmulateViewport(390, 844))
+	b.signIn(t, c, Cashier)
+	// typeIn types text into the field with id, as on the keyboard.
+	typeIn := func(id, text string) {
+		t.Helper()
+		b.do(t, c, chromedp.Focus(chromedp.ID(id)), chromedp.KeyEvent(text))
+	}
+
+	_, gift := r.kindCard(loyalty.KindGift, "+79127770101")
+	b.open(t, c, "/console/cashier?number="+gift.Number)
+	typeIn("load-amount", "250")
+	b.submit(t, c, doubleTap(loyalty.Load))
+	waitFor(t, c, `document.getElementById("last") !== null`)
+	lines := r.ledger(r.merchant.ID, gift.SerialNumber)
+	if len(lines) != 2 || lines[0].Kind != loyalty.Load || lines[0].Points != 25000 {
+		t.Fatalf("gift ledger after a double tap on load: %+v, want one load of 25000", lines)
+	}
+	if bal := r.balanceIsLedger(r.merchant.ID, gift.SerialNumber); bal != 325000 {
+		t.Errorf("gift balance %d, want 325000", bal)
+	}
+	if got := b.eval(t, c, `document.getElementById("last").textContent`); got != "Пополнение +250,00 ₽" {
+		t.Errorf("the page says %q after the load", got)
+	}
+	b.shoot(t, c, "cashier-gift-load")
+
+	_, points := r.kindCard(loyalty.KindPoints, "+79127770102")
+	b.open(t, c, "/console/cashier?number="+points.Number)
+	typeIn("amount", "1000")
+	b.submit(t, c, chromedp.Click(chromedp.ID(loyalty.Earn)))
+	waitFor(t, c, `document.getElementById("refund-purchase") !== null`)
+	typeIn("refund-amount", "400")
+	b.submit(t, c, doubleTap(loyalty.Refund))
+	waitFor(t, c, `document.getElementById("last") !== null && document.getElementById("last").textContent.startsWith("Возврат")`)
+	lines = r.ledger(r.merchant.ID, points.SerialNumber)
+	if len(lines) != 2 || lines[0].Kind != loyalty.Refund || lines[0].Points != -20 || lines[0].PurchaseAmount != -40000 {
+		t.Fatalf("ledger after a double tap on refund: %+v, want one refund of 400.00 taking 20 points", lines)
+	}
+	if bal := r.balanceIsLedger(r.merchant.ID, points.SerialNumber); bal != 30 {
+		t.Errorf("balance %d after the refund, want 30", bal)
+	}
+	if got := b.eval(t, c, `String(document.documentElement.scrollWidth)`); got != "390" { // the purchases' labels are long
+		t.Errorf("the page is %s px wide on a 390 px screen", got)
+	}
+	b.shoot(t, c, "cashier-refund")
+
+	typeIn("refund-amount", "700")
+	if st := b.submit(t, c, chromedp.Click(chromedp.ID(loyalty.Refund))); st != 422 {
+		t.Errorf("a refund above what is left: %d, want 422", st)
+	}
+	waitFor(t, c, `document.getElementById("refund-amount-error") !== null`)
+	focusOn(t, c, "refund-amount") // the field in error has the focus
+	if got := b.eval(t, c, `document.getElementById("refund-amount-error").textContent`); got != "Из этой покупки можно вернуть не больше 600,00." {
+		t.Errorf("the refusal reads %q", got)
+	}
+	b.shoot(t, c, "cashier-refund-too-much")
+	if n := len(r.ledger(r.merchant.ID, points.SerialNumber)); n != 2 {
+		t.Errorf("%d ledger lines after a refused refund, want 2", n)
+	}
+}
+
 func startsWith(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }

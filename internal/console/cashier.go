@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -14,7 +15,8 @@ import (
 // (cashier.js) or typing its number, see the customer and what the card
 // holds by its kind, and act on it: earn or redeem points, stamp or
 // redeem a reward, record a purchase on a discount card, redeem a coupon,
-// spend from a gift card. Each form carries an idempotency key made when
+// spend from or load a gift card, refund a purchase (cashier_refund.go).
+// Each form carries an idempotency key made when
 // it was shown, so a double tap or a resent form posts once; the posting
 // is the API's transaction route (cashier_post.go).
 
@@ -39,6 +41,8 @@ type cashierCard struct {
 	kind  string
 	prog  apiProgram
 	card  apiCard
+	// purchases are those the card can refund, when its kind refunds.
+	purchases []refundable
 }
 
 // cashierFact is one thing the card holds: a label and its value; ID
@@ -64,18 +68,23 @@ type cashierForm struct {
 // purchase amount).
 type cashierField struct {
 	ID, Name, Label, Value, Mode string
-	Required                     bool
+	Required, Focus              bool
+	// Options make the field a choice of one of them.
+	Options []cashierOption
 }
+
+// cashierOption is one choice of a field: the value posted and the label.
+type cashierOption struct{ Value, Label string }
 
 // cashierActions are the actions the cashier page offers, by card kind;
 // the API decides what each does. Adjustments (which need a reason and a
 // manager) are on the customer's page, not here.
 var cashierActions = map[string][]string{
-	loyalty.KindPoints:   {loyalty.Earn, loyalty.Redeem},
+	loyalty.KindPoints:   {loyalty.Earn, loyalty.Redeem, loyalty.Refund},
 	loyalty.KindStamps:   {loyalty.Stamp, loyalty.RedeemReward},
-	loyalty.KindDiscount: {loyalty.Purchase},
+	loyalty.KindDiscount: {loyalty.Purchase, loyalty.Refund},
 	loyalty.KindCoupon:   {loyalty.RedeemCoupon},
-	loyalty.KindGift:     {loyalty.Spend},
+	loyalty.KindGift:     {loyalty.Spend, loyalty.Load},
 }
 
 func (con *Console) cashierShow(c *gin.Context, v *viewer) {
@@ -136,12 +145,26 @@ func cashierForms(v *viewer, card *cashierCard, failed *cashierForm) []cashierFo
 	}
 	for i := range out {
 		out[i].Focus = failed == nil && i == 0 || failed != nil && out[i].Action == failed.Action
+		if out[i].Focus {
+			focusField(&out[i])
+		}
 	}
 	return out
 }
 
+// focusField puts the focus of f on its first field with an error, or
+// on its first field.
+func focusField(f *cashierForm) {
+	if len(f.Fields) == 0 {
+		return
+	}
+	at := slices.IndexFunc(f.Fields, func(fl cashierField) bool { return f.Errors[fl.Name] != "" })
+	f.Fields[max(at, 0)].Focus = true
+}
+
 // newCashierForm is the empty form of action on card; false when the card
-// cannot take it now (a coupon that is no longer active).
+// cannot take it now (a coupon that is no longer active, no purchase left
+// to refund).
 func newCashierForm(v *viewer, card *cashierCard, action string) (cashierForm, bool) {
 	lang := v.lang
 	f := cashierForm{Action: action, Key: newToken(), Errors: formErrors{}}
@@ -165,12 +188,15 @@ func newCashierForm(v *viewer, card *cashierCard, action string) (cashierForm, b
 	case loyalty.Purchase:
 		f.Button, f.Fields = lang.Text("con_cashier_purchase"), []cashierField{field("purchase-amount", "con_cashier_amount", "decimal", "")}
 	case loyalty.RedeemCoupon:
-		if card.card.CouponState != loyalty.CouponActive {
-			return f, false
-		}
 		f.Button = lang.Text("con_cashier_redeem_coupon")
+		return f, card.card.CouponState == loyalty.CouponActive
 	case loyalty.Spend:
 		f.Button, f.Fields = lang.Text("con_cashier_spend"), []cashierField{field("spend-amount", "con_cashier_spend_amount", "decimal", "")}
+	case loyalty.Load:
+		f.Button, f.Fields = lang.Text("con_cashier_load"), []cashierField{field("load-amount", "con_cashier_load_amount", "decimal", "")}
+	case loyalty.Refund:
+		f.Button, f.Fields = lang.Text("con_cashier_refund"), refundFields(v, card)
+		return f, len(card.purchases) > 0
 	default:
 		return f, false
 	}
@@ -212,6 +238,11 @@ func (con *Console) findCard(c *gin.Context, v *viewer, number string) (*cashier
 	cc := &cashierCard{Serial: card.SerialNumber, Number: card.Number, Name: card.Customer.Name, Program: p.Name,
 		Tier: tier, Status: card.Status, Active: card.Status == loyalty.CardActive, kind: kindOf(p), prog: p, card: card}
 	cc.Facts = cardFacts(v, cc)
+	if cc.Active && slices.Contains(cashierActions[cc.kind], loyalty.Refund) {
+		if cc.purchases, err = con.refundables(c, v, cc.Serial); err != nil {
+			return nil, err
+		}
+	}
 	return cc, nil
 }
 
@@ -273,6 +304,12 @@ func (con *Console) lastLine(c *gin.Context, v *viewer, card *cashierCard) (stri
 	}
 	t, lang := ledger.Transactions[0], v.lang
 	what := lang.Text("con_txn_" + t.Kind)
+	if t.Kind == loyalty.Refund { // money given back, and on a points card the points it had earned
+		if card.kind == loyalty.KindPoints {
+			return what + " " + lang.Money(-t.PurchaseAmount) + " · " + signed(lang.Int(t.Points), t.Points), nil
+		}
+		return what + " " + lang.Money(-t.PurchaseAmount), nil
+	}
 	switch card.kind {
 	case loyalty.KindStamps:
 		if t.Rewards != 0 {

@@ -31,11 +31,17 @@ func (con *Console) cashierPost(c *gin.Context, v *viewer) {
 		con.message(c, v, http.StatusBadRequest, "con_refused_title", "con_refused_body")
 		return
 	}
-	f, ok := newCashierForm(v, card, action)
-	if !ok { // a coupon used or past its date since the page was shown
-		f = cashierForm{Action: action, Button: v.lang.Text("con_cashier_redeem_coupon"), Errors: formErrors{}}
-	}
+	// The card may no longer take the action (a coupon used since the page
+	// was shown): the API says why.
+	f, _ := newCashierForm(v, card, action)
 	f.Key = postForm(c, "key")
+	// A form sent again after it did its work (from the browser's history)
+	// answers as the first sending did, before its figures are checked
+	// against the card as it is now (a refund's purchase may be used up).
+	if sent, err := con.formSent(c, v, f.Key); err != nil || sent {
+		con.cashierDone(c, err, card.Number)
+		return
+	}
 	for i := range f.Fields {
 		f.Fields[i].Value = postForm(c, f.Fields[i].Name)
 	}
@@ -54,11 +60,14 @@ func (con *Console) cashierPost(c *gin.Context, v *viewer) {
 		"/api/v1/cards/"+url.PathEscape(card.Serial)+"/transactions", body, "console-"+f.Key, &posted)
 	if ae, ok := asAPIError(err); ok {
 		fields := map[string]string{"purchase_amount": "value", "points": "value", "amount": "value",
-			"count": "value", "kind": "", "Idempotency-Key": ""}
+			"count": "value", "transaction_id": "transaction", "kind": "", "Idempotency-Key": ""}
 		if action == loyalty.Stamp {
 			fields["purchase_amount"] = "purchase"
 		}
 		f.Errors.fromAPI(ae, v.lang, fields)
+		if action == loyalty.Refund && ae.Field == "purchase_amount" { // another till refunded it meanwhile
+			f.Errors["value"] = v.lang.Text("con_err_refund_changed")
+		}
 		for name, msg := range f.Errors { // shown beside a field of the form, or above its button
 			if name != "" && f.fieldValue(name) == "" && !slices.ContainsFunc(f.Fields, func(fl cashierField) bool { return fl.Name == name }) {
 				delete(f.Errors, name)
@@ -68,11 +77,17 @@ func (con *Console) cashierPost(c *gin.Context, v *viewer) {
 		con.renderCashier(c, v, ae.Status, number, &f)
 		return
 	}
+	con.cashierDone(c, err, posted.Card.Number)
+}
+
+// cashierDone answers a posting that went through (or failed with err):
+// back to the card, its newest line shown.
+func (con *Console) cashierDone(c *gin.Context, err error, number string) {
 	if err != nil {
 		con.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/console/cashier?number="+url.QueryEscape(posted.Card.Number)+"&done=1")
+	c.Redirect(http.StatusSeeOther, "/console/cashier?number="+url.QueryEscape(number)+"&done=1")
 }
 
 // cashierBody reads f's fields into the API's transaction body for card,
@@ -107,7 +122,9 @@ func cashierBody(v *viewer, card *cashierCard, f *cashierForm) map[string]any {
 			}
 			body["purchase_amount"] = amount
 		}
-	case loyalty.Spend:
+	case loyalty.Refund:
+		refundBody(v, card, f, body)
+	case loyalty.Spend, loyalty.Load:
 		digits, known := loyalty.CurrencyDigits(card.card.Currency)
 		if !known {
 			digits = 2

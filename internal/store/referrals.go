@@ -22,6 +22,7 @@ func (s *Store) Referrals() *ReferralStore { return &ReferralStore{s} }
 const (
 	EventReferralJoined    = "referral.joined"
 	EventReferralQualified = "referral.qualified"
+	EventReferralReversed  = "referral.reversed"
 )
 
 // ReferralReport is a program's referral figures.
@@ -195,13 +196,7 @@ func (s *Store) payReferral(ctx context.Context, tx *writeTx, posted Posted) (Po
 	if friendPaid != nil {
 		posted.Card = friendPaid.Card
 	}
-	points := func(p *Posted) int64 {
-		if p == nil {
-			return 0
-		}
-		return p.Transaction.Points
-	}
-	res, err := tx.ExecContext(ctx, qualifyReferral, points(referrerPaid), points(friendPaid), posted.Transaction.ID,
+	res, err := tx.ExecContext(ctx, qualifyReferral, linePoints(referrerPaid), linePoints(friendPaid), posted.Transaction.ID,
 		s.nowUTC(), id)
 	if err != nil {
 		return posted, fmt.Errorf("qualify referral: %w", err)
@@ -211,7 +206,7 @@ func (s *Store) payReferral(ctx context.Context, tx *writeTx, posted Posted) (Po
 	}
 	return posted, s.emitEvent(ctx, tx, merchant, EventReferralQualified, map[string]any{"referral_id": id,
 		"program_id": programID, "referrer_serial_number": referrerSerial, "friend_serial_number": posted.Card.SerialNumber,
-		"referrer_points": points(referrerPaid), "friend_points": points(friendPaid), "purchase_id": posted.Transaction.ID})
+		"referrer_points": linePoints(referrerPaid), "friend_points": linePoints(friendPaid), "purchase_id": posted.Transaction.ID})
 }
 
 // referralTerms reads a program's referral terms inside tx.
@@ -230,8 +225,8 @@ func referralTerms(ctx context.Context, tx *writeTx, programID string) (loyalty.
 // reverseReferral takes back a referral's bonuses when a refund leaves
 // its qualifying purchase below the terms' minimum: from each side, what
 // the card still holds of its bonus (points already spent stay spent).
-// It runs in the refund's transaction; a replayed refund writes nothing,
-// and a referral is reversed once.
+// It runs in the refund's transaction, with the referral.reversed event;
+// a replayed refund writes nothing, and a referral is reversed once.
 func (s *Store) reverseReferral(ctx context.Context, tx *writeTx, posted Posted) (Posted, error) {
 	if posted.Transaction.Kind != loyalty.Refund || posted.Transaction.RefundOf == "" {
 		return posted, nil
@@ -254,7 +249,8 @@ func (s *Store) reverseReferral(ctx context.Context, tx *writeTx, posted Posted)
 		return posted, nil
 	}
 	merchant := posted.Card.MerchantID
-	if _, err := s.debitReferral(ctx, tx, merchant, referrerSerial, id+":referrer:reversed", referrerPoints); err != nil {
+	referrerTaken, err := s.debitReferral(ctx, tx, merchant, referrerSerial, id+":referrer:reversed", referrerPoints)
+	if err != nil {
 		return posted, err
 	}
 	friendTaken, err := s.debitReferral(ctx, tx, merchant, friendSerial, id+":friend:reversed", friendPoints)
@@ -267,7 +263,10 @@ func (s *Store) reverseReferral(ctx context.Context, tx *writeTx, posted Posted)
 	if _, err := tx.ExecContext(ctx, reverseReferralRow, id); err != nil {
 		return posted, fmt.Errorf("reverse referral: %w", err)
 	}
-	return posted, nil
+	return posted, s.emitEvent(ctx, tx, merchant, EventReferralReversed, map[string]any{"referral_id": id,
+		"program_id": programID, "referrer_serial_number": referrerSerial, "friend_serial_number": friendSerial,
+		"referrer_points": -linePoints(referrerTaken), "friend_points": -linePoints(friendTaken),
+		"purchase_id": posted.Transaction.RefundOf, "refund_id": posted.Transaction.ID})
 }
 
 // debitReferral takes one side's bonus back, as much of points as the
@@ -310,6 +309,14 @@ func (s *Store) creditReferral(ctx context.Context, tx *writeTx, merchant, seria
 		return nil, fmt.Errorf("store referral key: %w", err)
 	}
 	return &posted, nil
+}
+
+// linePoints is the change of a referral's line; 0 when none was posted.
+func linePoints(p *Posted) int64 {
+	if p == nil {
+		return 0
+	}
+	return p.Transaction.Points
 }
 
 // customerReferralsOf lists the referrals a customer is either side of.

@@ -23,7 +23,8 @@ const (
 
 // WebhookEvents lists every event, in documentation order.
 var WebhookEvents = []string{EventCardIssued, EventCardInstalled, EventCardUninstalled, EventBalanceChanged,
-	EventCampaignFinished, EventSMSDeliveryFailed, EventReferralJoined, EventReferralQualified}
+	EventCampaignFinished, EventSMSDeliveryFailed, EventReferralJoined, EventReferralQualified,
+	EventReferralReversed}
 
 // WebhookEndpoint is where a merchant wants events delivered.
 type WebhookEndpoint struct {
