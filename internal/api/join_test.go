@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/sms"
 	"github.com/loyalpass/loyalpass/internal/sms/smstest"
+	"github.com/loyalpass/loyalpass/internal/store"
 )
 
 // joinRig is an API server whose join page texts through a fake Twilio.
@@ -259,8 +262,15 @@ func TestJoinSMSBudgetStopsSends(t *testing.T) {
 	}
 }
 
+// TestReferralOverHTTP: a friend joins by the referrer's link, a small
+// purchase pays nothing, a qualifying one pays both; a refund of one
+// kopeck takes the purchase below the minimum and reverses the referral.
+// A subscribed endpoint receives referral.joined, referral.qualified and
+// referral.reversed once each with their data; the refund replayed emits
+// nothing new.
 func TestReferralOverHTTP(t *testing.T) {
 	r := newJoinRig(t)
+	hooks := newHookSink(t, r.testServer, store.EventReferralJoined, store.EventReferralQualified, store.EventReferralReversed)
 	referrer := r.card(r.key, r.prog["id"].(string), "+79160000001")
 	cust := r.mustDo(200, "GET", "/api/v1/cards/"+referrer, r.key, nil)["customer"].(map[string]any)["id"].(string)
 	refURL := r.mustDo(200, "GET", "/api/v1/customers/"+cust, r.key, nil)["cards"].([]any)[0].(map[string]any)["referral_url"].(string)
@@ -307,6 +317,37 @@ func TestReferralOverHTTP(t *testing.T) {
 	}
 	if rep := report(); rep["joins"] != 1.0 || rep["qualified"] != 1.0 || rep["points_paid"] != 150.0 {
 		t.Errorf("report = %v", rep)
+	}
+
+	purchase := res.json(t)["transaction"].(map[string]any)["id"].(string)
+	refund := fmt.Sprintf(`{"kind":"refund","transaction_id":%q,"purchase_amount":1}`, purchase)
+	back := r.post(r.key, friendSerial, "back", refund)
+	if back.Code != 201 {
+		t.Fatalf("refund: %d %s", back.Code, back.Body)
+	}
+	if c := r.mustDo(200, "GET", "/api/v1/cards/"+referrer, r.key, nil); c["balance"] != 100.0 {
+		t.Errorf("referrer balance after the refund %v, want 100", c["balance"])
+	}
+	got := hooks.deliver()
+	if len(got) != 3 {
+		t.Fatalf("the endpoint received %v, want joined, qualified, reversed", got)
+	}
+	byType := map[string]map[string]any{}
+	for _, e := range got {
+		byType[e.Type] = e.Data
+	}
+	referral := byType[store.EventReferralQualified]["referral_id"]
+	want := map[string]any{"referral_id": referral, "program_id": r.prog["id"], "referrer_serial_number": referrer,
+		"friend_serial_number": friendSerial, "referrer_points": 100.0, "friend_points": 50.0, "purchase_id": purchase,
+		"refund_id": back.json(t)["transaction"].(map[string]any)["id"]}
+	if reversed := byType[store.EventReferralReversed]; referral == nil || !reflect.DeepEqual(reversed, want) {
+		t.Errorf("referral.reversed data = %v\nwant %v", reversed, want)
+	}
+	if again := r.post(r.key, friendSerial, "back", refund); again.Header().Get("Idempotent-Replayed") != "true" {
+		t.Errorf("the refund sent again was not replayed: %d", again.Code)
+	}
+	if more := hooks.deliver(); len(more) != 0 {
+		t.Errorf("the replayed refund emitted %v", more)
 	}
 	r.assertLedgerBalances()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,6 +158,18 @@ func TestRefundTakesBackTheReferral(t *testing.T) {
 		ctx := context.Background()
 		s := openTestStore(t, url, withClock(newClock()))
 		m, p := joinProgram(t, s, "shop") // referrer 100, friend 50, minimum 500.00, 5 %
+		if err := s.Webhooks().CreateWebhookEndpoint(ctx, &WebhookEndpoint{MerchantID: m.ID, URL: "https://hooks.example.com/",
+			Events: []string{EventReferralReversed}}); err != nil {
+			t.Fatal(err)
+		}
+		reversals := func() (n int, payload string) {
+			t.Helper()
+			if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(payload), '') FROM webhook_deliveries
+				WHERE event = ?`, EventReferralReversed).Scan(&n, &payload); err != nil {
+				t.Fatal(err)
+			}
+			return n, payload
+		}
 		referrer := joinPhone(t, s, p.ID, "+79160000011", joinForm("Анна"))
 		code, err := s.Referrals().Code(ctx, referrer.Card.SerialNumber)
 		if err != nil {
@@ -205,8 +218,15 @@ func TestRefundTakesBackTheReferral(t *testing.T) {
 		if b := balance(referrer.Card.SerialNumber); b != 200 || status() != loyalty.ReferralQualified {
 			t.Fatalf("after a partial refund: referrer %d, referral %s", b, status())
 		}
+		if n, _ := reversals(); n != 0 {
+			t.Errorf("%d referral.reversed events for a referral that still qualifies", n)
+		}
 		// The rest: nothing of the purchase is left, nor of either bonus.
-		post("rest", loyalty.Posting{Kind: loyalty.Refund, RefundOf: buy.Transaction.ID})
+		rest, _ := post("rest", loyalty.Posting{Kind: loyalty.Refund, RefundOf: buy.Transaction.ID})
+		if n, payload := reversals(); n != 1 || !strings.Contains(payload, `"refund_id":"`+rest.Transaction.ID+`"`) ||
+			!strings.Contains(payload, `"referrer_points":100`) || !strings.Contains(payload, `"friend_points":50`) {
+			t.Errorf("referral.reversed: %d events, %s", n, payload)
+		}
 		if b := balance(referrer.Card.SerialNumber); b != 100 {
 			t.Errorf("referrer after the full refund: %d, want the 100 welcome points", b)
 		}
@@ -225,6 +245,9 @@ func TestRefundTakesBackTheReferral(t *testing.T) {
 		if _, replayed := post("rest", loyalty.Posting{Kind: loyalty.Refund, RefundOf: buy.Transaction.ID}); !replayed ||
 			balance(referrer.Card.SerialNumber) != 100 {
 			t.Errorf("replayed refund: replayed %v, referrer %d", replayed, balance(referrer.Card.SerialNumber))
+		}
+		if n, _ := reversals(); n != 1 {
+			t.Errorf("%d referral.reversed events after the replay, want 1", n)
 		}
 	})
 }
