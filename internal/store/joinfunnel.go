@@ -13,7 +13,10 @@ import (
 // JoinFunnelStore counts the join page's funnel for the console's
 // dashboard: visits to the page, codes texted, codes entered right, and
 // the cards of those who joined that went into a wallet. Reach it with
-// Store.JoinFunnel.
+// Store.JoinFunnel. Steps are counted by the merchant's calendar day, in
+// the zone set at the time (join_steps keeps counts, not times, so rows
+// written before the zone changed, or before this rule, when days were
+// UTC's, stay as they were cut).
 type JoinFunnelStore struct{ s *Store }
 
 // JoinFunnel returns the join funnel's store.
@@ -30,7 +33,11 @@ const (
 )
 
 const (
-	countJoinStep = `INSERT INTO join_steps (program_id, day, step, count) SELECT id, ?, ?, 1 FROM programs WHERE join_code = ?
+	// joinStepProgram is the program of a join code and the time zone its
+	// merchant's days are cut in.
+	joinStepProgram = `SELECT p.id, COALESCE(s.timezone, ?) FROM programs p
+		LEFT JOIN console_settings s ON s.merchant_id = p.merchant_id WHERE p.join_code = ?`
+	countJoinStep = `INSERT INTO join_steps (program_id, day, step, count) VALUES (?, ?, ?, 1)
 		ON CONFLICT (program_id, step, day) DO UPDATE SET count = join_steps.count + 1`
 	selectJoinFunnel = `SELECT
 		(SELECT COALESCE(SUM(count), 0) FROM join_steps WHERE program_id = p.id AND step = ? AND day >= ?),
@@ -44,24 +51,39 @@ const (
 )
 
 // CountJoinStep counts one step (JoinStepView, JoinStepCode,
-// JoinStepVerified) of the join page of joinCode, today (UTC); an unknown
-// code counts nothing.
+// JoinStepVerified) of the join page of joinCode, on today's date in the
+// merchant's time zone (the dashboard's days); an unknown code counts
+// nothing.
 func (j *JoinFunnelStore) CountJoinStep(ctx context.Context, joinCode, step string) error {
-	day := j.s.nowUTC().Format(time.DateOnly)
-	if _, err := j.s.write.ExecContext(ctx, countJoinStep, day, step, joinCode); err != nil {
+	var programID, zone string
+	err := j.s.read.QueryRowContext(ctx, joinStepProgram, DefaultTimezone, joinCode).Scan(&programID, &zone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load join code's program: %w", err)
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return fmt.Errorf("merchant time zone %q: %w", zone, err)
+	}
+	day := j.s.nowUTC().In(loc).Format(time.DateOnly)
+	if _, err := j.s.write.ExecContext(ctx, countJoinStep, programID, day, step); err != nil {
 		return fmt.Errorf("count join %s: %w", step, err)
 	}
 	return nil
 }
 
 // Funnel counts a merchant's program's join funnel from the day of from
-// on (UTC): visits, codes texted, codes entered right, and the cards of
-// customers who agreed on the join page since that were installed (in
-// any wallet). Another merchant's program is ErrNotFound.
+// on, from given in the merchant's time zone (the dashboard's first
+// midnight), whose days the steps are counted by: visits, codes texted,
+// codes entered right, and the cards of customers who agreed on the join
+// page since from that were installed (in any wallet). Another merchant's
+// program is ErrNotFound.
 func (j *JoinFunnelStore) Funnel(ctx context.Context, merchantID, programID string, from time.Time) (JoinFunnelCounts, error) {
 	var f JoinFunnelCounts
-	from = from.UTC()
 	day := from.Format(time.DateOnly)
+	from = from.UTC()
 	err := j.s.read.QueryRowContext(ctx, selectJoinFunnel, JoinStepView, day, JoinStepCode, day, JoinStepVerified, day,
 		loyalty.SourceJoinPage, loyalty.ConsentPersonalData, from, programID, merchantID).
 		Scan(&f.Views, &f.CodesSent, &f.Verified, &f.Installed)

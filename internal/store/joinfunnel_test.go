@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"testing"
 	"time"
 )
@@ -68,6 +69,68 @@ func TestJoinFunnelCountsEachStep(t *testing.T) {
 		other, _ := newTestProgram(t, s, "other")
 		if _, err := jf.Funnel(ctx, other.ID, p.ID, today); !errors.Is(err, ErrNotFound) {
 			t.Errorf("another merchant: %v", err)
+		}
+	})
+}
+
+// TestJoinFunnelCountsByTheMerchantsDay: steps are counted on the
+// merchant's calendar day. In Moscow (UTC+3, the default) a view at 20:30
+// UTC is that day's (23:30 there) and one at 22:30 UTC the next day's
+// (01:30); the dashboard's window from a Moscow midnight counts by those
+// days. A merchant whose zone is UTC counts 22:30 UTC on the same day.
+func TestJoinFunnelCountsByTheMerchantsDay(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		clk := newClock() // 2 March 2026, 10:00 UTC
+		s := openTestStore(t, url, withClock(clk))
+		moscow, _ := time.LoadLocation("Europe/Moscow")
+		m, p := joinProgram(t, s, "shop")
+		u, q := joinProgram(t, s, "utc")
+		if err := s.ConsoleSettings().SetTimezone(ctx, u.ID, "UTC", AuditEntry{MerchantID: u.ID, Action: "settings.update"}); err != nil {
+			t.Fatal(err)
+		}
+		view := func() {
+			t.Helper()
+			for _, code := range []string{p.JoinCode, q.JoinCode} {
+				if err := s.JoinFunnel().CountJoinStep(ctx, code, JoinStepView); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		clk.advance(10*time.Hour + 30*time.Minute) // 20:30 UTC, 23:30 in Moscow
+		view()
+		clk.advance(2 * time.Hour) // 22:30 UTC, 01:30 on 3 March in Moscow
+		view()
+		days := func(programID string) map[string]int64 {
+			t.Helper()
+			rows, err := s.read.QueryContext(ctx, `SELECT day, count FROM join_steps WHERE program_id = ?`, programID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			out := map[string]int64{}
+			for rows.Next() {
+				var day string
+				var n int64
+				if err := rows.Scan(&day, &n); err != nil {
+					t.Fatal(err)
+				}
+				out[day] = n
+			}
+			return out
+		}
+		if got := days(p.ID); !maps.Equal(got, map[string]int64{"2026-03-02": 1, "2026-03-03": 1}) {
+			t.Errorf("Moscow merchant's days: %v", got)
+		}
+		if got := days(q.ID); !maps.Equal(got, map[string]int64{"2026-03-02": 2}) {
+			t.Errorf("UTC merchant's days: %v", got)
+		}
+		march3 := time.Date(2026, 3, 3, 0, 0, 0, 0, moscow)
+		if got, err := s.JoinFunnel().Funnel(ctx, m.ID, p.ID, march3); err != nil || got.Views != 1 {
+			t.Errorf("from Moscow's 3 March: %+v, %v; want the 22:30 UTC view alone", got, err)
+		}
+		if got, _ := s.JoinFunnel().Funnel(ctx, m.ID, p.ID, march3.AddDate(0, 0, -1)); got.Views != 2 {
+			t.Errorf("from Moscow's 2 March: %+v, want both views", got)
 		}
 	})
 }
