@@ -16,9 +16,9 @@ import (
 // holds by its kind, and act on it: earn or redeem points, stamp or
 // redeem a reward, record a purchase on a discount card, redeem a coupon,
 // spend from or load a gift card, refund a purchase (cashier_refund.go).
-// Each form carries an idempotency key made when
-// it was shown, so a double tap or a resent form posts once; the posting
-// is the API's transaction route (cashier_post.go).
+// Each form carries an idempotency key made when it was shown, so a
+// double tap or a resent form posts once; the posting is the API's
+// transaction route (cashier_post.go).
 
 type cashierView struct {
 	layout

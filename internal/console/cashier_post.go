@@ -35,17 +35,22 @@ func (con *Console) cashierPost(c *gin.Context, v *viewer) {
 	// was shown): the API says why.
 	f, _ := newCashierForm(v, card, action)
 	f.Key = postForm(c, "key")
-	// A form sent again after it did its work (from the browser's history)
-	// answers as the first sending did, before its figures are checked
-	// against the card as it is now (a refund's purchase may be used up).
-	if sent, err := con.formSent(c, v, f.Key); err != nil || sent {
-		con.cashierDone(c, err, card.Number)
-		return
-	}
 	for i := range f.Fields {
 		f.Fields[i].Value = postForm(c, f.Fields[i].Name)
 	}
 	body := cashierBody(v, card, &f)
+	// A form sent again after it did its work (from the browser's history)
+	// is the API's to answer: the first answer for the same figures, a
+	// refusal for changed ones. The page's checks against the card as it
+	// is now would refuse it wrongly (a refund's purchase used up by it).
+	sent, err := con.formSent(c, v, f.Key)
+	if err != nil {
+		con.fail(c, err)
+		return
+	}
+	if sent {
+		clear(f.Errors)
+	}
 	if len(f.Key) < 16 || len(f.Key) > 64 {
 		f.Errors[""] = v.lang.Text("con_err_reload")
 		f.Key = newToken()
@@ -77,17 +82,11 @@ func (con *Console) cashierPost(c *gin.Context, v *viewer) {
 		con.renderCashier(c, v, ae.Status, number, &f)
 		return
 	}
-	con.cashierDone(c, err, posted.Card.Number)
-}
-
-// cashierDone answers a posting that went through (or failed with err):
-// back to the card, its newest line shown.
-func (con *Console) cashierDone(c *gin.Context, err error, number string) {
 	if err != nil {
 		con.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/console/cashier?number="+url.QueryEscape(number)+"&done=1")
+	c.Redirect(http.StatusSeeOther, "/console/cashier?number="+url.QueryEscape(posted.Card.Number)+"&done=1")
 }
 
 // cashierBody reads f's fields into the API's transaction body for card,

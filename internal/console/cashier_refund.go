@@ -93,24 +93,20 @@ func refundFields(v *viewer, card *cashierCard) []cashierField {
 // the page offers, the amount no more than is left of it (blank: all of
 // it).
 func refundBody(v *viewer, card *cashierCard, f *cashierForm, body map[string]any) {
-	lang, id := v.lang, f.fieldValue("transaction")
-	i := slices.IndexFunc(card.purchases, func(p refundable) bool { return p.ID == id })
-	if i < 0 {
-		f.Errors["transaction"] = lang.Text("con_err_refund_purchase")
-		return
-	}
+	lang, id, typed := v.lang, f.fieldValue("transaction"), f.fieldValue("value")
 	body["transaction_id"] = id
-	typed := f.fieldValue("value")
-	if typed == "" {
-		return
-	}
 	amount, ok := parseMoney(typed)
-	switch left := card.purchases[i].Left; {
+	if typed != "" {
+		body["purchase_amount"] = amount
+	}
+	i := slices.IndexFunc(card.purchases, func(p refundable) bool { return p.ID == id })
+	switch {
+	case i < 0:
+		f.Errors["transaction"] = lang.Text("con_err_refund_purchase")
+	case typed == "": // all that is left
 	case !ok || amount <= 0:
 		f.Errors["value"] = lang.Text("con_err_refund_amount")
-	case amount > left:
-		f.Errors["value"] = lang.Text("con_err_refund_left", "amount", lang.Money(left))
-	default:
-		body["purchase_amount"] = amount
+	case amount > card.purchases[i].Left:
+		f.Errors["value"] = lang.Text("con_err_refund_left", "amount", lang.Money(card.purchases[i].Left))
 	}
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"html"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -149,6 +150,16 @@ func TestCashierRefund(t *testing.T) {
 			}
 			if p := c.post("/console/cashier", part); p.status != http.StatusSeeOther || len(r.ledger(r.merchant.ID, card.SerialNumber)) != 3 {
 				t.Errorf("the first refund's form sent once more: %d", p.status)
+			}
+			changed := url.Values{}
+			maps.Copy(changed, part)
+			changed.Set("value", "100") // back, another amount typed, sent: not what the form did
+			if p := c.post("/console/cashier", changed); p.status != http.StatusUnprocessableEntity ||
+				!strings.Contains(p.body, "Форма уже отправлялась с другими значениями") {
+				t.Errorf("the first refund's form sent with another amount: %d\n%s", p.status, errorsOf(p.body))
+			}
+			if n := len(r.ledger(r.merchant.ID, card.SerialNumber)); n != 3 {
+				t.Errorf("%d ledger lines after resent forms, want 3", n)
 			}
 			if n := r.auditCount("ledger.refund"); n != 2 {
 				t.Errorf("%d audit entries of refunds, want 2", n)
