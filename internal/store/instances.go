@@ -107,6 +107,8 @@ type Recovered struct {
 	Leases        int64 // leased rows (outbox, webhooks, coupons, automations) free again
 	Recipients    int64 // campaign recipients never handed over, pending again
 	Interrupted   int64 // campaign recipients handed over, failed rather than texted twice
+	Messages      int64 // automation messages never handed over, pending again
+	MessagesLost  int64 // automation texts handed over, failed rather than sent twice
 	DeadInstances int64 // instance rows forgotten
 }
 
@@ -135,6 +137,9 @@ func (is *InstanceStore) Recover(ctx context.Context) (Recovered, error) {
 		}
 		var err error
 		if r.Recipients, r.Interrupted, err = s.recoverRecipients(ctx, tx, now); err != nil {
+			return err
+		}
+		if r.Messages, r.MessagesLost, err = s.recoverMessages(ctx, tx, deadMessageClaim, now); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, deleteDeadInstances, now)
