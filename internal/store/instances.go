@@ -159,7 +159,9 @@ func (s *Store) recoverRecipients(ctx context.Context, tx *writeTx, now time.Tim
 	if err != nil {
 		return 0, 0, fmt.Errorf("recover campaign recipients: %w", err)
 	}
-	back, _ = res.RowsAffected()
+	if back, _ = res.RowsAffected(); back > 0 {
+		tx.enqueued(campaignQueue)
+	}
 	if res, err = tx.ExecContext(ctx, recoverHanded, now); err != nil {
 		return 0, 0, fmt.Errorf("fail interrupted campaign recipients: %w", err)
 	}
