@@ -46,7 +46,7 @@ func newDeliveryWorker(cfg config.Config, m *certs.Material, st *store.Store, gc
 	opts.Channels = append(opts.Channels, delivery.NewKoshelek(delivery.KoshelekOptions{Store: st.Koshelek(), Sender: kc,
 		Box: box, StatusCallbacks: cfg.Koshelek.StatusCallbacks, Log: log}))
 	if cfg.APNsOn() {
-		ao := apns.Options{Topic: m.PassTypeID, Host: cfg.APNs.Host}
+		ao := apns.Options{Topic: m.PassTypeID, Host: cfg.APNs.Host, Concurrency: int(cfg.APNs.Concurrency)}
 		if cfg.APNs.CAFile != "" {
 			pool, err := loadRoots(cfg.APNs.CAFile)
 			if err != nil {

@@ -68,13 +68,14 @@ func (in *instance) recover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r.Leases+r.Recipients+r.Interrupted > 0 {
+	if r.Leases+r.Recipients+r.Interrupted+r.Messages+r.MessagesLost > 0 {
 		in.log.Warn("recovered the claims of stopped instances", "leases", r.Leases, "recipients_back", r.Recipients,
-			"texts_interrupted", r.Interrupted, "instances", r.DeadInstances)
+			"texts_interrupted", r.Interrupted, "messages_back", r.Messages, "messages_interrupted", r.MessagesLost,
+			"instances", r.DeadInstances)
 	}
-	if r.Interrupted > 0 {
+	if r.Interrupted+r.MessagesLost > 0 {
 		in.log.Warn("texts interrupted while being handed to the provider are not resent, so nobody gets two",
-			"recipients", r.Interrupted)
+			"recipients", r.Interrupted, "automation_messages", r.MessagesLost)
 	}
 	return nil
 }

@@ -243,11 +243,14 @@ func TestKillDuringCampaign(t *testing.T) {
 // pushing a program-wide message to every device, while postings run on
 // both instances; the other instance takes over once the dead one's lease
 // runs out. Every device gets the message; a device is pushed twice only
-// if the killed instance pushed it before dying without recording it; no
-// posting deadlocks or fails.
+// if the killed instance pushed it before dying without recording it, and
+// as outcomes are recorded as pushes complete, those are at most the
+// pushes it had in flight (apns.concurrency); no posting deadlocks or
+// fails.
 func TestKillDuringProgramMessage(t *testing.T) {
-	fake, apnsEnv := fakeAPNsEnv(t, apnstest.WithLatency(20*time.Millisecond), apnstest.WithMaxStreams(4))
-	c := newCluster(t, apnsEnv...)
+	const inFlight = 4 // apns.concurrency of the servers
+	fake, apnsEnv := fakeAPNsEnv(t, apnstest.WithLatency(20*time.Millisecond), apnstest.WithMaxStreams(inFlight))
+	c := newCluster(t, append(apnsEnv, fmt.Sprintf("LOYALPASS_APNS_CONCURRENCY=%d", inFlight))...)
 	servers := []*server{c.start(), c.start()}
 	prog := c.program(servers[0])
 	ctx := context.Background()
@@ -351,8 +354,11 @@ func TestKillDuringProgramMessage(t *testing.T) {
 			t.Errorf("device %d got the message %d times", i, n)
 		}
 	}
-	t.Logf("program message to %d devices: killed the pushing instance after %d pushes; %d devices pushed again because the dead instance had not recorded its page, the rest once",
-		cards, len(pushedBeforeKill), doubled)
+	if doubled > inFlight {
+		t.Errorf("%d devices pushed twice; at most the %d pushes in flight at the kill may be", doubled, inFlight)
+	}
+	t.Logf("program message to %d devices: killed the pushing instance after %d pushes; %d devices pushed again because the dead instance had not recorded them (at most %d in flight), the rest once",
+		cards, len(pushedBeforeKill), doubled, inFlight)
 }
 
 func sumOf(m map[string]int) int {

@@ -81,8 +81,9 @@ func TestCheapestChannelThatReaches(t *testing.T) {
 }
 
 // TestRestartSendsNothingTwice: an instance dies after claiming messages
-// (some maybe handed to the provider); after the restart the scheduler
-// makes no message again and the sender never sends a claimed one.
+// and handing some to the provider; after the restart the scheduler makes
+// no message again, the sender sends the claimed ones never handed over,
+// and fails, rather than resends, those that were.
 func TestRestartSendsNothingTwice(t *testing.T) {
 	w := newWorld(t, storetest.SQLiteURL(t))
 	w.automation(store.Automation{Trigger: loyalty.Trigger{Type: loyalty.TriggerEnrolled}, FrequencyCapDays: 14})
@@ -95,9 +96,16 @@ func TestRestartSendsNothingTwice(t *testing.T) {
 	if ev, err := first.scheduler.RunOnce(ctx); err != nil || ev.Messages != 30 {
 		t.Fatalf("evaluation %+v %v", ev, err)
 	}
-	// The first instance claims 5 and dies before recording anything.
-	if claimed, err := w.st.Automations().ClaimMessages(ctx, 5, time.Minute); err != nil || len(claimed) != 5 {
+	// The first instance claims 5, hands 2 texts to the provider and dies
+	// before recording anything more.
+	claimed, err := w.st.Automations().ClaimMessages(ctx, 5, time.Minute)
+	if err != nil || len(claimed) != 5 {
 		t.Fatalf("claimed %d: %v", len(claimed), err)
+	}
+	for _, m := range claimed[:2] {
+		if _, err := w.st.Automations().ReserveText(ctx, m, 14, 0); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// The restart: a new store and engine on the same database, later.
 	w.clock.Advance(time.Hour)
@@ -107,16 +115,16 @@ func TestRestartSendsNothingTwice(t *testing.T) {
 	if ev.Messages != 0 {
 		t.Fatalf("the restart made %d messages again", ev.Messages)
 	}
-	if sent["sms"] != 25 {
-		t.Fatalf("sent %v, want the 25 not claimed before the crash", sent)
+	if sent["sms"] != 28 {
+		t.Fatalf("sent %v, want the 25 not claimed before the crash and the 3 claimed but never handed over", sent)
 	}
 	for to, n := range w.texts() {
 		if n != 1 {
 			t.Fatalf("%s texted %d times", to, n)
 		}
 	}
-	if n := w.count(`SELECT COUNT(*) FROM automation_messages WHERE status = 'failed' AND reason LIKE 'interrupted%'`); n != 5 {
-		t.Fatalf("%d messages failed as interrupted, want 5", n)
+	if n := w.count(`SELECT COUNT(*) FROM automation_messages WHERE status = 'failed' AND reason LIKE 'interrupted%'`); n != 2 {
+		t.Fatalf("%d messages failed as interrupted, want the 2 handed over", n)
 	}
 	if _, sent := second.round(t); len(sent) != 0 {
 		t.Fatalf("a later round sent %v", sent)

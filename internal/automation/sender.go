@@ -23,7 +23,7 @@ type SenderStore interface {
 	AutomationByID(ctx context.Context, id string) (store.Automation, error)
 	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
 	ClaimMessages(ctx context.Context, limit int, lease time.Duration) ([]store.OutgoingMessage, error)
-	AbandonStaleMessages(ctx context.Context) (int64, error)
+	AbandonStaleMessages(ctx context.Context) (back, failed int64, err error)
 	SkipMessage(ctx context.Context, m store.OutgoingMessage, reason string) error
 	PostponeMessage(ctx context.Context, m store.OutgoingMessage, due time.Time) error
 	DeliverOnCard(ctx context.Context, m store.OutgoingMessage, d store.CardDelivery) error
@@ -89,13 +89,18 @@ func NewSender(opts SenderOptions) *Sender {
 type Sent map[string]int
 
 // RunOnce sends every due message until claim ends: then the message in
-// hand finishes under ctx and the rest of the batch goes back. It fails
-// first the messages a dead sender left behind.
+// hand finishes under ctx and the rest of the batch goes back. It first
+// recovers the messages a dead sender left behind.
 func (s *Sender) RunOnce(claim, ctx context.Context) (Sent, error) {
-	if n, err := s.opts.Store.AbandonStaleMessages(ctx); err != nil {
+	back, failed, err := s.opts.Store.AbandonStaleMessages(ctx)
+	if err != nil {
 		return nil, err
-	} else if n > 0 {
-		s.log.Warn("messages interrupted while sending are not sent again, so nobody gets two", "messages", n)
+	}
+	if back > 0 {
+		s.log.Warn("messages a stopped sender claimed but never handed over wait again", "messages", back)
+	}
+	if failed > 0 {
+		s.log.Warn("texts interrupted while being handed to the provider are not sent again, so nobody gets two", "messages", failed)
 	}
 	sent := Sent{}
 	round := map[string]*target{}
@@ -230,6 +235,9 @@ func (s *Sender) text(ctx context.Context, a store.Automation, m store.OutgoingM
 		return "skipped", s.opts.Store.SkipMessage(ctx, m, "frequency cap: contacted meanwhile")
 	case errors.Is(err, store.ErrBudgetSpent):
 		return "skipped", s.opts.Store.SkipMessage(ctx, m, "the program's SMS budget is spent")
+	case errors.Is(err, store.ErrClaimLost):
+		s.log.Warn("message recovered by another instance while this one held it: not sent here", "message", m.ID)
+		return "skipped", nil
 	case err != nil:
 		return "", err
 	}

@@ -36,6 +36,9 @@ type Store interface {
 	OptOutCustomer(ctx context.Context, customerID, source string) error
 	FinishIfDone(ctx context.Context, id string) (bool, error)
 	Program(ctx context.Context, merchantID, id string) (loyalty.Program, error)
+	// CampaignsQueued receives after a commit, on any instance, that gave
+	// the sender recipients to text.
+	CampaignsQueued() <-chan struct{}
 }
 
 // aggregates joins the store aggregates the campaign sender reads and writes.
@@ -57,7 +60,9 @@ type Options struct {
 	StatusCallback string
 	Log            *slog.Logger
 	Now            func() time.Time
-	// Tick is how often running campaigns are served (default 1 s).
+	// Tick is how often running campaigns are served (default 1 s); a
+	// campaign started or resumed, here or on another instance, wakes the
+	// sender at once.
 	Tick time.Duration
 	// MaxAttempts bounds retries of transient provider failures (default 3).
 	MaxAttempts int
@@ -110,8 +115,8 @@ func New(opts Options) *Sender {
 			Observe: opts.Observe, Now: opts.Now, Log: log}}
 }
 
-// Run serves running campaigns every tick until ctx ends. Then it texts
-// nobody new: the text in flight gets Grace to finish, and recipients
+// Run serves running campaigns every tick, and at once when a campaign
+// gets recipients to text, until ctx ends. Then it texts nobody new: the text in flight gets Grace to finish, and recipients
 // claimed but not yet texted are given back for the next start.
 func (s *Sender) Run(ctx context.Context) {
 	work, cancel := drain.Context(ctx, s.opts.Grace)
@@ -126,6 +131,7 @@ func (s *Sender) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.opts.Store.CampaignsQueued():
 		}
 	}
 }

@@ -162,6 +162,11 @@ type APNs struct {
 	CAFile string `toml:"ca_file" env:"APNS_CA_FILE"`
 	KeyID  string `toml:"key_id" env:"APNS_KEY_ID"`
 	TeamID string `toml:"team_id" env:"APNS_TEAM_ID"`
+	// Concurrency bounds the pushes in flight to APNs (default 500):
+	// throughput is about Concurrency / round trip. It also bounds what
+	// an instance killed mid-way leaves pushed but not recorded, which
+	// goes out again after the restart.
+	Concurrency int64 `toml:"concurrency" env:"APNS_CONCURRENCY"`
 }
 
 // Relays are the push relays of the Android pkpass apps. PassWallet needs
@@ -207,7 +212,7 @@ func Default() Config {
 		AutomationIntervalSeconds: 60,
 		InstanceLeaseSeconds:      30,
 		Pass:                      Pass{TypeID: "pass.dev.loyalpass.card", TeamID: "LOYALDEV01"},
-		APNs:                      APNs{Enabled: "auto"},
+		APNs:                      APNs{Enabled: "auto", Concurrency: 500},
 		SMS:                       SMS{Provider: "log"},
 		Wallet:                    defaultWallet(),
 		Koshelek:                  defaultKoshelek(),
@@ -365,6 +370,9 @@ func (c Config) Validate() error {
 	}
 	if (c.APNs.KeyFile != "") != (c.APNs.KeyID != "") || (c.APNs.KeyFile != "") != (c.APNs.TeamID != "") {
 		errs = append(errs, errors.New("apns token authentication needs apns.key_file, apns.key_id and apns.team_id together"))
+	}
+	if c.APNs.Concurrency < 1 || c.APNs.Concurrency > 10_000 {
+		errs = append(errs, fmt.Errorf("apns.concurrency %d must be 1 to 10000", c.APNs.Concurrency))
 	}
 	if c.Relays.WalletUnionKey != "" && c.Relays.WalletUnionURL == "" {
 		errs = append(errs, errors.New("relays.walletunion_key needs relays.walletunion_url (WalletUnion hands out its endpoint with the key)"))

@@ -25,38 +25,51 @@ type Channel interface {
 	// are behind, in the channel's order after the given target (the zero
 	// Target starts).
 	ProgramTargets(ctx context.Context, programID string, after store.Target, limit int) ([]store.Target, error)
-	// Send sends each target its card, and reports one result per target,
-	// in order.
-	Send(ctx context.Context, targets []store.Target) []push.Result
+	// Send sends each target its card and reports each target's result
+	// to done, with its index, as that send completes: once per target,
+	// from several goroutines at once. A send whose done has not returned
+	// holds its place in the channel's parallelism, so the worker, whose
+	// done returns once the outcome is recorded, never has more sends out
+	// and unrecorded than the channel runs at once.
+	Send(ctx context.Context, targets []store.Target, done func(i int, r push.Result))
 }
 
 // programPage is how many targets of a program go out per round; the
 // row's lease is renewed after each.
 const programPage = 500
 
-// sendAll sends targets over ch and records the outcomes; attempt is the
-// number of this attempt.
+// sendAll sends targets over ch, recording each outcome as its send
+// completes (recorder.go); attempt is the number of this attempt. An
+// instance killed mid-way has so left at most the sends in flight, the
+// channel's parallelism, pushed and not recorded: only they go out again.
 func (w *Worker) sendAll(ctx context.Context, ch Channel, merchant string, targets []store.Target, attempt int) error {
 	if len(targets) == 0 {
 		return nil
 	}
-	outcomes := w.send(ctx, ch, targets, attempt)
-	return w.opts.Store.RecordOutcomes(recording(ctx), merchant, outcomes)
+	rec := w.startRecorder(recording(ctx), merchant)
+	w.send(ctx, ch, targets, attempt, rec.record)
+	return rec.stop()
 }
 
-// send sends targets over ch and judges each result.
-func (w *Worker) send(ctx context.Context, ch Channel, targets []store.Target, attempt int) []store.Outcome {
+// send sends targets over ch and hands each judged outcome to record as
+// its send completes. A target the channel gave no result for is retried.
+func (w *Worker) send(ctx context.Context, ch Channel, targets []store.Target, attempt int, record func(...store.Outcome)) {
 	sentAt := w.opts.Now()
-	results := ch.Send(ctx, targets)
-	outcomes := make([]store.Outcome, len(targets))
+	answered := make([]bool, len(targets))
+	ch.Send(ctx, targets, func(i int, r push.Result) {
+		answered[i] = true
+		record(w.judge(targets[i], r, attempt, sentAt))
+	})
+	var unanswered []store.Outcome
 	for i, t := range targets {
-		r := push.Result{Token: t.Token, Outcome: push.Retry, Reason: "channel " + ch.Name() + " gave no result"}
-		if i < len(results) {
-			r = results[i]
+		if !answered[i] {
+			r := push.Result{Token: t.Token, Outcome: push.Retry, Reason: "channel " + ch.Name() + " gave no result"}
+			unanswered = append(unanswered, w.judge(t, r, attempt, sentAt))
 		}
-		outcomes[i] = w.judge(t, r, attempt, sentAt)
 	}
-	return outcomes
+	if len(unanswered) > 0 {
+		record(unanswered...)
+	}
 }
 
 // cardsChanged sends the changed cards of one merchant over every
@@ -98,7 +111,7 @@ func (w *Worker) cardsChanged(ctx context.Context, merchant string, rows []store
 }
 
 // programChanged sends every card of a program over every channel, page
-// by page; what went out is recorded per page, so a restart resumes
+// by page; what went out is recorded as it goes, so a restart resumes
 // where it stopped.
 func (w *Worker) programChanged(ctx context.Context, r store.OutboxRow) error {
 	var p struct {
@@ -154,7 +167,9 @@ func (w *Worker) retry(ctx context.Context, r store.OutboxRow) error {
 	}
 	for _, t := range targets {
 		if t.DeviceID == rt.DeviceID && (rt.DeviceID != "" || t.Token == rt.Token) {
-			return w.finishRetry(ctx, r, w.send(ctx, ch, []store.Target{t}, r.Attempts)[0])
+			var o store.Outcome
+			w.send(ctx, ch, []store.Target{t}, r.Attempts, func(got ...store.Outcome) { o = got[0] })
+			return w.finishRetry(ctx, r, o)
 		}
 	}
 	// Sent since, or gone: nothing left to do.

@@ -3,8 +3,10 @@ package delivery_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,19 +44,19 @@ func (c *ledgerChannel) ProgramTargets(_ context.Context, programID string, _ st
 	return nil, nil
 }
 
-func (c *ledgerChannel) Send(_ context.Context, targets []store.Target) []push.Result {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	results := make([]push.Result, len(targets))
+func (c *ledgerChannel) Send(_ context.Context, targets []store.Target, done func(int, push.Result)) {
 	for i, t := range targets {
+		c.mu.Lock()
+		r := push.Result{}
 		if c.failSends[t.Serial] > 0 {
 			c.failSends[t.Serial]--
-			results[i] = push.Result{Outcome: push.Retry, Reason: "ledger busy"}
-			continue
+			r = push.Result{Outcome: push.Retry, Reason: "ledger busy"}
+		} else {
+			c.sent = append(c.sent, t.Serial)
 		}
-		c.sent = append(c.sent, t.Serial)
+		c.mu.Unlock()
+		done(i, r)
 	}
-	return results
 }
 
 func (c *ledgerChannel) got() []string {
@@ -157,4 +159,77 @@ func TestFailingRowDoesNotHoldUpTheBatch(t *testing.T) {
 	if attempts, _, done, dead, _ := row(); attempts != 3 || done || !dead {
 		t.Fatalf("program row after its attempts: %d attempts, done %v, dead %v; want a dead letter", attempts, done, dead)
 	}
+}
+
+// recordCounting is the world's store, counting the outcomes recorded and
+// the transactions that recorded them.
+type recordCounting struct {
+	delivery.Store
+	recorded, writes atomic.Int64
+}
+
+func (s *recordCounting) RecordOutcomes(ctx context.Context, merchantID string, outcomes []store.Outcome) error {
+	err := s.Store.RecordOutcomes(ctx, merchantID, outcomes)
+	s.recorded.Add(int64(len(outcomes)))
+	s.writes.Add(1)
+	return err
+}
+
+// parallelChannel sends every card, parallel sends at once, and notes
+// the most sends that had gone out with their outcome not yet recorded.
+type parallelChannel struct {
+	ledgerChannel
+	parallel int
+	store    *recordCounting
+	sent     atomic.Int64
+	worst    atomic.Int64
+}
+
+func (c *parallelChannel) Send(_ context.Context, targets []store.Target, done func(int, push.Result)) {
+	sem := make(chan struct{}, c.parallel)
+	var wg sync.WaitGroup
+	for i := range targets {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			out := c.sent.Add(1) - c.store.recorded.Load()
+			for worst := c.worst.Load(); out > worst && !c.worst.CompareAndSwap(worst, out); worst = c.worst.Load() {
+			}
+			done(i, push.Result{Outcome: push.Delivered})
+		})
+	}
+	wg.Wait()
+}
+
+// TestOutcomesRecordedAsSendsComplete changes 60 cards and sends them in
+// one round over a channel that sends 4 at once: a send's place is free
+// only once its outcome is recorded, so no more than 4 sends are ever out
+// and unrecorded (what a killed instance would send again), and the
+// outcomes go in groups, not one transaction each.
+func TestOutcomesRecordedAsSendsComplete(t *testing.T) {
+	w := newWorld(t, time.Second)
+	counting := &recordCounting{Store: delivery.StoreOf(w.store)}
+	ch := &parallelChannel{parallel: 4, store: counting}
+	w.worker = delivery.New(delivery.Options{Store: counting, Channels: []delivery.Channel{ch}, Batch: 100, Now: w.clock.Now})
+	const cards = 60
+	serials := make([]string, cards)
+	for i := range serials {
+		serials[i], _ = w.issue(fmt.Sprintf("+791234500%02d", i))
+	}
+	w.drain()
+	ch.sent.Store(0)
+	counting.recorded.Store(0)
+	counting.writes.Store(0)
+	for i, serial := range serials {
+		w.earn(serial, fmt.Sprint("earn-", i), "10000")
+	}
+	w.drain()
+	sent, recorded := ch.sent.Load(), counting.recorded.Load()
+	if sent != cards || recorded != sent {
+		t.Fatalf("%d sends, %d outcomes recorded; want every one of the %d cards sent and recorded", sent, recorded, cards)
+	}
+	if worst := ch.worst.Load(); worst > int64(ch.parallel) {
+		t.Errorf("%d sends were out and unrecorded at once, more than the channel's %d in flight", worst, ch.parallel)
+	}
+	t.Logf("%d sends recorded in %d transactions; at most %d out and unrecorded at once", sent, counting.writes.Load(), ch.worst.Load())
 }

@@ -45,9 +45,10 @@ type aggregates struct {
 // StoreOf returns the Store of the delivery worker and its channels on the database st.
 func StoreOf(st *store.Store) Store { return aggregates{st.Queue(), st.Devices()} }
 
-// ApplePusher sends pass-update pushes through APNs.
+// ApplePusher sends pass-update pushes through APNs, reporting each
+// token's result to done as it arrives (push/apns.Client.PushEach).
 type ApplePusher interface {
-	Push(ctx context.Context, tokens []string) []push.Result
+	PushEach(ctx context.Context, tokens []string, done func(i int, r push.Result))
 }
 
 // RelayPusher posts tokens to an Android pkpass app's relay.

@@ -34,12 +34,13 @@ func (c apnsChannel) ProgramTargets(ctx context.Context, programID string, after
 	return c.store.ProgramDeviceTargets(ctx, store.ChannelApple, programID, after, limit)
 }
 
-func (c apnsChannel) Send(ctx context.Context, targets []store.Target) []push.Result {
+func (c apnsChannel) Send(ctx context.Context, targets []store.Target, done func(int, push.Result)) {
 	tokens := tokensOf(targets)
 	if c.pusher == nil {
-		return notConfigured(store.ChannelApple, tokens)
+		reportAll(notConfigured(store.ChannelApple, tokens), done)
+		return
 	}
-	return c.pusher.Push(ctx, tokens)
+	c.pusher.PushEach(ctx, tokens, done)
 }
 
 // relayChannel wakes the Android pkpass apps through their vendors'
@@ -67,7 +68,7 @@ type relayGroup struct {
 	serviceURL string
 }
 
-func (c relayChannel) Send(ctx context.Context, targets []store.Target) []push.Result {
+func (c relayChannel) Send(ctx context.Context, targets []store.Target, done func(int, push.Result)) {
 	groups := map[relayGroup][]int{}
 	for i, t := range targets {
 		g := relayGroup{vendor: relay.Vendor(t.App)}
@@ -76,7 +77,6 @@ func (c relayChannel) Send(ctx context.Context, targets []store.Target) []push.R
 		}
 		groups[g] = append(groups[g], i)
 	}
-	results := make([]push.Result, len(targets))
 	var wg sync.WaitGroup
 	for g, idx := range groups {
 		wg.Go(func() {
@@ -91,12 +91,11 @@ func (c relayChannel) Send(ctx context.Context, targets []store.Target) []push.R
 				rs = c.pusher.Push(ctx, g.vendor, c.passTypeID, g.serviceURL, tokens)
 			}
 			for j, i := range idx {
-				results[i] = rs[j]
+				done(i, rs[j])
 			}
 		})
 	}
 	wg.Wait()
-	return results
 }
 
 func tokensOf(targets []store.Target) []string {
@@ -105,6 +104,13 @@ func tokensOf(targets []store.Target) []string {
 		tokens[i] = t.Token
 	}
 	return tokens
+}
+
+// reportAll reports results, one per target in order, to a Send's done.
+func reportAll(results []push.Result, done func(int, push.Result)) {
+	for i, r := range results {
+		done(i, r)
+	}
 }
 
 // notConfigured is the results of a channel that is off: its sends wait

@@ -55,7 +55,7 @@ func fcmData(t store.Target) map[string]string {
 
 // Send sends each card's data message to its tokens: one Send per card,
 // several cards at once.
-func (c fcmChannel) Send(ctx context.Context, targets []store.Target) []push.Result {
+func (c fcmChannel) Send(ctx context.Context, targets []store.Target, done func(int, push.Result)) {
 	bySerial := map[string][]int{}
 	var order []string
 	for i, t := range targets {
@@ -64,7 +64,6 @@ func (c fcmChannel) Send(ctx context.Context, targets []store.Target) []push.Res
 		}
 		bySerial[t.Serial] = append(bySerial[t.Serial], i)
 	}
-	results := make([]push.Result, len(targets))
 	sem := make(chan struct{}, channelParallelism)
 	var wg sync.WaitGroup
 	for _, serial := range order {
@@ -77,10 +76,9 @@ func (c fcmChannel) Send(ctx context.Context, targets []store.Target) []push.Res
 				tokens[j] = targets[i].Token
 			}
 			for j, r := range c.sender.Send(ctx, tokens, fcmData(targets[idx[0]])) {
-				results[idx[j]] = r
+				done(idx[j], r)
 			}
 		})
 	}
 	wg.Wait()
-	return results
 }

@@ -55,8 +55,7 @@ func googleTargets(serials []string) []store.Target {
 
 // Send syncs each card's object, a few at once. A failure of our own
 // store is a passing one: the card is tried again later.
-func (c googleChannel) Send(ctx context.Context, targets []store.Target) []push.Result {
-	results := make([]push.Result, len(targets))
+func (c googleChannel) Send(ctx context.Context, targets []store.Target, done func(int, push.Result)) {
 	sem := make(chan struct{}, channelParallelism)
 	var wg sync.WaitGroup
 	for i, t := range targets {
@@ -67,9 +66,8 @@ func (c googleChannel) Send(ctx context.Context, targets []store.Target) []push.
 			if err != nil {
 				r = push.Result{Token: t.Serial, Outcome: push.Retry, Reason: "sync card: " + err.Error()}
 			}
-			results[i] = r
+			done(i, r)
 		})
 	}
 	wg.Wait()
-	return results
 }

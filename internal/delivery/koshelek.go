@@ -76,8 +76,7 @@ func (c *koshelekChannel) ProgramTargets(ctx context.Context, programID string, 
 
 // Send tells each card's holder what changed, a few cards at once; the
 // Push API client keeps each account to its limit.
-func (c *koshelekChannel) Send(ctx context.Context, targets []store.Target) []push.Result {
-	results := make([]push.Result, len(targets))
+func (c *koshelekChannel) Send(ctx context.Context, targets []store.Target, done func(int, push.Result)) {
 	serials := make([]string, len(targets))
 	for i, t := range targets {
 		serials[i] = t.Serial
@@ -85,9 +84,9 @@ func (c *koshelekChannel) Send(ctx context.Context, targets []store.Target) []pu
 	info, err := c.opts.Store.PushInfo(ctx, serials)
 	if err != nil {
 		for i, t := range targets {
-			results[i] = push.Result{Token: t.Token, Outcome: push.Retry, Reason: "load koshelek cards: " + err.Error()}
+			done(i, push.Result{Token: t.Token, Outcome: push.Retry, Reason: "load koshelek cards: " + err.Error()})
 		}
-		return results
+		return
 	}
 	sem := make(chan struct{}, channelParallelism)
 	var wg sync.WaitGroup
@@ -101,11 +100,10 @@ func (c *koshelekChannel) Send(ctx context.Context, targets []store.Target) []pu
 				r = c.sendCard(ctx, p)
 			}
 			r.Token = t.Token // the serial: a retry never carries the phone
-			results[i] = r
+			done(i, r)
 		})
 	}
 	wg.Wait()
-	return results
 }
 
 // koshelekNotice is one message a change makes, and what the holder

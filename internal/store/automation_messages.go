@@ -83,9 +83,9 @@ const (
 )
 
 // ClaimMessages takes up to limit due messages of active automations for
-// sending, stamped for lease. A message is taken for good: one its sender
-// left "sending" past the stamp is failed, never sent again (see
-// AbandonStaleMessages).
+// sending, stamped for lease. A message its sender left "sending" is
+// recovered once the sender is gone: pending again if its text was never
+// handed to a provider, failed if it was (see recoverMessages).
 func (as *AutomationStore) ClaimMessages(ctx context.Context, limit int, lease time.Duration) ([]OutgoingMessage, error) {
 	var out []OutgoingMessage
 	err := as.s.claim(ctx, messageTable, claimOpts{Limit: limit, Lease: lease, Scan: func(rows *sql.Rows) error {
@@ -138,18 +138,21 @@ const (
 	selectLastContact = `SELECT last_texted_at FROM customers WHERE id = ?`
 	stampContact      = `UPDATE customers SET last_texted_at = ? WHERE id = ? AND (last_texted_at IS NULL OR last_texted_at <= ?)`
 	unstampContact    = `UPDATE customers SET last_texted_at = ? WHERE id = ? AND last_texted_at = ?`
-	markMessageOut    = `UPDATE automation_messages SET status = 'sent', channel = ?, provider = ?, provider_id = ?,
-		segments = ?, cost = ?, bonus = ?, reason = '', sent_at = ? WHERE id = ? AND status = 'sending'`
-	markMessageAs = `UPDATE automation_messages SET status = ?, reason = ?, due_at = ? WHERE id = ? AND status = 'sending'`
+	// A claimed message is written to only under this instance's claim
+	// (the last argument): one recovered and claimed again by another
+	// instance is no longer this one's to send.
+	markMessageOut = `UPDATE automation_messages SET status = 'sent', channel = ?, provider = ?, provider_id = ?,
+		segments = ?, cost = ?, bonus = ?, reason = '', sent_at = ? WHERE id = ? AND ` + messageMine
+	markMessageAs = `UPDATE automation_messages SET status = ?, reason = ?, due_at = ? WHERE id = ? AND ` + messageMine
 	// postponeMessage puts a message back for later without counting an
 	// attempt (quiet hours).
-	postponeMessage   = `UPDATE automation_messages SET status = 'pending', due_at = ?, attempts = attempts - 1 WHERE id = ? AND status = 'sending'`
+	postponeMessage = `UPDATE automation_messages SET status = 'pending', due_at = ?, attempts = attempts - 1
+		WHERE id = ? AND ` + messageMine
+	markMessageHanded = `UPDATE automation_messages SET handed_at = ? WHERE id = ? AND ` + messageMine
+	messageMine       = `status = 'sending' AND claimed_by = ?`
 	setMessageOnly    = `UPDATE cards SET message = ? WHERE serial_number = ? AND status = 'active'`
 	setMessageVersion = `UPDATE cards SET message = ?, version = version + 1, updated_at = ?
 		WHERE serial_number = ? AND status = 'active' RETURNING version`
-	abandonMessages = `UPDATE automation_messages SET status = 'failed',
-		reason = 'interrupted while sending: not sent again, so nobody gets it twice' WHERE status = 'sending' AND claimed_until < ?
-		AND NOT EXISTS (SELECT 1 FROM instances WHERE instances.id = automation_messages.claimed_by AND instances.lease_until >= ?)`
 	hasBudget     = `SELECT COUNT(*) FROM sms_budgets WHERE program_id = ?`
 	reserveBudget = `UPDATE sms_budgets SET spent = (CASE WHEN month = ? THEN spent ELSE 0 END) + ?, month = ?
 		WHERE program_id = ? AND (CASE WHEN month = ? THEN spent ELSE 0 END) + ? <= monthly`
@@ -202,7 +205,7 @@ func (as *AutomationStore) DeliverOnCard(ctx context.Context, m OutgoingMessage,
 		if d.Bonus != nil {
 			bonus = d.Bonus.Points
 		}
-		res, err := tx.ExecContext(ctx, markMessageOut, d.Channel, "", "", 0, 0, bonus, now, m.ID)
+		res, err := tx.ExecContext(ctx, markMessageOut, d.Channel, "", "", 0, 0, bonus, now, m.ID, as.s.instance)
 		if err != nil {
 			return fmt.Errorf("mark message sent: %w", err)
 		}
@@ -241,15 +244,24 @@ type Reservation struct {
 }
 
 // ReserveText takes the frequency cap and cost of the program's SMS
-// budget for a text, before it is handed to a provider: ErrCapped or
-// ErrBudgetSpent when it may not go. A program without a budget has no
-// limit.
+// budget for a text, and records that the text is being handed to the
+// provider: from here on, if this instance dies, the message is failed
+// rather than sent twice. ErrCapped or ErrBudgetSpent when it may not go;
+// ErrClaimLost when the message was recovered meanwhile (this instance's
+// lease ran out) and must not be sent. A program without a budget has
+// no limit.
 func (as *AutomationStore) ReserveText(ctx context.Context, m OutgoingMessage, capDays int, cost int64) (Reservation, error) {
 	var r Reservation
 	err := as.s.inTx(ctx, func(tx *writeTx) error {
 		r = Reservation{Stamp: as.s.nowUTC(), Cost: cost}
 		r.Month = r.Stamp.Format("2006-01")
-		var err error
+		res, err := tx.ExecContext(ctx, markMessageHanded, r.Stamp, m.ID, as.s.instance)
+		if err != nil {
+			return fmt.Errorf("mark text handed over: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrClaimLost
+		}
 		if r.Prev, err = as.s.stamp(ctx, tx, m.CustomerID, r.Stamp, capDays); err != nil {
 			return err
 		}
@@ -260,7 +272,7 @@ func (as *AutomationStore) ReserveText(ctx context.Context, m OutgoingMessage, c
 		if budgets == 0 {
 			return nil
 		}
-		res, err := tx.ExecContext(ctx, reserveBudget, r.Month, cost, r.Month, m.ProgramID, r.Month, cost)
+		res, err = tx.ExecContext(ctx, reserveBudget, r.Month, cost, r.Month, m.ProgramID, r.Month, cost)
 		if err != nil {
 			return fmt.Errorf("reserve SMS budget: %w", err)
 		}
@@ -284,7 +296,7 @@ func (as *AutomationStore) TextSent(ctx context.Context, m OutgoingMessage, r Re
 			points = bonus.Points
 		}
 		res, err := tx.ExecContext(ctx, markMessageOut, loyalty.ChannelSMS, provider, providerID, segments, cost, points,
-			as.s.nowUTC(), m.ID)
+			as.s.nowUTC(), m.ID, as.s.instance)
 		if err != nil {
 			return fmt.Errorf("mark text sent: %w", err)
 		}
@@ -319,35 +331,71 @@ func (as *AutomationStore) TextNotSent(ctx context.Context, m OutgoingMessage, r
 				return fmt.Errorf("give back SMS budget: %w", err)
 			}
 		}
-		_, err := tx.ExecContext(ctx, markMessageAs, status, reason, due.UTC(), m.ID)
+		_, err := tx.ExecContext(ctx, markMessageAs, status, reason, due.UTC(), m.ID, as.s.instance)
 		return err
 	})
 }
 
 // SkipMessage ends a claimed message that will not be sent, with why.
 func (as *AutomationStore) SkipMessage(ctx context.Context, m OutgoingMessage, reason string) error {
-	_, err := as.s.write.ExecContext(ctx, markMessageAs, "skipped", reason, as.s.nowUTC(), m.ID)
+	_, err := as.s.write.ExecContext(ctx, markMessageAs, "skipped", reason, as.s.nowUTC(), m.ID, as.s.instance)
 	return err
 }
 
 // PostponeMessage puts a claimed message back until due (quiet hours),
 // without counting the attempt.
 func (as *AutomationStore) PostponeMessage(ctx context.Context, m OutgoingMessage, due time.Time) error {
-	_, err := as.s.write.ExecContext(ctx, postponeMessage, due.UTC(), m.ID)
+	_, err := as.s.write.ExecContext(ctx, postponeMessage, due.UTC(), m.ID, as.s.instance)
 	return err
 }
 
-// AbandonStaleMessages fails the messages a sender left "sending" past
-// their stamp and whose instance is no longer alive: they are never sent
-// again, as a lost message is better than a second one. Messages live
-// instances are sending are left alone, however long they take.
-func (as *AutomationStore) AbandonStaleMessages(ctx context.Context) (int64, error) {
-	now := as.s.nowUTC()
-	res, err := as.s.write.ExecContext(ctx, abandonMessages, now, now)
+// AbandonStaleMessages recovers the messages a sender left "sending" past
+// their stamp and whose instance is not alive (or never joined): those
+// never handed to a provider wait again, those handed over are failed, so
+// nobody gets a message twice. Messages live instances are sending are
+// left alone, however long they take. It returns how many it put back
+// and how many it failed.
+func (as *AutomationStore) AbandonStaleMessages(ctx context.Context) (back, failed int64, err error) {
+	err = as.s.inTx(ctx, func(tx *writeTx) error {
+		now := as.s.nowUTC()
+		back, failed, err = as.s.recoverMessages(ctx, tx, staleMessage, now, now)
+		return err
+	})
+	return back, failed, err
+}
+
+var (
+	// putBackMessages and failHandedMessages recover the claimed messages
+	// that match a condition: one never handed to a provider was not
+	// sent, and waits again without its attempt counted; one handed over
+	// may have been sent, and is failed rather than sent twice.
+	putBackMessages = `UPDATE automation_messages SET status = 'pending', attempts = attempts - 1, claimed_by = NULL,
+		claimed_until = NULL WHERE status = 'sending' AND handed_at IS NULL AND `
+	failHandedMessages = `UPDATE automation_messages SET status = 'failed',
+		reason = 'interrupted while sending: not sent again, so nobody gets it twice' WHERE status = 'sending' AND `
+	// deadMessageClaim: claimed by an instance whose lease ran out (Recover).
+	deadMessageClaim = "claimed_by IS NOT NULL AND NOT " + liveClaim("automation_messages.claimed_by")
+	// staleMessage: left past its stamp by a sender that is not a live
+	// instance (AbandonStaleMessages; covers stores that never joined).
+	staleMessage = "claimed_until < ? AND NOT " + liveClaim("automation_messages.claimed_by")
+)
+
+// recoverMessages puts back the claimed messages matching which (with
+// args) that were never handed over, and fails those that were; workers
+// are woken when some wait again.
+func (s *Store) recoverMessages(ctx context.Context, tx *writeTx, which string, args ...any) (back, failed int64, err error) {
+	res, err := tx.ExecContext(ctx, putBackMessages+which, args...)
 	if err != nil {
-		return 0, err
+		return 0, 0, fmt.Errorf("recover automation messages: %w", err)
 	}
-	return res.RowsAffected()
+	if back, _ = res.RowsAffected(); back > 0 {
+		tx.enqueued(messageQueue)
+	}
+	if res, err = tx.ExecContext(ctx, failHandedMessages+which, args...); err != nil {
+		return 0, 0, fmt.Errorf("fail interrupted automation messages: %w", err)
+	}
+	failed, _ = res.RowsAffected()
+	return back, failed, nil
 }
 
 const (

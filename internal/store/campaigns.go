@@ -143,6 +143,9 @@ func (cp *CampaignStore) StartCampaign(ctx context.Context, merchantID, id strin
 				return err
 			}
 			c.Status = CampaignRunning
+			if err := cp.s.queueWork(ctx, tx, campaignQueue); err != nil {
+				return err
+			}
 			return cp.s.auditIn(ctx, tx, merchantID, id, c.Name)
 		case CampaignDraft:
 		default:
@@ -161,6 +164,9 @@ func (cp *CampaignStore) StartCampaign(ctx context.Context, merchantID, id strin
 			return fmt.Errorf("start campaign: %w", err)
 		}
 		c.Status, c.StartedAt = CampaignRunning, &now
+		if err := cp.s.queueWork(ctx, tx, campaignQueue); err != nil {
+			return err
+		}
 		return cp.s.auditIn(ctx, tx, merchantID, id, c.Name)
 	})
 	return c, err

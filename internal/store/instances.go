@@ -107,6 +107,8 @@ type Recovered struct {
 	Leases        int64 // leased rows (outbox, webhooks, coupons, automations) free again
 	Recipients    int64 // campaign recipients never handed over, pending again
 	Interrupted   int64 // campaign recipients handed over, failed rather than texted twice
+	Messages      int64 // automation messages never handed over, pending again
+	MessagesLost  int64 // automation texts handed over, failed rather than sent twice
 	DeadInstances int64 // instance rows forgotten
 }
 
@@ -137,6 +139,9 @@ func (is *InstanceStore) Recover(ctx context.Context) (Recovered, error) {
 		if r.Recipients, r.Interrupted, err = s.recoverRecipients(ctx, tx, now); err != nil {
 			return err
 		}
+		if r.Messages, r.MessagesLost, err = s.recoverMessages(ctx, tx, deadMessageClaim, now); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, deleteDeadInstances, now)
 		if err != nil {
 			return fmt.Errorf("forget dead instances: %w", err)
@@ -154,7 +159,9 @@ func (s *Store) recoverRecipients(ctx context.Context, tx *writeTx, now time.Tim
 	if err != nil {
 		return 0, 0, fmt.Errorf("recover campaign recipients: %w", err)
 	}
-	back, _ = res.RowsAffected()
+	if back, _ = res.RowsAffected(); back > 0 {
+		tx.enqueued(campaignQueue)
+	}
 	if res, err = tx.ExecContext(ctx, recoverHanded, now); err != nil {
 		return 0, 0, fmt.Errorf("fail interrupted campaign recipients: %w", err)
 	}

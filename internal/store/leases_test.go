@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loyalpass/loyalpass/internal/loyalty"
 	"github.com/loyalpass/loyalpass/internal/store/storetest"
 )
 
@@ -218,4 +219,99 @@ func TestNotificationsWakeOtherInstances(t *testing.T) {
 			t.Errorf("notification %q wakes B: %v, want %v", payload, ok, wake)
 		}
 	}
+}
+
+// TestRecoveredMessagesSentOnce: instance A claims four automation
+// messages, puts one on its card, hands one text to the provider, and
+// dies. While A's lease lasts nothing is recovered; past it (long before
+// the messages' own stamp) instance B puts back the two A never handed
+// over, fails the one it did, and sends the two once; A, waking up late,
+// may send neither.
+func TestRecoveredMessagesSentOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		clk := newTestClock()
+		inst := twoInstances(t, url, clk.Now)
+		a, b := inst[0], inst[1]
+		m, p := newTestProgram(t, a, "shop")
+		auto := testAutomation(m, p, loyalty.Trigger{Type: loyalty.TriggerEnrolled})
+		if err := a.Automations().CreateAutomation(ctx, auto); err != nil {
+			t.Fatal(err)
+		}
+		var msgs []NewMessage
+		for i := range 4 {
+			c := issue(t, a, m, p, fmt.Sprintf("+7912000000%d", i), "")
+			msgs = append(msgs, NewMessage{Candidate: Candidate{c.CustomerID, c.SerialNumber, "enrolled"}})
+		}
+		if _, err := a.Automations().RecordEvaluation(ctx, *auto, clk.Now(), clk.Now(), msgs); err != nil {
+			t.Fatal(err)
+		}
+		const lease = 30 * time.Second
+		for _, s := range inst {
+			if err := s.Instances().Join(ctx, lease); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, err := a.Automations().ClaimMessages(ctx, 10, time.Hour)
+		if err != nil || len(out) != 4 {
+			t.Fatalf("A claims %d messages (%v), want 4", len(out), err)
+		}
+		onCard := func(s *Store, msg OutgoingMessage) error {
+			return s.Automations().DeliverOnCard(ctx, msg, CardDelivery{Channel: loyalty.ChannelWallet, Text: "Привет", CapDays: 14})
+		}
+		if err := onCard(a, out[0]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Automations().ReserveText(ctx, out[1], 14, 450); err != nil {
+			t.Fatal(err)
+		}
+		// A keeps its lease: nothing is recovered, however long it takes.
+		for range 4 {
+			clk.Advance(lease / 3)
+			for _, s := range inst {
+				if err := s.Instances().Heartbeat(ctx, lease); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if r, err := b.Instances().Recover(ctx); err != nil || r != (Recovered{}) {
+				t.Fatalf("recovered %+v from a live instance (%v)", r, err)
+			}
+		}
+		// A dies: past its lease B takes back what A never handed over.
+		clk.Advance(lease + time.Second)
+		if err := b.Instances().Heartbeat(ctx, lease); err != nil {
+			t.Fatal(err)
+		}
+		r, err := b.Instances().Recover(ctx)
+		if err != nil || r.Messages != 2 || r.MessagesLost != 1 {
+			t.Fatalf("recovered %+v (%v); want 2 messages back, 1 failed", r, err)
+		}
+		if _, err := a.Automations().ReserveText(ctx, out[2], 14, 450); !errors.Is(err, ErrClaimLost) {
+			t.Fatalf("a late instance handed over a recovered text: %v", err)
+		}
+		again, err := b.Automations().ClaimMessages(ctx, 10, time.Hour)
+		if err != nil || len(again) != 2 || again[0].ID != out[2].ID || again[1].ID != out[3].ID || again[0].Attempts != 1 {
+			t.Fatalf("B claims %+v (%v); want the 2 never handed over, their attempt not counted twice", again, err)
+		}
+		if err := onCard(a, out[3]); !errors.Is(err, ErrMessageTaken) {
+			t.Fatalf("a late instance sent a message B holds: %v", err)
+		}
+		for _, msg := range again {
+			if err := onCard(b, msg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, want := range []string{"sent", "failed", "sent", "sent"} {
+			if n := countRows(t, b, `SELECT COUNT(*) FROM automation_messages WHERE id = ? AND status = ?`, out[i].ID, want); n != 1 {
+				t.Errorf("message %d is not %s", i, want)
+			}
+		}
+		// Each card changed once: one pass update per message sent.
+		if n := countRows(t, b, `SELECT COUNT(*) FROM outbox WHERE topic = ?`, TopicCardChanged); n != 3 {
+			t.Errorf("%d card changes queued for 3 messages sent", n)
+		}
+		if more, _ := b.Automations().ClaimMessages(ctx, 10, time.Hour); len(more) != 0 {
+			t.Fatalf("claimed %d messages again", len(more))
+		}
+	})
 }

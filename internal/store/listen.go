@@ -25,7 +25,7 @@ const workChannel = "loyalpass_work"
 
 // queueNames are the names notifications give the queues.
 var queueNames = map[string]queue{"outbox": outboxQueue, "webhooks": webhookQueue, "messages": messageQueue,
-	"coupons": couponQueue}
+	"coupons": couponQueue, "campaigns": campaignQueue}
 
 // Listen backoff: the first reconnect waits listenRetryMin, each failure
 // doubles it up to listenRetryMax.

@@ -1,6 +1,9 @@
 package store
 
-import "database/sql"
+import (
+	"context"
+	"database/sql"
+)
 
 // A worker sleeps until its queue gets work. Only a commit that wrote
 // work wakes it: a claim, a completion or any other write does not, or
@@ -12,10 +15,11 @@ import "database/sql"
 type queue int
 
 const (
-	outboxQueue  queue = iota // outbox rows: pushes, Google patches, FCM messages
-	webhookQueue              // webhook deliveries
-	messageQueue              // automation messages
-	couponQueue               // coupons issued to a segment
+	outboxQueue   queue = iota // outbox rows: pushes, Google patches, FCM messages
+	webhookQueue               // webhook deliveries
+	messageQueue               // automation messages
+	couponQueue                // coupons issued to a segment
+	campaignQueue              // campaign recipients waiting to be texted
 	numQueues
 )
 
@@ -39,6 +43,21 @@ func (qs *QueueStore) OutboxQueued() <-chan struct{} { return qs.s.queued[outbox
 // WebhooksQueued receives after a commit that queued webhook deliveries;
 // the webhook sender waits on it between polls.
 func (ws *WebhookStore) WebhooksQueued() <-chan struct{} { return ws.s.queued[webhookQueue] }
+
+// CampaignsQueued receives after a commit that gave the campaign sender
+// recipients to text (a campaign started or resumed, recipients taken
+// back from a dead instance); the sender waits on it between ticks.
+func (cp *CampaignStore) CampaignsQueued() <-chan struct{} { return cp.s.queued[campaignQueue] }
+
+// queueWork records that tx made work of q claimable without inserting
+// rows a notifying trigger sees: its commit wakes this process's workers
+// of q and, on PostgreSQL, those of the other instances.
+func (s *Store) queueWork(ctx context.Context, tx *writeTx, q queue) error {
+	tx.enqueued(q)
+	var qs queues
+	qs[q] = true
+	return s.notifyWork(ctx, tx, qs)
+}
 
 // wake tells the workers of the given queues, without blocking: a
 // wake-up already pending covers this one too.

@@ -46,11 +46,11 @@ var (
 	// better than a second one; one it never handed over waits again.
 	recipientTable = workTable{table: "campaign_recipients", filter: "campaign_id = ?", waiting: "status = 'pending'",
 		take: "status = 'sending', handed_at = NULL", order: "id", returns: "id, campaign_id, customer_id, serial_number, attempts"}
-	// An automation message is taken for good too, stamped: one left
-	// "sending" past its stamp by an instance no longer alive is failed
-	// (AbandonStaleMessages), never sent again, while live instances'
-	// messages in flight are left alone.
-	messageTable = workTable{table: "automation_messages", waiting: "status = 'pending'", take: "status = 'sending'",
+	// An automation message is taken too, stamped: one a dead instance
+	// handed to a provider is never sent again, one it never handed over
+	// waits again (recoverMessages), while live instances' messages in
+	// flight are left alone.
+	messageTable = workTable{table: "automation_messages", waiting: "status = 'pending'", take: "status = 'sending', handed_at = NULL",
 		stamped: true, order: "due_at, id", returns: automationMessageColumns}
 )
 

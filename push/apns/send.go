@@ -28,6 +28,17 @@ var emptyPayload = []byte("{}")
 // Retry.
 func (c *Client) Push(ctx context.Context, tokens []string) []push.Result {
 	results := make([]push.Result, len(tokens))
+	c.PushEach(ctx, tokens, func(i int, r push.Result) { results[i] = r })
+	return results
+}
+
+// PushEach is Push reporting each token's result to done as its answer
+// arrives, with the token's index; done is called once per token, from
+// several goroutines at once. A goroutine that called done sends nothing
+// more until done returns, so a done that waits (to record the result)
+// holds back the call's sends: at most Concurrency tokens of one call are
+// sent and not yet through done.
+func (c *Client) PushEach(ctx context.Context, tokens []string, done func(i int, r push.Result)) {
 	first := 0
 	if len(c.slots) == 0 && len(tokens) > 1 {
 		// Nothing in flight, so the connection may be new: until its
@@ -36,32 +47,26 @@ func (c *Client) Push(ctx context.Context, tokens []string) []push.Result {
 		// then opens a connection per refused request, which APNs treats
 		// as abuse; so one push goes alone first, and the rest follow
 		// once the connection and its real limit are known.
-		results[0] = c.pushOne(ctx, tokens[0])
+		done(0, c.pushOne(ctx, tokens[0]))
 		first = 1
 	}
+	// Once ctx ends, pushOne answers the tokens left at once, so they are
+	// still reported from several goroutines, and a done that waits for
+	// them is not made to take them one by one.
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(cap(c.slots), len(tokens)-first) {
 		wg.Go(func() {
 			for i := range next {
-				results[i] = c.pushOne(ctx, tokens[i])
+				done(i, c.pushOne(ctx, tokens[i]))
 			}
 		})
 	}
-feed:
 	for i := first; i < len(tokens); i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			for j := i; j < len(tokens); j++ {
-				results[j] = errorResult(ctx, tokens[j], ctx.Err())
-			}
-			break feed
-		}
+		next <- i
 	}
 	close(next)
 	wg.Wait()
-	return results
 }
 
 // pushOne sends one notification once it holds one of the Client's slots,
@@ -71,6 +76,9 @@ func (c *Client) pushOne(ctx context.Context, tok string) push.Result {
 		// APNs would answer BadDeviceToken; a token that is not hex could
 		// also break the request path, so it never leaves the process.
 		return push.Result{Token: tok, Outcome: push.Gone, Reason: apns2.ReasonBadDeviceToken + " (not hex, not sent)"}
+	}
+	if ctx.Err() != nil {
+		return errorResult(ctx, tok, ctx.Err())
 	}
 	select {
 	case c.slots <- struct{}{}:
