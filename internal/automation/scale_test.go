@@ -45,17 +45,8 @@ func TestSchedulerAtScale(t *testing.T) {
 	now := time.Date(2026, 6, 1, 6, 0, 0, 0, time.UTC)
 	clock.Set(now)
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{URL: "sqlite:" + path, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, m, p := scaleProgram(t, path, clock)
 	defer st.Close()
-	m, _, _ := st.Merchants().EnsureMerchant(ctx, "scale", "RU")
-	p := loyalty.Program{MerchantID: m.ID, Name: "Scale", CurrencyLabel: "баллы", EarnRateBP: 500, BarcodeFormat: "qr",
-		Locale: "ru", PointsLifetimeDays: 365, Tiers: []loyalty.Tier{{Code: "base", Name: "Base"}, {Code: "gold", Name: "Gold", Threshold: 5000}}}
-	if err := st.Programs().CreateProgram(ctx, &p); err != nil {
-		t.Fatal(err)
-	}
 	began := time.Now()
 	seed(t, path, m.ID, p.ID, n, now)
 	t.Logf("seeded %d customers, %d cards, %d purchases in %s", n, n, 4*n, time.Since(began).Round(time.Second))
@@ -104,6 +95,27 @@ func TestSchedulerAtScale(t *testing.T) {
 	measure("a day's evaluation")
 	clock.Advance(time.Minute)
 	measure("a minute's evaluation")
+}
+
+// scaleProgram opens a SQLite store at path on clock, with a merchant and
+// a program of two tiers whose points last a year.
+func scaleProgram(t *testing.T, path string, clock *clock) (*store.Store, store.Merchant, loyalty.Program) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{URL: "sqlite:" + path, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := st.Merchants().EnsureMerchant(ctx, "scale", "RU")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := loyalty.Program{MerchantID: m.ID, Name: "Scale", CurrencyLabel: "баллы", EarnRateBP: 500, BarcodeFormat: "qr",
+		Locale: "ru", PointsLifetimeDays: 365, Tiers: []loyalty.Tier{{Code: "base", Name: "Base"}, {Code: "gold", Name: "Gold", Threshold: 5000}}}
+	if err := st.Programs().CreateProgram(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	return st, m, p
 }
 
 // cpuTime is the process's user and system CPU time.
