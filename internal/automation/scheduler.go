@@ -91,7 +91,7 @@ func NewScheduler(opts SchedulerOptions) *Scheduler {
 type Evaluation struct {
 	Automations int // automations evaluated
 	Watched     int // changed cards whose rhythm and tier were looked at
-	Candidates  int // customers the triggers selected
+	Candidates  int // customers the triggers selected (once a page: a page boundary may count one twice)
 	Messages    int // new messages (holdout included)
 }
 

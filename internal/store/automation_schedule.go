@@ -15,7 +15,9 @@ import (
 // over, and the messages it makes. Every trigger reads an index range of
 // what changed in the window (a purchase that became N days old, a day's
 // birthdays, a lot that is about to expire, a tier change, an install),
-// never every customer.
+// never every customer, and reads it in pages; each page's messages are
+// written in their own short transaction, a few multi-row statements, so
+// that postings get the single SQLite writer between pages.
 
 // ClaimAutomations leases up to limit active automations whose next
 // evaluation is due, for lease: another instance skips them meanwhile.
