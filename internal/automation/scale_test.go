@@ -171,7 +171,9 @@ func open(t *testing.T, path string) (*sql.DB, *sql.Tx) {
 // within the year, a birthday, and every third card installed. It writes
 // with set-based SQL, as internal/bench does: a table of each customer's
 // draws (arithmetic on the row number, so every run seeds the same
-// program), then one INSERT … SELECT per table.
+// program), then one INSERT … SELECT per table, in the order a real
+// history writes rows: customers and cards as they join, purchases as
+// they happen, every customer's interleaved with the others'.
 func seed(t *testing.T, path, merchant, program string, n int, now time.Time) {
 	db, tx := open(t, path)
 	defer db.Close()
@@ -191,16 +193,17 @@ func seed(t *testing.T, path, merchant, program string, n int, now time.Time) {
 		{draws, []any{n, now.AddDate(0, -12, 0).Unix(), now.Unix()}},
 		{`INSERT INTO customers (id, merchant_id, phone, name, email, sms_consent, sms_consent_source, created_at, holdout_seed,
 			birthday) SELECT 'cus_' || i, ?, printf('+7900%07d', i), '', '', i * 13 % 10 < 7, 'import', ` + at("joined") + `,
-			i * 4001 % 10000, birthday FROM draws`, []any{merchant}},
+			i * 4001 % 10000, birthday FROM draws ORDER BY joined`, []any{merchant}},
 		{`INSERT INTO cards (serial_number, merchant_id, program_id, customer_id, number, auth_token, balance, tier, status,
 			version, created_at, updated_at, last_purchase_at, link_token)
 			SELECT 's' || i, ?, ?, 'cus_' || i, printf('%012d', i), 'tok', 200, 'base', 'active', 5, ` + at("joined") + `,
-			` + at("last") + `, ` + at("last") + `, 'lnk' || i FROM draws`, []any{merchant, program}},
+			` + at("last") + `, ` + at("last") + `, 'lnk' || i FROM draws ORDER BY joined`, []any{merchant, program}},
 		{`INSERT INTO transactions (id, merchant_id, program_id, customer_id, serial_number, seq, kind, points,
 			purchase_amount, reason, balance_after, remaining, expires_at, created_at)
 			SELECT 'txn_' || i || '_' || k, ?, ?, 'cus_' || i, 's' || i, 4 - k, 'earn', 50, 100000, '', 50 * (4 - k), 50,
 			CASE WHEN k = 3 THEN ` + at("last - k * gap + 365 * 86400") + ` END, ` + at("last - k * gap") + `
-			FROM draws, (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3)`, []any{merchant, program}},
+			FROM draws, (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) ORDER BY last - k * gap`,
+			[]any{merchant, program}},
 		{`INSERT INTO devices (id, created_at, updated_at) SELECT 'devs' || i, ` + at("joined") + `, ` + at("joined") + `
 			FROM draws WHERE i % 3 = 0`, nil},
 		{`INSERT INTO registrations (device_id, serial_number, pass_type_id, channel, push_token, created_at, registered_at,

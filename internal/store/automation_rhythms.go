@@ -44,6 +44,16 @@ const (
 		LEFT JOIN card_rhythms r ON r.serial_number = c.serial_number
 		LEFT JOIN transactions t ON t.serial_number = c.serial_number AND t.kind = 'earn'
 		ORDER BY c.updated_at, c.serial_number`
+	// everyCard is changedCards for a program's first look, which reads
+	// every card: in serial order, so that the serial-keyed indexes it
+	// reads (the ledger's) and writes (rhythms, due dates) are walked in
+	// order instead of at random.
+	everyCard = `SELECT c.serial_number, c.customer_id, c.tier, c.last_purchase_at, c.updated_at, r.tier, t.created_at
+		FROM (SELECT serial_number, customer_id, tier, last_purchase_at, updated_at FROM cards
+			WHERE program_id = ? AND serial_number > ? ORDER BY serial_number LIMIT ?) c
+		LEFT JOIN card_rhythms r ON r.serial_number = c.serial_number
+		LEFT JOIN transactions t ON t.serial_number = c.serial_number AND t.kind = 'earn'
+		ORDER BY c.serial_number`
 	repurchaseAutomations = `SELECT id, due_percent FROM automations
 		WHERE program_id = ? AND status = 'active' AND trigger_type = 'repurchase_due'`
 	countOwnGaps  = `SELECT COUNT(*) FROM card_rhythms WHERE program_id = ? AND own`
@@ -115,13 +125,18 @@ func (as *AutomationStore) watch(ctx context.Context, programID string, now time
 	if err != nil {
 		return 0, err
 	}
-	if !since.IsZero() {
+	first := since.IsZero()
+	if !first {
 		since = since.Add(-watchMargin)
 	}
 	after, afterSerial := since.UTC(), ""
 	looked := 0
 	for {
-		page, err := as.changedCards(ctx, programID, after, afterSerial)
+		q, args := changedCards, []any{programID, after, afterSerial, watchPage}
+		if first {
+			q, args = everyCard, []any{programID, afterSerial, watchPage}
+		}
+		page, err := as.changedCards(ctx, programID, q, args)
 		if err != nil || len(page) == 0 {
 			if err == nil {
 				err = as.finishWatch(ctx, programID, now)
@@ -147,10 +162,10 @@ type watchedCard struct {
 	earns []time.Time
 }
 
-// changedCards reads the page of cards changed after (after, afterSerial).
-func (as *AutomationStore) changedCards(ctx context.Context, programID string, after time.Time, afterSerial string) ([]watchedCard, error) {
+// changedCards reads a page of cards with q (changedCards or everyCard).
+func (as *AutomationStore) changedCards(ctx context.Context, programID, q string, args []any) ([]watchedCard, error) {
 	var page []watchedCard
-	err := as.s.eachRow(ctx, changedCards, []any{programID, after, afterSerial, watchPage}, func(rows *sql.Rows) error {
+	err := as.s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
 		var c watchedCard
 		var earn *time.Time
 		if err := rows.Scan(&c.serial, &c.customer, &c.tier, &c.lastPurchase, &c.updated, &c.known, &earn); err != nil {
