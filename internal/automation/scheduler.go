@@ -23,8 +23,10 @@ import (
 // SchedulerStore is what the scheduler needs of the database.
 type SchedulerStore interface {
 	ClaimAutomations(ctx context.Context, limit int, lease time.Duration) ([]store.Automation, error)
-	Candidates(ctx context.Context, a store.Automation, from, to time.Time) ([]store.Candidate, error)
-	RecordEvaluation(ctx context.Context, a store.Automation, to, next time.Time, msgs []store.NewMessage) (int, error)
+	CandidatePage(ctx context.Context, a store.Automation, from, to time.Time, after store.CandidateCursor,
+		limit int) ([]store.Candidate, store.CandidateCursor, error)
+	RecordMessages(ctx context.Context, a store.Automation, msgs []store.NewMessage) (int, error)
+	FinishEvaluation(ctx context.Context, a store.Automation, to, next time.Time) error
 	ReleaseAutomation(ctx context.Context, id string, next time.Time) error
 	WatchRhythms(ctx context.Context, programID string, lease time.Duration) (int, error)
 	AutomationReport(ctx context.Context, id string, closedBy time.Time) ([]store.AutomationGroup, []store.ChannelCount, error)
@@ -51,6 +53,9 @@ type SchedulerOptions struct {
 	// RulesEvery is how often the auto-pause and winner rules look at an
 	// automation's numbers (default 1 hour).
 	RulesEvery time.Duration
+	// Page is how many candidates are read, placed and written at a time,
+	// each page in its own short transaction (default 2000).
+	Page int
 }
 
 // Scheduler evaluates due automations.
@@ -73,6 +78,9 @@ func NewScheduler(opts SchedulerOptions) *Scheduler {
 	if opts.RulesEvery <= 0 {
 		opts.RulesEvery = time.Hour
 	}
+	if opts.Page <= 0 {
+		opts.Page = 2000
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -83,7 +91,7 @@ func NewScheduler(opts SchedulerOptions) *Scheduler {
 type Evaluation struct {
 	Automations int // automations evaluated
 	Watched     int // changed cards whose rhythm and tier were looked at
-	Candidates  int // customers the triggers selected
+	Candidates  int // customers the triggers selected (once a page: a page boundary may count one twice)
 	Messages    int // new messages (holdout included)
 }
 
@@ -119,22 +127,37 @@ func (s *Scheduler) evaluate(ctx context.Context, a store.Automation, watched ma
 	if from.Before(a.CreatedAt) {
 		from = a.CreatedAt
 	}
-	cands, err := s.opts.Store.Candidates(ctx, a, from, now)
-	if err != nil {
-		return err
-	}
+	// Page by page: read candidates, place each in the holdout or a
+	// variant, write the page's messages. The watermark moves once all
+	// are written; an evaluation cut short is repeated and finds the
+	// messages it made already.
 	split := lift.Split{HoldoutBP: a.HoldoutBP, Variants: len(a.Variants), Winner: a.Winner}
-	msgs := make([]store.NewMessage, len(cands))
-	for i, c := range cands {
-		as := lift.Assign(a.ID, c.CustomerID, split)
-		msgs[i] = store.NewMessage{Candidate: c, Holdout: as.Holdout, Variant: as.Variant}
+	made := 0
+	for cur := (store.CandidateCursor{}); !cur.Done; {
+		var cands []store.Candidate
+		var err error
+		if cands, cur, err = s.opts.Store.CandidatePage(ctx, a, from, now, cur, s.opts.Page); err != nil {
+			return err
+		}
+		if len(cands) == 0 {
+			continue
+		}
+		msgs := make([]store.NewMessage, len(cands))
+		for i, c := range cands {
+			as := lift.Assign(a.ID, c.CustomerID, split)
+			msgs[i] = store.NewMessage{Candidate: c, Holdout: as.Holdout, Variant: as.Variant}
+		}
+		n, err := s.opts.Store.RecordMessages(ctx, a, msgs)
+		if err != nil {
+			return err
+		}
+		made += n
+		ev.Candidates += len(cands)
 	}
-	made, err := s.opts.Store.RecordEvaluation(ctx, a, now, now.Add(s.opts.Every), msgs)
-	if err != nil {
+	if err := s.opts.Store.FinishEvaluation(ctx, a, now, now.Add(s.opts.Every)); err != nil {
 		return err
 	}
 	ev.Automations++
-	ev.Candidates += len(cands)
 	ev.Messages += made
 	if made > 0 {
 		s.log.Info("automation fired", "automation", a.ID, "trigger", a.Trigger.Type, "messages", made)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/loyalpass/loyalpass/internal/loyalty"
@@ -22,8 +21,10 @@ import (
 // is still seen. Looking at a card twice changes nothing.
 const watchMargin = 10 * time.Minute
 
-// watchPage is how many changed cards are handled per transaction.
-const watchPage = 500
+// watchPage is how many changed cards are handled per transaction: a
+// page's rhythms and due dates are a few multi-row statements, and the
+// single writer is held for milliseconds, not the whole look.
+const watchPage = 2000
 
 const (
 	ensureWatch = `INSERT INTO rhythm_watch (program_id, watched_until, typical_gap_seconds) VALUES (?, ?, 0)
@@ -33,23 +34,26 @@ const (
 	selectWatch  = `SELECT watched_until, typical_gap_seconds FROM rhythm_watch WHERE program_id = ?`
 	finishWatch  = `UPDATE rhythm_watch SET watched_until = ?, typical_gap_seconds = ?, claimed_until = NULL WHERE program_id = ?`
 	releaseWatch = `UPDATE rhythm_watch SET claimed_until = NULL WHERE program_id = ?`
-	changedCards = `SELECT serial_number, customer_id, tier, last_purchase_at, updated_at FROM cards
-		WHERE program_id = ? AND (updated_at > ? OR (updated_at = ? AND serial_number > ?))
-		ORDER BY updated_at, serial_number LIMIT ?`
-	// earnTimesPrefix is completed with an IN list of serials.
-	earnTimesPrefix = `SELECT serial_number, created_at FROM transactions WHERE kind = 'earn' AND serial_number IN `
-	// knownTiersPrefix is completed with an IN list of serials.
-	knownTiersPrefix = `SELECT serial_number, tier FROM card_rhythms WHERE serial_number IN `
-	upsertRhythm     = `INSERT INTO card_rhythms (serial_number, program_id, customer_id, tier, purchases, gap_seconds, own,
-		last_purchase_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (serial_number) DO UPDATE SET tier = excluded.tier, purchases = excluded.purchases,
-		gap_seconds = excluded.gap_seconds, own = excluded.own, last_purchase_at = excluded.last_purchase_at,
-		updated_at = excluded.updated_at`
-	insertTierChange = `INSERT INTO tier_changes (serial_number, program_id, customer_id, from_tier, to_tier, changed_at)
-		VALUES (?, ?, ?, ?, ?, ?)`
-	upsertDue = `INSERT INTO automation_dues (automation_id, serial_number, customer_id, last_purchase_at, fire_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (automation_id, serial_number) DO UPDATE SET
-		last_purchase_at = excluded.last_purchase_at, fire_at = excluded.fire_at`
+	// changedCards reads a page of the cards changed after a position
+	// (updated_at, serial_number), each with its tier as last watched and
+	// its purchase times: one row per purchase. The row comparison walks
+	// the index cards_changed (program_id, updated_at, serial_number).
+	changedCards = `SELECT c.serial_number, c.customer_id, c.tier, c.last_purchase_at, c.updated_at, r.tier, t.created_at
+		FROM (SELECT serial_number, customer_id, tier, last_purchase_at, updated_at FROM cards
+			WHERE program_id = ? AND (updated_at, serial_number) > (?, ?) ORDER BY updated_at, serial_number LIMIT ?) c
+		LEFT JOIN card_rhythms r ON r.serial_number = c.serial_number
+		LEFT JOIN transactions t ON t.serial_number = c.serial_number AND t.kind = 'earn'
+		ORDER BY c.updated_at, c.serial_number`
+	// everyCard is changedCards for a program's first look, which reads
+	// every card: in serial order, so that the serial-keyed indexes it
+	// reads (the ledger's) and writes (rhythms, due dates) are walked in
+	// order instead of at random.
+	everyCard = `SELECT c.serial_number, c.customer_id, c.tier, c.last_purchase_at, c.updated_at, r.tier, t.created_at
+		FROM (SELECT serial_number, customer_id, tier, last_purchase_at, updated_at FROM cards
+			WHERE program_id = ? AND serial_number > ? ORDER BY serial_number LIMIT ?) c
+		LEFT JOIN card_rhythms r ON r.serial_number = c.serial_number
+		LEFT JOIN transactions t ON t.serial_number = c.serial_number AND t.kind = 'earn'
+		ORDER BY c.serial_number`
 	repurchaseAutomations = `SELECT id, due_percent FROM automations
 		WHERE program_id = ? AND status = 'active' AND trigger_type = 'repurchase_due'`
 	countOwnGaps  = `SELECT COUNT(*) FROM card_rhythms WHERE program_id = ? AND own`
@@ -57,6 +61,20 @@ const (
 	selectEarnsOf = `SELECT t.created_at FROM transactions t JOIN cards c ON c.serial_number = t.serial_number
 		WHERE c.merchant_id = ? AND t.serial_number = ? AND t.kind = 'earn'`
 	selectCardProgram = `SELECT program_id FROM cards WHERE merchant_id = ? AND serial_number = ?`
+)
+
+// The watcher's writes, a page of rows per statement.
+var (
+	upsertRhythms = multiRow{Head: `INSERT INTO card_rhythms (serial_number, program_id, customer_id, tier, purchases,
+		gap_seconds, own, last_purchase_at, updated_at) VALUES`, Cols: 9,
+		Tail: `ON CONFLICT (serial_number) DO UPDATE SET tier = excluded.tier, purchases = excluded.purchases,
+		gap_seconds = excluded.gap_seconds, own = excluded.own, last_purchase_at = excluded.last_purchase_at,
+		updated_at = excluded.updated_at`}
+	insertTierChanges = multiRow{Head: `INSERT INTO tier_changes (serial_number, program_id, customer_id, from_tier, to_tier,
+		changed_at) VALUES`, Cols: 6}
+	upsertDues = multiRow{Head: `INSERT INTO automation_dues (automation_id, serial_number, customer_id, last_purchase_at,
+		fire_at) VALUES`, Cols: 5, Tail: `ON CONFLICT (automation_id, serial_number) DO UPDATE SET
+		last_purchase_at = excluded.last_purchase_at, fire_at = excluded.fire_at`}
 )
 
 // WatchRhythms brings the program's rhythms, tier changes and due dates up
@@ -81,6 +99,12 @@ func (as *AutomationStore) WatchRhythms(ctx context.Context, programID string, l
 	return looked, err
 }
 
+// repurchaseDue is a repurchase_due automation of the watched program.
+type repurchaseDue struct {
+	id      string
+	percent int
+}
+
 func (as *AutomationStore) watch(ctx context.Context, programID string, now time.Time) (int, error) {
 	var since time.Time
 	var gapSeconds int64
@@ -91,13 +115,9 @@ func (as *AutomationStore) watch(ctx context.Context, programID string, now time
 	if programGap <= 0 {
 		programGap = loyalty.DefaultProgramGap
 	}
-	type due struct {
-		id      string
-		percent int
-	}
-	var dues []due
+	var dues []repurchaseDue
 	err := as.s.eachRow(ctx, repurchaseAutomations, []any{programID}, func(rows *sql.Rows) error {
-		var d due
+		var d repurchaseDue
 		err := rows.Scan(&d.id, &d.percent)
 		dues = append(dues, d)
 		return err
@@ -105,13 +125,18 @@ func (as *AutomationStore) watch(ctx context.Context, programID string, now time
 	if err != nil {
 		return 0, err
 	}
-	if !since.IsZero() {
+	first := since.IsZero()
+	if !first {
 		since = since.Add(-watchMargin)
 	}
 	after, afterSerial := since.UTC(), ""
 	looked := 0
 	for {
-		page, err := as.changedCards(ctx, programID, after, afterSerial)
+		q, args := changedCards, []any{programID, after, afterSerial, watchPage}
+		if first {
+			q, args = everyCard, []any{programID, afterSerial, watchPage}
+		}
+		page, err := as.changedCards(ctx, programID, q, args)
 		if err != nil || len(page) == 0 {
 			if err == nil {
 				err = as.finishWatch(ctx, programID, now)
@@ -121,18 +146,7 @@ func (as *AutomationStore) watch(ctx context.Context, programID string, now time
 		looked += len(page)
 		last := page[len(page)-1]
 		after, afterSerial = last.updated, last.serial
-		if err := as.watchPage(ctx, programID, page, programGap, func(tx *writeTx, c watchedCard, r loyalty.Rhythm) error {
-			for _, d := range dues {
-				if c.lastPurchase == nil || r.Last.IsZero() {
-					continue
-				}
-				if _, err := tx.ExecContext(ctx, upsertDue, d.id, c.serial, c.customer, *c.lastPurchase,
-					r.DueAt(d.percent).UTC()); err != nil {
-					return fmt.Errorf("due date: %w", err)
-				}
-			}
-			return nil
-		}); err != nil {
+		if err := as.watchPage(ctx, programID, page, programGap, dues); err != nil {
 			return looked, err
 		}
 	}
@@ -143,16 +157,28 @@ type watchedCard struct {
 	serial, customer, tier string
 	lastPurchase           *time.Time
 	updated                time.Time
+	// known is the tier the watcher last saw, nil for a card it never saw.
+	known *string
+	earns []time.Time
 }
 
-func (as *AutomationStore) changedCards(ctx context.Context, programID string, after time.Time, afterSerial string) ([]watchedCard, error) {
+// changedCards reads a page of cards with q (changedCards or everyCard).
+func (as *AutomationStore) changedCards(ctx context.Context, programID, q string, args []any) ([]watchedCard, error) {
 	var page []watchedCard
-	err := as.s.eachRow(ctx, changedCards, []any{programID, after, after, afterSerial, watchPage}, func(rows *sql.Rows) error {
+	err := as.s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
 		var c watchedCard
-		err := rows.Scan(&c.serial, &c.customer, &c.tier, &c.lastPurchase, &c.updated)
-		c.updated = c.updated.UTC()
-		page = append(page, c)
-		return err
+		var earn *time.Time
+		if err := rows.Scan(&c.serial, &c.customer, &c.tier, &c.lastPurchase, &c.updated, &c.known, &earn); err != nil {
+			return err
+		}
+		if n := len(page); n == 0 || page[n-1].serial != c.serial {
+			c.updated = c.updated.UTC()
+			page = append(page, c)
+		}
+		if earn != nil {
+			page[len(page)-1].earns = append(page[len(page)-1].earns, *earn)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("changed cards of %s: %w", programID, err)
@@ -161,58 +187,38 @@ func (as *AutomationStore) changedCards(ctx context.Context, programID string, a
 }
 
 // watchPage re-estimates the rhythms of a page of cards, records their
-// tier changes, and lets dues write each card's due dates, in one
-// transaction.
+// tier changes and writes each card's due date for each repurchase_due
+// automation, in one transaction.
 func (as *AutomationStore) watchPage(ctx context.Context, programID string, page []watchedCard, programGap time.Duration,
-	dues func(*writeTx, watchedCard, loyalty.Rhythm) error) error {
-	serials := make([]string, len(page))
-	for i, c := range page {
-		serials[i] = c.serial
-	}
-	in, args := "(?"+strings.Repeat(",?", len(serials)-1)+")", make([]any, len(serials))
-	for i, v := range serials {
-		args[i] = v
-	}
-	earns := map[string][]time.Time{}
-	err := as.s.eachRow(ctx, earnTimesPrefix+in, args, func(rows *sql.Rows) error {
-		var serial string
-		var at time.Time
-		err := rows.Scan(&serial, &at)
-		earns[serial] = append(earns[serial], at)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("purchase times: %w", err)
-	}
-	known := map[string]string{}
-	err = as.s.eachRow(ctx, knownTiersPrefix+in, args, func(rows *sql.Rows) error {
-		var serial, tier string
-		err := rows.Scan(&serial, &tier)
-		known[serial] = tier
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("known tiers: %w", err)
+	dues []repurchaseDue) error {
+	now := as.s.nowUTC()
+	rhythms := make([]any, 0, len(page)*upsertRhythms.Cols)
+	var changes, due []any
+	for _, c := range page {
+		r := loyalty.EstimateRhythm(c.earns, programGap)
+		var last any
+		if !r.Last.IsZero() {
+			last = r.Last.UTC()
+		}
+		rhythms = append(rhythms, c.serial, programID, c.customer, c.tier, r.Purchases, int64(r.Gap/time.Second), r.Own, last, now)
+		if c.known != nil && *c.known != c.tier {
+			changes = append(changes, c.serial, programID, c.customer, *c.known, c.tier, c.updated)
+		}
+		if c.lastPurchase == nil || r.Last.IsZero() {
+			continue
+		}
+		for _, d := range dues {
+			due = append(due, d.id, c.serial, c.customer, *c.lastPurchase, r.DueAt(d.percent).UTC())
+		}
 	}
 	return as.s.inTx(ctx, func(tx *writeTx) error {
-		now := as.s.nowUTC()
-		for _, c := range page {
-			r := loyalty.EstimateRhythm(earns[c.serial], programGap)
-			var last any
-			if !r.Last.IsZero() {
-				last = r.Last.UTC()
-			}
-			if _, err := tx.ExecContext(ctx, upsertRhythm, c.serial, programID, c.customer, c.tier, r.Purchases,
-				int64(r.Gap/time.Second), r.Own, last, now); err != nil {
-				return fmt.Errorf("rhythm: %w", err)
-			}
-			if was, ok := known[c.serial]; ok && was != c.tier {
-				if _, err := tx.ExecContext(ctx, insertTierChange, c.serial, programID, c.customer, was, c.tier, c.updated); err != nil {
-					return fmt.Errorf("tier change: %w", err)
-				}
-			}
-			if err := dues(tx, c, r); err != nil {
-				return err
+		for _, w := range []struct {
+			what string
+			m    multiRow
+			rows []any
+		}{{"rhythms", upsertRhythms, rhythms}, {"tier changes", insertTierChanges, changes}, {"due dates", upsertDues, due}} {
+			if _, err := w.m.exec(ctx, tx, w.rows); err != nil {
+				return fmt.Errorf("%s: %w", w.what, err)
 			}
 		}
 		return nil
