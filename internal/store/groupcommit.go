@@ -131,5 +131,6 @@ func (s *Store) runBatch(batch []*postRequest) []postResult {
 		return failAll(fmt.Errorf("commit: %w", err))
 	}
 	s.wake(tx.queued)
+	s.checkpoints.catchUp(ctx)
 	return results
 }

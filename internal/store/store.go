@@ -103,7 +103,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if log == nil {
 			log = slog.New(slog.DiscardHandler)
 		}
-		go s.checkpoints.run(s.read, log.With("component", "checkpoint"))
+		s.checkpoints.write, s.checkpoints.log = s.write, log.With("component", "checkpoint")
+		go s.checkpoints.run(s.read)
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
@@ -154,6 +155,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *writeTx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.wake(tx.queued)
+	s.checkpoints.catchUp(ctx)
 	return nil
 }
 
